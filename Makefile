@@ -1,0 +1,64 @@
+# Casualty Tracker. `make run` starts the app, `make test` runs every test.
+# Both create the virtual environment in .venv and install what they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+# Local development only: debug on, a throwaway key.
+DEV_ENV := DJANGO_DEBUG=1
+# Tests and checks run with production settings and a throwaway key.
+TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-tests-only-not-a-secret} DJANGO_DEBUG=0
+
+.PHONY: run test lint format serve bench loadtest clean venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+venv: $(VENV)/.dev-installed
+
+run: $(VENV)/.runtime-installed
+	$(DEV_ENV) $(MANAGE) migrate --noinput
+	$(DEV_ENV) $(MANAGE) load_demo --demo-users
+	@echo
+	@echo "  Casualty Tracker is starting: open http://127.0.0.1:8000/"
+	@echo "  Admin: http://127.0.0.1:8000/admin/ (demo logins are printed above)"
+	@echo "  Stop it with Ctrl-C."
+	@echo
+	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
+	$(TEST_ENV) $(MANAGE) check
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Production-like serving: debug off, gunicorn, static files collected and served by whitenoise.
+# Needs DJANGO_SECRET_KEY. Over plain HTTP on 127.0.0.1 set DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0.
+serve: $(VENV)/.runtime-installed
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY (see .env.example)"; exit 2; }
+	DJANGO_DEBUG=0 $(MANAGE) collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=0 $(MANAGE) migrate --noinput
+	DJANGO_DEBUG=0 $(BIN)/gunicorn casualty_tracker.wsgi:application \
+		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-$$(( $$(nproc) * 2 + 1 ))} \
+		--access-logfile - --timeout 60
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,176 @@
+"""The analysts' and editors' workspace."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from incidents.models import Actor, Incident, Location, Source, TollReport
+
+admin.site.site_header = "Casualty Tracker"
+admin.site.site_title = "Casualty Tracker admin"
+admin.site.index_title = "Record incidents and every source's figures"
+
+
+def can_publish(user):
+    return user.has_perm("incidents.publish_incident")
+
+
+@admin.register(Location)
+class LocationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "chain", "pcode"]
+    list_filter = ["kind"]
+    search_fields = ["name", "name_ar", "pcode", "chain"]
+    autocomplete_fields = ["parent"]
+    fields = ["name", "name_ar", "kind", "parent", "pcode", ("latitude", "longitude"), "slug"]
+
+
+@admin.register(Actor)
+class ActorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(Source)
+class SourceAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "short_name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name", "short_name"]
+
+
+class TollReportInline(admin.TabularInline):
+    model = TollReport
+    extra = 0
+    autocomplete_fields = ["source"]
+    fields = [
+        "source",
+        "published_on",
+        "killed_qualifier",
+        "killed",
+        "killed_upper",
+        "injured_qualifier",
+        "injured",
+        "injured_upper",
+        "civilians",
+        "children",
+        "women",
+        "url",
+        "archive_url",
+        "quote",
+        "note",
+    ]
+
+
+class Admin1Filter(admin.SimpleListFilter):
+    title = "governorate"
+    parameter_name = "admin1"
+
+    def lookups(self, request, model_admin):
+        return Location.objects.filter(kind=Location.Kind.ADMIN1).values_list("pk", "chain")
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(location__admin1_id=self.value())
+        return queryset
+
+
+@admin.register(Incident)
+class IncidentAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
+    list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed"]
+    list_select_related = ["location"]
+    search_fields = [
+        "title",
+        "place",
+        "location__name",
+        "location__chain",
+        "reports__source__name",
+        "reports__source__short_name",
+    ]
+    date_hierarchy = "start_date"
+    autocomplete_fields = ["location", "perpetrators", "claimed_by", "related"]
+    inlines = [TollReportInline]
+    readonly_fields = ["possible_duplicates", "publication"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "status", "summary"]}),
+        ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
+        ("Where", {"fields": ["location", "place", "location_precision"]}),
+        ("Who", {"fields": ["perpetrators", "claimed_by"]}),
+        ("Context", {"fields": ["related", "possible_duplicates", "publication"]}),
+    ]
+
+    @admin.display(description="Killed (range)", ordering="killed_highest")
+    def killed_range(self, incident):
+        return incident.toll.short()
+
+    @admin.display(description="Possible duplicates")
+    def possible_duplicates(self, incident):
+        if not incident.pk:
+            return "Checked when you save."
+        return self._duplicate_links(incident) or "None found."
+
+    @admin.display(description="Published")
+    def publication(self, incident):
+        if not incident.published_at:
+            return "Not yet."
+        who = incident.published_by or "someone"
+        return f"{incident.published_at:%d %B %Y, %H:%M} by {who}"
+
+    def _duplicate_links(self, incident):
+        duplicates = incident.likely_duplicates()[:10]
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} ({}, {})</a>',
+            (
+                (reverse("admin:incidents_incident_change", args=[d.pk]), d.title, d.start_date, d.location)
+                for d in duplicates
+            ),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request.user):
+            readonly.append("status")
+        return readonly
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published and not can_publish(request.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        links = None if change else self._duplicate_links(form.instance)
+        if links:
+            messages.warning(
+                request,
+                format_html(
+                    "This may duplicate an incident already recorded within two days nearby: {}. "
+                    "Check them; if it is the same event, merge the reports into one incident.",
+                    links,
+                ),
+            )
+
+
+@admin.register(TollReport)
+class TollReportAdmin(SimpleHistoryAdmin):
+    list_display = ["incident", "source", "published_on", "killed_as_stated", "is_current"]
+    list_filter = ["is_current", "killed_qualifier", "source__kind", "source"]
+    list_select_related = ["incident", "source"]
+    search_fields = ["incident__title", "source__name", "source__short_name", "quote", "note"]
+    autocomplete_fields = ["incident", "source"]
+    date_hierarchy = "published_on"
+
+    @admin.display(description="Killed, as stated")
+    def killed_as_stated(self, report):
+        return report.killed_figure.as_stated()
+
+    def delete_queryset(self, request, queryset):
+        # A bulk delete skips TollReport.delete(): refresh the incidents' figures here.
+        with transaction.atomic():
+            incident_ids = set(queryset.values_list("incident_id", flat=True))
+            super().delete_queryset(request, queryset)
+            for incident in Incident.objects.filter(pk__in=incident_ids):
+                incident.refresh_figures()

@@ -1,0 +1,178 @@
+"""The toll arithmetic, in one place.
+
+Sources' figures are never averaged. An incident's figures are read from the
+*current* report of each source (its latest ``published_on``) and published as
+a range: the lowest stated figure, the highest, and whether the highest is
+open-ended ("120+"). Totals over many incidents are ranges too.
+
+Everything here works on plain values so that it can be unit-tested without a
+database; ``Incident.objects.with_figures()`` is the same arithmetic in SQL.
+"""
+
+from dataclasses import dataclass
+
+# Stored values of ``TollReport.Qualifier`` (a contract, see DESIGN.md).
+EXACT = "exact"
+AT_LEAST = "at_least"
+MORE_THAN = "more_than"
+ABOUT = "about"
+UP_TO = "up_to"
+BETWEEN = "between"
+UNKNOWN = "unknown"
+
+OPEN_QUALIFIERS = (AT_LEAST, MORE_THAN)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One stated figure: a number (or a range) and the words that qualify it."""
+
+    qualifier: str
+    value: int | None
+    upper: int | None = None
+
+    @property
+    def is_known(self):
+        return self.qualifier != UNKNOWN and self.value is not None
+
+    @property
+    def low(self):
+        """The lower end: the figure itself, or the start of a range."""
+        return self.value if self.is_known else None
+
+    @property
+    def high(self):
+        """The upper end: the end of a range, otherwise the figure itself."""
+        if not self.is_known:
+            return None
+        return self.upper if self.qualifier == BETWEEN and self.upper is not None else self.value
+
+    @property
+    def is_open(self):
+        """True when the source says the real figure may be higher."""
+        return self.is_known and self.qualifier in OPEN_QUALIFIERS
+
+    def as_stated(self):
+        """The figure in words, as the source put it: "at least 89"."""
+        if not self.is_known:
+            return "unknown"
+        if self.qualifier == BETWEEN:
+            return f"between {self.value:,} and {self.upper:,}"
+        words = {
+            EXACT: "",
+            AT_LEAST: "at least ",
+            MORE_THAN: "more than ",
+            ABOUT: "about ",
+            UP_TO: "up to ",
+        }[self.qualifier]
+        return f"{words}{self.value:,}"
+
+    def __str__(self):
+        return self.as_stated()
+
+
+@dataclass(frozen=True)
+class TollRange:
+    """An incident's figures over its current reports, or a total over incidents."""
+
+    lowest: int | None = None
+    highest: int | None = None
+    highest_open: bool = False
+    figure_count: int = 0  # current reports that give a number
+    source_count: int = 0  # current reports, with or without a number
+
+    @property
+    def is_known(self):
+        return self.lowest is not None
+
+    @property
+    def is_disputed(self):
+        return self.figure_count >= 2 and self.lowest != self.highest
+
+    @property
+    def spread(self):
+        """How far apart the sources are; orders "most disputed" lists."""
+        return (self.highest - self.lowest) if self.is_known else 0
+
+    def short(self):
+        """Compact form for lists and charts: "89–120+", "17", "unknown"."""
+        if not self.is_known:
+            return "unknown"
+        plus = "+" if self.highest_open else ""
+        if self.lowest == self.highest:
+            return f"{self.lowest:,}{plus}"
+        return f"{self.lowest:,}–{self.highest:,}{plus}"
+
+
+def incident_range(current_figures, source_count=None):
+    """Lowest, highest and openness over one incident's current figures.
+
+    ``current_figures`` holds one ``Figure`` per source (its latest report).
+    The highest is open when any report that gives the highest says
+    "at least" or "more than".
+    """
+    current_figures = list(current_figures)
+    known = [f for f in current_figures if f.is_known]
+    if source_count is None:
+        source_count = len(current_figures)
+    if not known:
+        return TollRange(source_count=source_count)
+    lowest = min(f.low for f in known)
+    highest = max(f.high for f in known)
+    highest_open = any(f.is_open and f.high == highest for f in known)
+    return TollRange(
+        lowest=lowest,
+        highest=highest,
+        highest_open=highest_open,
+        figure_count=len(known),
+        source_count=source_count,
+    )
+
+
+@dataclass(frozen=True)
+class Total:
+    """A total over many incidents: the sum of lowests to the sum of highests."""
+
+    lowest: int = 0
+    highest: int = 0
+    highest_open: bool = False
+    incidents: int = 0
+    incidents_with_figures: int = 0
+    disputed_incidents: int = 0
+    sources: int = 0
+
+    def short(self):
+        if not self.incidents_with_figures:
+            return "unknown"
+        plus = "+" if self.highest_open else ""
+        if self.lowest == self.highest:
+            return f"{self.lowest:,}{plus}"
+        return f"{self.lowest:,}–{self.highest:,}{plus}"
+
+
+def total(ranges, sources=0):
+    """Add incident ranges up. Incidents with no known figure add nothing.
+
+    ``sources`` is the number of distinct sources behind the total, which only
+    the caller can know (a source may report on several incidents).
+    """
+    lowest = highest = incidents = with_figures = disputed = 0
+    highest_open = False
+    for toll in ranges:
+        incidents += 1
+        if not toll.is_known:
+            continue
+        with_figures += 1
+        lowest += toll.lowest
+        highest += toll.highest
+        highest_open = highest_open or toll.highest_open
+        disputed += toll.is_disputed
+    return Total(
+        lowest=lowest,
+        highest=highest,
+        highest_open=highest_open,
+        incidents=incidents,
+        incidents_with_figures=with_figures,
+        disputed_incidents=disputed,
+        sources=sources,
+    )

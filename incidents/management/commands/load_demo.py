@@ -1,0 +1,312 @@
+"""Load the incidents of shared/seed-article.txt as published demo data. Idempotent."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.models import Actor, Incident, Location, Source, TollReport
+
+ARTICLE_NOTE = (
+    "Relayed in a news article dated 14 November 2023 (the project's seed article); "
+    "no link to the original statement is recorded."
+)
+
+# (key, name, Arabic name, kind, parent key, P-code, latitude, longitude)
+LOCATIONS = [
+    ("syria", "Syria", "سوريا", "country", None, "SY", None, None),
+    ("homs-gov", "Homs", "حمص", "admin1", "syria", "SY04", None, None),
+    ("idlib-gov", "Idlib", "إدلب", "admin1", "syria", "SY07", None, None),
+    ("aleppo-gov", "Aleppo", "حلب", "admin1", "syria", "SY02", None, None),
+    ("homs-district", "Homs", "حمص", "admin2", "homs-gov", "SY0400", None, None),
+    ("idlib-district", "Idlib", "إدلب", "admin2", "idlib-gov", "SY0700", None, None),
+    ("homs-city", "Homs", "حمص", "locality", "homs-district", None, "34.732400", "36.713700"),
+    ("idlib-city", "Idlib", "إدلب", "locality", "idlib-district", None, "35.930600", "36.633900"),
+    # The article does not say which district the village lies in.
+    ("jaftallak", "Jaftallak Haj Hamoud", "", "locality", "idlib-gov", None, None, None),
+]
+
+# (key, name, kind)
+ACTORS = [
+    ("syrian-forces", "Syrian government forces", "state_forces"),
+    ("russian-forces", "Russian forces", "foreign_forces"),
+    ("drone-operators", "Unidentified drone operators", "unidentified"),
+]
+
+# (key, name, short name, kind, affiliation, website)
+SOURCES = [
+    (
+        "moh",
+        "Syrian Ministry of Health",
+        "MoH",
+        "government",
+        "Ministry of the Syrian government.",
+        "https://www.moh.gov.sy/",
+    ),
+    (
+        "sohr",
+        "Syrian Observatory for Human Rights",
+        "SOHR",
+        "monitoring_group",
+        "UK-based monitoring group with a network of informants in Syria; opposed to the government.",
+        "https://www.syriahr.com/en/",
+    ),
+    (
+        "news",
+        "News report, 14 November 2023",
+        "News",
+        "media",
+        "The unattributed news article the demo data comes from.",
+        "",
+    ),
+]
+
+HOMS_QUOTE = (
+    "The Ministry of Health reported a death toll of at least 89, whereas the Syrian Observatory "
+    "for Human Rights placed the figures at over 120."
+)
+
+INCIDENTS = [
+    {
+        "slug": "homs-military-academy-drone-strike-2023-10-05",
+        "title": "Drone strike on the Homs military academy graduation ceremony",
+        "summary": (
+            "Several drones attacked a graduation ceremony at the military academy in Homs, where "
+            "families and new officers had gathered. Women and children were among the victims. "
+            "Syria declared three days of national mourning. No group claimed responsibility; "
+            "Syria's Ministries of Defence and Foreign Affairs blamed “terrorists”."
+        ),
+        "kind": "air_strike",
+        "start_date": datetime.date(2023, 10, 5),
+        "end_date": None,
+        "date_precision": "day",
+        "location": "homs-city",
+        "place": "Military academy, graduation ceremony",
+        "location_precision": "exact",
+        "perpetrators": ["drone-operators"],
+        "reports": [
+            {
+                "source": "moh",
+                "published_on": datetime.date(2023, 10, 5),
+                "killed": 89,
+                "killed_qualifier": "at_least",
+                "quote": HOMS_QUOTE,
+                "note": "Women and children among the dead. " + ARTICLE_NOTE,
+            },
+            {
+                "source": "sohr",
+                "published_on": datetime.date(2023, 10, 6),
+                "killed": 120,
+                "killed_qualifier": "more_than",
+                "quote": HOMS_QUOTE,
+                "note": ARTICLE_NOTE,
+            },
+        ],
+    },
+    {
+        "slug": "idlib-shelling-2023-10-05",
+        "title": "Government shelling and missile attacks on Idlib after the Homs strike",
+        "summary": (
+            "After the Homs strike, Syrian government forces intensified shelling and missile "
+            "attacks on opposition-held Idlib: fourteen people were killed on Thursday and three "
+            "more on Friday. Friday prayers were cancelled in opposition-held areas of Idlib and "
+            "Aleppo for fear of attacks on mosques."
+        ),
+        "kind": "shelling",
+        "start_date": datetime.date(2023, 10, 5),
+        "end_date": datetime.date(2023, 10, 6),
+        "date_precision": "days",
+        "location": "idlib-gov",
+        "place": "Opposition-held areas of Idlib governorate",
+        "location_precision": "admin1",
+        "perpetrators": ["syrian-forces"],
+        "reports": [
+            {
+                "source": "news",
+                "published_on": datetime.date(2023, 11, 14),
+                "killed": 17,
+                "killed_qualifier": "exact",
+                "civilians": 7,
+                "quote": (
+                    "The bombardment resulted in the death of fourteen individuals on Thursday and "
+                    "three more on Friday. […] seven civilians lost their lives in Idlib"
+                ),
+                "note": "14 killed on Thursday 5 October and 3 on Friday 6 October. " + ARTICLE_NOTE,
+            },
+        ],
+    },
+    {
+        "slug": "jaftallak-haj-hamoud-air-attack-2023-10",
+        "title": "Russian air attack on Jaftallak Haj Hamoud kills a two-year-old child",
+        "summary": "A two-year-old child was killed in a Russian air attack on the village.",
+        "kind": "air_strike",
+        "start_date": datetime.date(2023, 10, 5),
+        "end_date": datetime.date(2023, 10, 6),
+        "date_precision": "days",
+        "location": "jaftallak",
+        "place": "Jaftallak Haj Hamoud village",
+        "location_precision": "exact",
+        "perpetrators": ["russian-forces"],
+        "reports": [
+            {
+                "source": "news",
+                "published_on": datetime.date(2023, 11, 14),
+                "killed": 1,
+                "killed_qualifier": "exact",
+                "civilians": 1,
+                "children": 1,
+                "quote": (
+                    "among the victims was a two-year-old child caught in a Russian air attack in "
+                    "the village of Jaftallak Haj Hamoud."
+                ),
+                "note": ARTICLE_NOTE,
+            },
+        ],
+    },
+    {
+        "slug": "idlib-city-artillery-married-couple-2023-10",
+        "title": "Government artillery kills a married couple in Idlib city",
+        "summary": (
+            "Syrian government artillery hit residential areas of Idlib city, killing a married couple."
+        ),
+        "kind": "shelling",
+        "start_date": datetime.date(2023, 10, 5),
+        "end_date": datetime.date(2023, 10, 6),
+        "date_precision": "days",
+        "location": "idlib-city",
+        "place": "Residential areas",
+        "location_precision": "near",
+        "perpetrators": ["syrian-forces"],
+        "reports": [
+            {
+                "source": "news",
+                "published_on": datetime.date(2023, 11, 14),
+                "killed": 2,
+                "killed_qualifier": "exact",
+                "civilians": 2,
+                "quote": (
+                    "a married couple was tragically killed when Syrian government artillery "
+                    "targeted residential areas in Idlib city."
+                ),
+                "note": ARTICLE_NOTE,
+            },
+        ],
+    },
+]
+
+# The strike and what followed it.
+RELATIONS = [
+    ("homs-military-academy-drone-strike-2023-10-05", "idlib-shelling-2023-10-05"),
+    ("idlib-shelling-2023-10-05", "jaftallak-haj-hamoud-air-attack-2023-10"),
+    ("idlib-shelling-2023-10-05", "idlib-city-artillery-married-couple-2023-10"),
+]
+
+DEMO_USERS = [
+    # (username, group or None for a superuser)
+    ("admin", None),
+    ("editor", "Editor"),
+    ("analyst", "Analyst"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the incidents of the seed article (Homs, Idlib, October 2023) as published demo data."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo-users",
+            action="store_true",
+            help="Also create the logins admin, editor and analyst (password = user name). "
+            "Refused unless DJANGO_DEBUG is on.",
+        )
+
+    def handle(self, *args, demo_users=False, **options):
+        if demo_users and not settings.DEBUG:
+            raise CommandError("--demo-users creates well-known passwords: only with DJANGO_DEBUG=1.")
+        with transaction.atomic():
+            created = self.load()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data: {created} incident(s) added, {len(INCIDENTS) - created} already there."
+            )
+        )
+        if demo_users:
+            self.create_demo_users()
+
+    def load(self):
+        places = {}
+        for key, name, name_ar, kind, parent, pcode, lat, lon in LOCATIONS:
+            places[key] = Location.objects.get_or_create(
+                slug=key,
+                defaults={
+                    "name": name,
+                    "name_ar": name_ar,
+                    "kind": kind,
+                    "parent": places.get(parent),
+                    "pcode": pcode,
+                    "latitude": Decimal(lat) if lat else None,
+                    "longitude": Decimal(lon) if lon else None,
+                },
+            )[0]
+        actors = {
+            key: Actor.objects.get_or_create(slug=key, defaults={"name": name, "kind": kind})[0]
+            for key, name, kind in ACTORS
+        }
+        sources = {
+            key: Source.objects.get_or_create(
+                slug=key,
+                defaults={
+                    "name": name,
+                    "short_name": short,
+                    "kind": kind,
+                    "affiliation": affiliation,
+                    "website": website,
+                },
+            )[0]
+            for key, name, short, kind, affiliation, website in SOURCES
+        }
+        created = 0
+        for spec in INCIDENTS:
+            if Incident.objects.filter(slug=spec["slug"]).exists():
+                continue
+            fields = {k: v for k, v in spec.items() if k not in ("perpetrators", "reports", "location")}
+            incident = Incident(
+                **fields,
+                location=places[spec["location"]],
+                status=Incident.Status.PUBLISHED,
+                published_at=timezone.now(),
+            )
+            incident.full_clean()
+            incident.save()
+            incident.perpetrators.set([actors[key] for key in spec["perpetrators"]])
+            for report_spec in spec["reports"]:
+                report = TollReport(
+                    incident=incident, **{**report_spec, "source": sources[report_spec["source"]]}
+                )
+                report.full_clean()
+                report.save()
+            created += 1
+        for a, b in RELATIONS:
+            Incident.objects.get(slug=a).related.add(Incident.objects.get(slug=b))
+        return created
+
+    def create_demo_users(self):
+        User = get_user_model()
+        for username, group in DEMO_USERS:
+            user, made = User.objects.get_or_create(
+                username=username, defaults={"is_staff": True, "is_superuser": group is None}
+            )
+            if made:
+                user.set_password(username)
+                user.save()
+            if group:
+                user.groups.add(Group.objects.get(name=group))
+        self.stdout.write(
+            "Demo logins for http://127.0.0.1:8000/admin/: admin/admin (everything), "
+            "editor/editor (publish, export), analyst/analyst (data entry)."
+        )

@@ -1,0 +1,80 @@
+"""Small helpers that build valid records; tests override only what they are about."""
+
+import datetime
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from incidents.models import Actor, Incident, Location, Source, TollReport
+
+_counter = itertools.count(1)
+
+
+def make_location(name=None, kind="locality", parent=None, **fields):
+    name = name or f"Place {next(_counter)}"
+    return Location.objects.create(name=name, kind=kind, parent=parent, **fields)
+
+
+def make_tree():
+    """Syria > Idlib governorate > Idlib district > Idlib city, and Homs governorate."""
+    syria = make_location("Syria", kind="country", pcode="SY")
+    idlib = make_location("Idlib", kind="admin1", parent=syria, pcode="SY07")
+    district = make_location("Idlib", kind="admin2", parent=idlib, pcode="SY0700")
+    city = make_location("Idlib", kind="locality", parent=district)
+    homs = make_location("Homs", kind="admin1", parent=syria, pcode="SY04")
+    return {"syria": syria, "idlib": idlib, "district": district, "city": city, "homs": homs}
+
+
+def make_actor(name=None, kind="state_forces", **fields):
+    return Actor.objects.create(name=name or f"Actor {next(_counter)}", kind=kind, **fields)
+
+
+def make_source(name=None, short_name="", kind="monitoring_group", **fields):
+    return Source.objects.create(
+        name=name or f"Source {next(_counter)}", short_name=short_name, kind=kind, **fields
+    )
+
+
+def make_incident(title=None, location=None, status="published", **fields):
+    fields.setdefault("kind", "air_strike")
+    fields.setdefault("start_date", datetime.date(2023, 10, 5))
+    return Incident.objects.create(
+        title=title or f"Incident {next(_counter)}",
+        location=location or make_location(),
+        status=status,
+        **fields,
+    )
+
+
+def make_report(incident, source=None, killed=10, qualifier="exact", **fields):
+    fields.setdefault("published_on", incident.start_date)
+    return TollReport.objects.create(
+        incident=incident,
+        source=source or make_source(),
+        killed=killed,
+        killed_qualifier=qualifier,
+        **fields,
+    )
+
+
+def make_user(username, group=None, staff=True, superuser=False):
+    user = get_user_model().objects.create_user(
+        username=username, password="a-long-test-password", is_staff=staff, is_superuser=superuser
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def make_homs():
+    """The Homs strike: MoH "at least 89" (5 Oct), SOHR "more than 120" (6 Oct)."""
+    tree = make_tree()
+    homs_city = make_location("Homs", kind="locality", parent=tree["homs"])
+    incident = make_incident("Drone strike on the Homs military academy", location=homs_city)
+    moh = make_source("Syrian Ministry of Health", short_name="MoH", kind="government")
+    sohr = make_source("Syrian Observatory for Human Rights", short_name="SOHR")
+    make_report(incident, moh, killed=89, qualifier="at_least", published_on=datetime.date(2023, 10, 5))
+    make_report(incident, sohr, killed=120, qualifier="more_than", published_on=datetime.date(2023, 10, 6))
+    incident.refresh_from_db()
+    return incident
