@@ -1,7 +1,7 @@
 """The analysts' and editors' workspace."""
 
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -11,6 +11,10 @@ from incidents.models import Actor, Incident, Location, Source, TollReport
 admin.site.site_header = "Casualty Tracker"
 admin.site.site_title = "Casualty Tracker admin"
 admin.site.index_title = "Record incidents and every source's figures"
+
+
+# Links typed without a scheme ("www.syriahr.com/…") are taken as https.
+HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
 
 
 def can_publish(user):
@@ -35,6 +39,7 @@ class ActorAdmin(SimpleHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
+    formfield_overrides = HTTPS_LINKS
     list_display = ["name", "short_name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name", "short_name"]
@@ -43,6 +48,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 class TollReportInline(admin.TabularInline):
     model = TollReport
     extra = 0
+    formfield_overrides = HTTPS_LINKS
     autocomplete_fields = ["source"]
     fields = [
         "source",
@@ -156,6 +162,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 @admin.register(TollReport)
 class TollReportAdmin(SimpleHistoryAdmin):
+    formfield_overrides = HTTPS_LINKS
     list_display = ["incident", "source", "published_on", "killed_as_stated", "is_current"]
     list_filter = ["is_current", "killed_qualifier", "source__kind", "source"]
     list_select_related = ["incident", "source"]

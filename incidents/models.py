@@ -617,7 +617,7 @@ def figure_constraints(field):
         ),
         CheckConstraint(
             condition=(Q(**{f"{upper}__isnull": True}) & ~Q(**{qualifier: figures.BETWEEN}))
-            | Q(**{qualifier: figures.BETWEEN, f"{upper}__gt": F(field)}),
+            | Q(**{qualifier: figures.BETWEEN, f"{upper}__isnull": False, f"{upper}__gt": F(field)}),
             name=f"report_{field}_upper_only_for_between",
         ),
     ]

@@ -8,7 +8,9 @@ def unique_slug(model, *candidates, exclude_pk=None, max_length=80, fallback="it
     script, punctuation) fall back to ``fallback``.
     """
     bases = [slugify(c)[:max_length].strip("-") for c in candidates if c]
-    bases = [b for b in bases if b] or [slugify(fallback)[:max_length] or "item"]
+    if not bases or not bases[0]:
+        bases.insert(0, slugify(fallback)[:max_length] or "item")
+    bases = [b for b in bases if b]
     others = model._default_manager.all()
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
