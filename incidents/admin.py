@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidents import exports
 from incidents.models import Actor, Incident, Location, Source, TollReport
 
 admin.site.site_header = "Casualty Tracker"
@@ -98,6 +99,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
     date_hierarchy = "start_date"
     autocomplete_fields = ["location", "perpetrators", "claimed_by", "related"]
     inlines = [TollReportInline]
+    actions = ["export_incidents_csv", "export_reports_csv"]
     readonly_fields = ["possible_duplicates", "publication"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "status", "summary"]}),
@@ -134,6 +136,18 @@ class IncidentAdmin(SimpleHistoryAdmin):
                 for d in duplicates
             ),
         )
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("incidents.export_data")
+
+    @admin.action(description="Export selected incidents as CSV", permissions=["export"])
+    def export_incidents_csv(self, request, queryset):
+        rows = exports.incident_rows(queryset, request.build_absolute_uri)
+        return exports.csv_response("incidents", exports.INCIDENT_COLUMNS, rows)
+
+    @admin.action(description="Export the reports of selected incidents as CSV", permissions=["export"])
+    def export_reports_csv(self, request, queryset):
+        return exports.csv_response("reports", exports.REPORT_COLUMNS, exports.report_rows(queryset))
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -176,3 +176,59 @@ def total(ranges, sources=0):
         disputed_incidents=disputed,
         sources=sources,
     )
+
+
+def _people(n):
+    return "person was" if n == 1 else "people were"
+
+
+def _sources(n):
+    return f"{n} source" if n == 1 else f"{n} sources"
+
+
+def _capitalised(text):
+    return text[:1].upper() + text[1:]
+
+
+def range_sentence(current_figures):
+    """The range in words, for the top of an incident page.
+
+    "Between 89 and more than 120 people were reported killed, according to 2 sources that disagree."
+    """
+    current_figures = list(current_figures)
+    toll = incident_range(current_figures)
+    if not current_figures:
+        return "No source has reported a figure yet."
+    if not toll.is_known:
+        return f"Deaths were reported without a figure, according to {_sources(toll.source_count)}."
+
+    known = [f for f in current_figures if f.is_known]
+    # Say the highest the way its source said it: "more than 120" beats "at least 120".
+    top_qualifiers = {f.qualifier for f in known if f.high == toll.highest and f.is_open}
+    highest = f"{toll.highest:,}"
+    if top_qualifiers:
+        highest = ("more than " if MORE_THAN in top_qualifiers else "at least ") + highest
+
+    according = f"according to {_sources(toll.figure_count)}"
+    if toll.figure_count == 1:
+        sentence = (
+            f"{_capitalised(known[0].as_stated())} {_people(known[0].high)} reported killed, {according}"
+        )
+    elif toll.lowest == toll.highest:
+        sentence = f"{_capitalised(highest)} {_people(toll.highest)} reported killed, {according} that agree"
+    else:
+        sentence = (
+            f"Between {toll.lowest:,} and {highest} people were reported killed, {according} that disagree"
+        )
+    silent = toll.source_count - toll.figure_count
+    if silent:
+        sentence += f" ({silent} more {'source' if silent == 1 else 'sources'} gave no figure)"
+    return sentence + "."
+
+
+def revision_sentence(source_label, dated_figures):
+    """A source's figures over time, oldest first: "SOHR first reported 100 on 5 October 2023, then …"."""
+    parts = [f"{figure.as_stated()} on {day:%-d %B %Y}" for day, figure in dated_figures]
+    if len(parts) == 1:
+        return f"{source_label} reported {parts[0]}."
+    return f"{source_label} first reported {parts[0]}, then " + ", then ".join(parts[1:]) + "."

@@ -19,10 +19,11 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -218,6 +219,14 @@ class Location(RulesInCleanMixin, models.Model):
     def descendants_and_self(self):
         return Location.objects.filter(path__startswith=self.path)
 
+    def chain_places(self):
+        """This place and those it lies in, smallest first, without repeated names (one query)."""
+        places = []
+        for place in [self, *reversed(self.ancestors())]:
+            if not places or places[-1].name != place.name:
+                places.append(place)
+        return places
+
     def ancestors(self):
         """From the country down to the parent (one query)."""
         ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
@@ -305,6 +314,51 @@ class IncidentQuerySet(models.QuerySet):
     def beneath(self, location):
         """Incidents in ``location`` or any place beneath it (one indexed prefix match)."""
         return self.filter(location__path__startswith=location.path)
+
+    def totals(self):
+        """The range over these incidents as a ``figures.Total``. Two queries."""
+        sums = self.order_by().aggregate(
+            incidents=Count("pk"),
+            incidents_with_figures=Count("pk", filter=Q(killed_lowest__isnull=False)),
+            disputed_incidents=Count("pk", filter=Q(is_disputed=True)),
+            lowest=Coalesce(Sum("killed_lowest"), 0),
+            highest=Coalesce(Sum("killed_highest"), 0),
+            open_incidents=Count("pk", filter=Q(killed_highest_open=True)),
+        )
+        sources = (
+            TollReport.objects.filter(is_current=True, incident__in=self.order_by().values("pk"))
+            .values("source_id")
+            .distinct()
+            .count()
+        )
+        open_incidents = sums.pop("open_incidents")
+        return figures.Total(**sums, highest_open=open_incidents > 0, sources=sources)
+
+    def monthly_totals(self):
+        """(first day of month, Total) for each month with incidents, oldest first. One query.
+
+        ``sources`` is not counted per month here: it would cost a query per month.
+        """
+        rows = (
+            self.order_by()
+            .annotate(month=TruncMonth("start_date"))
+            .values("month")
+            .annotate(
+                incidents=Count("pk"),
+                incidents_with_figures=Count("pk", filter=Q(killed_lowest__isnull=False)),
+                disputed_incidents=Count("pk", filter=Q(is_disputed=True)),
+                lowest=Coalesce(Sum("killed_lowest"), 0),
+                highest=Coalesce(Sum("killed_highest"), 0),
+                open_incidents=Count("pk", filter=Q(killed_highest_open=True)),
+            )
+            .order_by("month")
+        )
+        result = []
+        for row in rows:
+            month = row.pop("month")
+            open_incidents = row.pop("open_incidents")
+            result.append((month, figures.Total(**row, highest_open=open_incidents > 0)))
+        return result
 
     def with_figures(self):
         """Each incident's range computed in SQL from its current reports.

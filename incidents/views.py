@@ -1,19 +1,177 @@
-"""Public pages: published incidents only, server-rendered, no JavaScript needed."""
+"""Public pages: published incidents only, server-rendered, no JavaScript needed.
+
+Each page costs a fixed number of queries whatever the amount of data (guarded in tests).
+"""
 
 import logging
+from collections import defaultdict
 
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from incidents import charts, figures
+from incidents.filters import filter_incidents
+from incidents.models import Incident, Location, Source, TollReport
+
 logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+
+
+def visible_incidents(request):
+    """Published incidents; logged-in staff also see drafts on detail pages."""
+    incidents = Incident.objects.select_related("location")
+    if request.user.is_staff:
+        return incidents
+    return incidents.published()
+
+
+def paginate(request, queryset, per_page=PAGE_SIZE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 @require_safe
 def home(request):
-    return render(request, "incidents/home.html")
+    published = Incident.objects.published()
+    months = published.monthly_totals()
+    latest_month = months[-1] if months else None
+    if latest_month:
+        month_start = latest_month[0]
+        latest_month = (
+            month_start,
+            published.filter(start_date__year=month_start.year, start_date__month=month_start.month).totals(),
+        )
+    context = {
+        "latest": published.select_related("location").order_by("-start_date", "-pk")[:8],
+        "most_disputed": published.filter(is_disputed=True)
+        .select_related("location")
+        .order_by("-killed_spread", "-start_date")[:5],
+        "all_time": published.totals(),
+        "latest_month": latest_month,
+        "month_chart": charts.monthly_chart(months[-24:]),
+    }
+    return render(request, "incidents/home.html", context)
+
+
+@require_safe
+def incident_list(request):
+    filterset, incidents = filter_incidents(request, Incident.objects.published().select_related("location"))
+    page = paginate(request, incidents)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "can_export": request.user.has_perm("incidents.export_data"),
+    }
+    return render(request, "incidents/incident_list.html", context)
+
+
+@require_safe
+def incident_detail(request, slug):
+    incident = get_object_or_404(
+        visible_incidents(request).prefetch_related(
+            "perpetrators",
+            "claimed_by",
+            Prefetch("related", queryset=visible_incidents(request).order_by("start_date")),
+        ),
+        slug=slug,
+    )
+    reports = list(incident.reports.select_related("source").order_by("published_on", "pk"))
+    current = [r for r in reports if r.is_current]
+    current.sort(key=lambda r: (-(r.killed_figure.high if r.killed_figure.is_known else -1), r.source.label))
+    by_source = defaultdict(list)
+    for report in reports:
+        by_source[report.source].append(report)
+    revisions = [
+        figures.revision_sentence(source.label, [(r.published_on, r.killed_figure) for r in source_reports])
+        for source, source_reports in by_source.items()
+        if len(source_reports) > 1
+    ]
+    last_updated = max([incident.updated_at, *(r.updated_at for r in reports)])
+    context = {
+        "incident": incident,
+        "current": current,
+        "sentence": figures.range_sentence(r.killed_figure for r in current),
+        "chart": charts.source_chart((r.source.label, r.killed_figure) for r in current),
+        "revisions": revisions,
+        "place_chain": incident.location.chain_places(),
+        "last_updated": last_updated,
+    }
+    return render(request, "incidents/incident_detail.html", context)
+
+
+@require_safe
+def location_detail(request, slug):
+    location = get_object_or_404(Location, slug=slug)
+    incidents = Incident.objects.published().beneath(location)
+    children = list(location.children.order_by("name"))
+    context = {
+        "location": location,
+        "place_chain": location.chain_places(),
+        "children": incident_counts_beneath(incidents, children),
+        "total": incidents.totals(),
+        "page": paginate(request, incidents.select_related("location").order_by("-start_date", "-pk")),
+    }
+    return render(request, "incidents/location_detail.html", context)
+
+
+def incident_counts_beneath(incidents, places):
+    """[(place, number of ``incidents`` in it or beneath it)], in one query."""
+    if not places:
+        return []
+    counts = incidents.order_by().aggregate(
+        **{f"place_{p.pk}": Count("pk", filter=Q(location__path__startswith=p.path)) for p in places}
+    )
+    return [(p, counts[f"place_{p.pk}"]) for p in places]
+
+
+@require_safe
+def source_detail(request, slug):
+    source = get_object_or_404(Source, slug=slug)
+    reports = (
+        TollReport.objects.filter(source=source, incident__status=Incident.Status.PUBLISHED)
+        .select_related("incident", "incident__location")
+        .order_by("-published_on", "-pk")
+    )
+    context = {
+        "source": source,
+        "page": paginate(request, reports, per_page=50),
+        "comparison": compare_with_other_sources(source),
+    }
+    return render(request, "incidents/source_detail.html", context)
+
+
+def compare_with_other_sources(source):
+    """How this source's current figures compare with other sources' on the same incidents.
+
+    Two figures are "the same or overlapping" when their ranges touch. Two queries.
+    """
+    mine = {
+        r.incident_id: r
+        for r in TollReport.objects.filter(
+            source=source, is_current=True, incident__status=Incident.Status.PUBLISHED, killed__isnull=False
+        ).select_related("incident")
+    }
+    others = (
+        TollReport.objects.filter(is_current=True, killed__isnull=False, incident_id__in=mine.keys())
+        .exclude(source=source)
+        .select_related("source")
+    )
+    outcome = {"higher": [], "lower": [], "same": []}
+    for other in others:
+        my_figure, their_figure = mine[other.incident_id].killed_figure, other.killed_figure
+        if my_figure.low > their_figure.high:
+            verdict = "higher"
+        elif my_figure.high < their_figure.low:
+            verdict = "lower"
+        else:
+            verdict = "same"
+        outcome[verdict].append((mine[other.incident_id], other))
+    return outcome
 
 
 @require_safe

@@ -1,0 +1,350 @@
+"""CSV exports for editors (DESIGN.md, "CSV exports").
+
+Every export is streamed from an iterator that reads the database in chunks, so the
+server's memory stays flat and the number of queries does not grow with the rows.
+"""
+
+import csv
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Prefetch, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from incidents.filters import IncidentFilter
+from incidents.models import Incident, Location, TollReport
+
+CHUNK = 2000
+
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+INCIDENT_COLUMNS = [
+    ("id", "#event+id"),
+    ("title", "#event+name"),
+    ("start_date", "#date+start"),
+    ("end_date", "#date+end"),
+    ("kind", "#event+type"),
+    ("country", "#country+name"),
+    ("admin1", "#adm1+name"),
+    ("admin2", "#adm2+name"),
+    ("place", "#loc+name"),
+    ("pcode", "#loc+code"),
+    ("latitude", "#geo+lat"),
+    ("longitude", "#geo+lon"),
+    ("perpetrators", "#group+name+perpetrator"),
+    ("killed_lowest", "#affected+killed+min"),
+    ("killed_highest", "#affected+killed+max"),
+    ("killed_highest_open", "#affected+killed+max+open"),
+    ("source_count", "#meta+source+num"),
+    ("figures", "#meta+source"),
+    ("url", "#meta+url"),
+]
+
+REPORT_COLUMNS = [
+    ("report_id", "#meta+id"),
+    ("incident_id", "#event+id"),
+    ("incident_title", "#event+name"),
+    ("incident_date", "#date+start"),
+    ("admin1", "#adm1+name"),
+    ("place", "#loc+name"),
+    ("source", "#meta+source"),
+    ("source_kind", "#meta+source+type"),
+    ("published_on", "#date+reported"),
+    ("killed_as_reported", "#affected+killed+text"),
+    ("killed_qualifier", "#affected+killed+qualifier"),
+    ("killed", "#affected+killed"),
+    ("killed_upper", "#affected+killed+max"),
+    ("injured_as_reported", "#affected+injured+text"),
+    ("injured", "#affected+injured"),
+    ("injured_upper", "#affected+injured+max"),
+    ("civilians", "#affected+killed+civilians"),
+    ("children", "#affected+killed+children"),
+    ("women", "#affected+killed+f"),
+    ("is_current", "#meta+current"),
+    ("url", "#meta+url"),
+    ("quote", "#description+quote"),
+]
+
+# ?by= value: its columns, each (name, HXL tag, expression to group on).
+GROUPINGS = {
+    "admin1": [
+        ("admin1", "#adm1+name", F("location__admin1__name")),
+        ("admin1_pcode", "#adm1+code", F("location__admin1__pcode")),
+    ],
+    "admin2": [
+        ("admin2", "#adm2+name", F("location__admin2__name")),
+        ("admin2_pcode", "#adm2+code", F("location__admin2__pcode")),
+    ],
+    "month": [("month", "#date+month", TruncMonth("start_date"))],
+    "kind": [("kind", "#event+type", F("kind"))],
+    "perpetrator": [("perpetrator", "#group+name+perpetrator", F("perpetrators__name"))],
+    "source": [("source", "#meta+source", F("reports__source__name"))],
+}
+
+SUMMARY_COLUMNS = [
+    ("incidents", "#event+num"),
+    ("disputed_incidents", "#event+num+disputed"),
+    ("killed_lowest_total", "#affected+killed+min"),
+    ("killed_highest_total", "#affected+killed+max"),
+    ("sources", "#meta+source+num"),
+]
+
+
+def safe_cell(value):
+    """A cell a spreadsheet will show as text, never run as a formula. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, for streaming."""
+
+    def write(self, value):
+        return value
+
+
+def csv_response(name, columns, rows, hxl=False):
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow([column for column, _ in columns])
+        if hxl:
+            yield writer.writerow([tag for _, tag in columns])
+        for row in rows:
+            yield writer.writerow([safe_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def export_permission_required(view):
+    """Anonymous users go to the login page; logged-in users without the permission get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.has_perm("incidents.export_data"):
+            raise PermissionDenied("Exporting needs the export permission (the Editor group).")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def filtered_for_export(request):
+    """The incidents /incidents/ shows for the same query string, in the same order.
+
+    ``status=all`` adds drafts (exports are for editors only). Returns (incidents, error text).
+    """
+    incidents = Incident.objects.all()
+    if request.GET.get("status") != "all":
+        incidents = incidents.published()
+    filterset = IncidentFilter(request.GET, queryset=incidents, request=request)
+    if not filterset.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.form.errors.items())
+        return None, f"These filters could not be read, so nothing was exported. {problems}"
+    return filterset.qs, None
+
+
+def bad_request(message):
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def wants_hxl(request):
+    return request.GET.get("hxl") in ("1", "true")
+
+
+# --- incidents.csv ------------------------------------------------------------------------------
+
+
+def incident_rows(incidents, absolute_url):
+    """One row per incident. Queries: one per chunk of incidents, plus two prefetches per chunk."""
+    incidents = incidents.select_related(
+        "location", "location__country", "location__admin1", "location__admin2"
+    ).prefetch_related(
+        "perpetrators",
+        Prefetch(
+            "reports",
+            queryset=TollReport.objects.filter(is_current=True)
+            .select_related("source")
+            .order_by("published_on", "pk"),
+            to_attr="current",
+        ),
+    )
+    for incident in incidents.iterator(chunk_size=CHUNK):
+        location = incident.location
+        yield [
+            incident.pk,
+            incident.title,
+            incident.start_date.isoformat(),
+            incident.end_date.isoformat() if incident.end_date else "",
+            incident.kind,
+            _name(location.country),
+            _name(location.admin1),
+            _name(location.admin2),
+            _place(incident),
+            location.pcode or "",
+            location.latitude,
+            location.longitude,
+            "; ".join(actor.name for actor in incident.perpetrators.all()),
+            incident.killed_lowest,
+            incident.killed_highest,
+            incident.killed_highest_open,
+            incident.source_count,
+            "; ".join(
+                f"{r.source.label}: {r.killed_figure.as_stated()} ({r.published_on.isoformat()})"
+                for r in incident.current
+            ),
+            absolute_url(incident.get_absolute_url()),
+        ]
+
+
+def _name(location):
+    return location.name if location else ""
+
+
+def _place(incident):
+    """The free-text place, then the named place when it is finer than a district."""
+    location = incident.location
+    finer = location.name if location.kind in (Location.Kind.ADMIN3, Location.Kind.LOCALITY) else ""
+    if finer and finer.lower() in incident.place.lower():
+        finer = ""
+    return ", ".join(part for part in (incident.place, finer) if part)
+
+
+# --- reports.csv --------------------------------------------------------------------------------
+
+
+def report_rows(incidents):
+    """Every report of the incidents, incident by incident in their order, oldest report first."""
+    incidents = incidents.select_related("location", "location__admin1").prefetch_related(
+        Prefetch(
+            "reports", queryset=TollReport.objects.select_related("source").order_by("published_on", "pk")
+        )
+    )
+    for incident in incidents.iterator(chunk_size=CHUNK):
+        for report in incident.reports.all():
+            yield [
+                report.pk,
+                incident.pk,
+                incident.title,
+                incident.start_date.isoformat(),
+                _name(incident.location.admin1),
+                _place(incident),
+                report.source.name,
+                report.source.kind,
+                report.published_on.isoformat(),
+                report.killed_figure.as_stated(),
+                report.killed_qualifier,
+                report.killed,
+                report.killed_upper,
+                report.injured_figure.as_stated(),
+                report.injured,
+                report.injured_upper,
+                report.civilians,
+                report.children,
+                report.women,
+                report.is_current,
+                report.url,
+                report.quote,
+            ]
+
+
+# --- summary.csv --------------------------------------------------------------------------------
+
+
+def summary_rows(incidents, groupings):
+    """One row per group: totals as ranges (DESIGN.md). Two queries whatever the data size.
+
+    Grouping by source counts an incident once for each source with a current report on it;
+    grouping by perpetrator, once for each alleged perpetrator.
+    """
+    columns = [column for key in groupings for column in GROUPINGS[key]]
+    # Prefixed so that a group called "kind" does not clash with the field.
+    expressions = {f"group_{name}": expression for name, _, expression in columns}
+    names = list(expressions)
+    base = incidents.order_by()
+    if "source" in groupings:
+        base = base.filter(reports__is_current=True)
+    totals = (
+        base.annotate(**expressions)
+        .values(*names)
+        .annotate(
+            incidents=Count("pk", distinct=True),
+            disputed_incidents=Count("pk", distinct=True, filter=Q(is_disputed=True)),
+            killed_lowest_total=Coalesce(Sum("killed_lowest"), Value(0)),
+            killed_highest_total=Coalesce(Sum("killed_highest"), Value(0)),
+        )
+        .order_by(*names)
+    )
+    # Counted apart: joining the reports into the sums above would count incidents twice.
+    source_counts = {
+        tuple(row[n] for n in names): row["sources"]
+        for row in base.annotate(**expressions)
+        .values(*names)
+        .annotate(sources=Count("reports__source", distinct=True, filter=Q(reports__is_current=True)))
+    }
+    for row in totals:
+        key = tuple(row[n] for n in names)
+        values = [f"{row[n]:%Y-%m}" if n == "group_month" and row[n] else row[n] for n in names]
+        yield [
+            *values,
+            row["incidents"],
+            row["disputed_incidents"],
+            row["killed_lowest_total"],
+            row["killed_highest_total"],
+            source_counts.get(key, 0),
+        ]
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+@require_safe
+@export_permission_required
+def export_incidents(request):
+    incidents, error = filtered_for_export(request)
+    if error:
+        return bad_request(error)
+    rows = incident_rows(incidents, request.build_absolute_uri)
+    return csv_response("incidents", INCIDENT_COLUMNS, rows, hxl=wants_hxl(request))
+
+
+@require_safe
+@export_permission_required
+def export_reports(request):
+    incidents, error = filtered_for_export(request)
+    if error:
+        return bad_request(error)
+    return csv_response("reports", REPORT_COLUMNS, report_rows(incidents), hxl=wants_hxl(request))
+
+
+@require_safe
+@export_permission_required
+def export_summary(request):
+    groupings = list(dict.fromkeys(request.GET.getlist("by")))
+    unknown = [g for g in groupings if g not in GROUPINGS]
+    if not groupings or unknown:
+        return bad_request(
+            "Say how to group the summary with by=admin1, admin2, month, kind, perpetrator or source "
+            "(several allowed, e.g. by=admin1&by=month)."
+            + (f" Not understood: {', '.join(unknown)}." if unknown else "")
+        )
+    incidents, error = filtered_for_export(request)
+    if error:
+        return bad_request(error)
+    columns = [(name, tag) for g in groupings for name, tag, _ in GROUPINGS[g]] + SUMMARY_COLUMNS
+    name = "summary-by-" + "-".join(groupings)
+    return csv_response(name, columns, summary_rows(incidents, groupings), hxl=wants_hxl(request))

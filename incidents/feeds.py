@@ -1,0 +1,31 @@
+from django.contrib.syndication.views import Feed
+from django.urls import reverse_lazy
+from django.utils.feedgenerator import Atom1Feed
+
+from incidents.models import Incident
+
+
+class NewlyPublishedIncidents(Feed):
+    feed_type = Atom1Feed
+    title = "Casualty Tracker: newly published incidents"
+    subtitle = "Incidents as they are published, with the range of reported deaths."
+    link = reverse_lazy("incident_list")
+
+    def items(self):
+        return Incident.objects.published().select_related("location").order_by("-published_at", "-pk")[:50]
+
+    def item_title(self, incident):
+        return f"{incident.title} ({incident.toll.short()} killed)"
+
+    def item_description(self, incident):
+        return (
+            f"{incident.start_date:%-d %B %Y}, {incident.location.short_chain}. "
+            f"Reported killed: {incident.toll.short()}, according to {incident.source_count} source(s). "
+            f"{incident.summary}"
+        )
+
+    def item_pubdate(self, incident):
+        return incident.published_at or incident.created_at
+
+    def item_updateddate(self, incident):
+        return incident.updated_at

@@ -1,0 +1,187 @@
+"""The filters of /incidents/, shared with the CSV exports (DESIGN.md, "List filters")."""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from incidents.models import Actor, Incident, Location, Source, TollReport
+
+# More deaths than any single incident has had; keeps huge numbers out of the database.
+MAX_FIGURE = 10_000_000
+
+SORTS = {
+    "newest": ("Newest first", ["-start_date", "-pk"]),
+    "oldest": ("Oldest first", ["start_date", "pk"]),
+    "toll": ("Highest toll", ["-killed_highest", "-start_date", "-pk"]),
+    "disputed": ("Most disputed", ["-is_disputed", "-killed_spread", "-start_date", "-pk"]),
+}
+
+
+def locations_to_choose(request):
+    """Countries, governorates and districts in the menu, plus a deeper place asked for by slug.
+
+    Every place can be filtered on (links from place pages carry its slug), but listing
+    every village would make the menu unusable.
+    """
+    wanted = Q(kind__in=[Location.Kind.COUNTRY, Location.Kind.ADMIN1, Location.Kind.ADMIN2])
+    slug = request.GET.get("location") if request is not None else None
+    if slug:
+        wanted |= Q(slug=slug)
+    return Location.objects.filter(wanted).order_by("chain")
+
+
+class SlugChoiceField(forms.ModelChoiceField):
+    default_error_messages = {
+        "invalid_choice": "There is no such %(kind)s: check the address or choose one from the list.",
+    }
+
+    def __init__(self, *args, kind="choice", **kwargs):
+        self.kind = kind
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            if error.code == "invalid_choice":
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"kind": self.kind}
+                ) from None
+            raise
+
+
+class SlugFilter(django_filters.ModelChoiceFilter):
+    field_class = SlugChoiceField
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    # "2.5 killed" is a typo worth flagging, not a figure.
+    field_class = forms.IntegerField
+
+
+class IncidentFilterForm(forms.Form):
+    def _post_clean(self):
+        super()._post_clean()
+        # Screen readers announce which fields are wrong and read their messages.
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"id_{name}-errors"}
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("date_after"), cleaned.get("date_before")
+        if after and before and after > before:
+            self.add_error("date_before", "This date is before the “from” date.")
+        return cleaned
+
+
+class IncidentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search", max_length=200)
+    date_after = django_filters.DateFilter(
+        field_name="start_date",
+        lookup_expr="gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-05."},
+    )
+    date_before = django_filters.DateFilter(
+        field_name="start_date",
+        lookup_expr="lte",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-31."},
+    )
+    location = SlugFilter(
+        label="Place",
+        queryset=locations_to_choose,
+        to_field_name="slug",
+        method="in_location",
+        empty_label="Anywhere",
+        kind="place",
+    )
+    kind = django_filters.ChoiceFilter(label="Kind", choices=Incident.Kind.choices, empty_label="Any kind")
+    perpetrator = SlugFilter(
+        label="Alleged perpetrator",
+        queryset=Actor.objects.all(),
+        to_field_name="slug",
+        field_name="perpetrators",
+        empty_label="Anyone",
+        kind="actor",
+    )
+    source = SlugFilter(
+        label="Reported by",
+        queryset=Source.objects.all(),
+        to_field_name="slug",
+        method="reported_by",
+        empty_label="Any source",
+        kind="source",
+    )
+    disputed = django_filters.ChoiceFilter(
+        label="Figures",
+        choices=[("true", "Disputed only"), ("false", "Not disputed")],
+        method="only_disputed",
+        empty_label="Disputed or not",
+    )
+    min_killed = WholeNumberFilter(
+        label="At least … killed (highest figure)",
+        field_name="killed_highest",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=MAX_FIGURE,
+        widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort",
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        method="sort_by",
+        empty_label=None,
+        null_label=None,
+    )
+
+    class Meta:
+        model = Incident
+        fields = []
+        form = IncidentFilterForm
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        by_source = TollReport.objects.filter(incident=OuterRef("pk")).filter(
+            Q(source__name__icontains=value) | Q(source__short_name__iexact=value)
+        )
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(place__icontains=value)
+            | Q(summary__icontains=value)
+            | Q(location__chain__icontains=value)
+            | Q(location__name_ar__icontains=value)
+            | Exists(by_source)
+        )
+
+    def in_location(self, queryset, name, location):
+        return queryset.beneath(location)
+
+    def reported_by(self, queryset, name, source):
+        return queryset.filter(Exists(TollReport.objects.filter(incident=OuterRef("pk"), source=source)))
+
+    def only_disputed(self, queryset, name, value):
+        return queryset.filter(is_disputed=(value == "true"))
+
+    def sort_by(self, queryset, name, value):
+        # Without a sort, the model's ordering (newest first) applies.
+        return queryset.order_by(*SORTS[value][1])
+
+
+def filter_incidents(request, queryset):
+    """Apply the list filters of ``request.GET``; ``(filterset, incidents)``.
+
+    Malformed filters give no incidents (never silently unfiltered data); the form
+    carries the messages to show beside it.
+    """
+    filterset = IncidentFilter(request.GET, queryset=queryset, request=request)
+    if filterset.is_valid():
+        return filterset, filterset.qs
+    return filterset, queryset.none()

@@ -1,0 +1,358 @@
+"""CSV exports for editors: the list's filters exactly, streamed, safe in a spreadsheet."""
+
+import csv
+import datetime
+import io
+
+import hxl
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import Incident, Source, TollReport
+from tests.factories import (
+    make_actor,
+    make_homs,
+    make_incident,
+    make_location,
+    make_report,
+    make_source,
+    make_tree,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def read_csv(response):
+    assert response.status_code == 200, response.content
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def raw_csv(response):
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", verbosity=0)
+
+
+class TestPermissions:
+    @pytest.mark.parametrize(
+        "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
+    )
+    def test_anonymous_users_are_sent_to_the_login_page(self, client, url):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/?next=/export/")
+
+    @pytest.mark.parametrize(
+        "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
+    )
+    def test_staff_without_the_export_permission_get_403(self, analyst_client, url):
+        assert analyst_client.get(url).status_code == 403
+
+    @pytest.mark.parametrize(
+        "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
+    )
+    def test_editors_can_export(self, editor_client, url):
+        response = editor_client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+
+    def test_a_post_is_refused(self, editor_client):
+        assert editor_client.post("/export/incidents.csv").status_code == 405
+
+
+class TestIncidentsCsv:
+    def test_columns_and_values_for_the_demo_data(self, editor_client, demo):
+        response = editor_client.get("/export/incidents.csv")
+        today = datetime.date.today().isoformat()
+        assert response["Content-Disposition"] == f'attachment; filename="incidents-{today}.csv"'
+        rows = {row["title"]: row for row in read_csv(response)}
+        homs = rows["Drone strike on the Homs military academy graduation ceremony"]
+        assert list(homs) == [
+            "id", "title", "start_date", "end_date", "kind", "country", "admin1", "admin2", "place", "pcode",
+            "latitude", "longitude", "perpetrators", "killed_lowest", "killed_highest", "killed_highest_open",
+            "source_count", "figures", "url",
+        ]  # fmt: skip
+        assert homs["killed_lowest"] == "89" and homs["killed_highest"] == "120"
+        assert homs["killed_highest_open"] == "true" and homs["source_count"] == "2"
+        assert homs["figures"] == "MoH: at least 89 (2023-10-05); SOHR: more than 120 (2023-10-06)"
+        assert (homs["country"], homs["admin1"], homs["admin2"]) == ("Syria", "Homs", "Homs")
+        assert homs["start_date"] == "2023-10-05" and homs["kind"] == "air_strike"
+        assert homs["perpetrators"] == "Unidentified drone operators"
+        assert homs["url"] == "http://testserver/incidents/homs-military-academy-drone-strike-2023-10-05/"
+        idlib = rows["Government shelling and missile attacks on Idlib after the Homs strike"]
+        assert idlib["pcode"] == "SY07" and idlib["end_date"] == "2023-10-06"
+
+    def test_only_published_incidents_unless_an_editor_asks_for_all(self, editor_client):
+        make_incident("Public")
+        make_incident("Draft", status="draft")
+        assert [r["title"] for r in read_csv(editor_client.get("/export/incidents.csv"))] == ["Public"]
+        everything = read_csv(editor_client.get("/export/incidents.csv?status=all"))
+        assert {r["title"] for r in everything} == {"Public", "Draft"}
+
+    def test_a_malformed_filter_is_a_clear_400_not_an_unfiltered_file(self, editor_client):
+        make_homs()
+        response = editor_client.get("/export/incidents.csv?min_killed=-3")
+        assert response.status_code == 400
+        assert (
+            "min_killed" in response.content.decode() and "nothing was exported" in response.content.decode()
+        )
+
+
+QUERIES = [
+    "",
+    "q=academy",
+    "q=SOHR",
+    "date_after=2023-10-06",
+    "date_before=2023-10-05",
+    "location=idlib",
+    "location=syria",
+    "kind=shelling",
+    "perpetrator=gunmen",
+    "source=sohr",
+    "disputed=true",
+    "disputed=false",
+    "min_killed=17",
+    "sort=toll",
+    "sort=oldest",
+    "sort=disputed&kind=air_strike",
+]
+
+
+@pytest.fixture
+def varied(db):
+    homs = make_homs()
+    tree_city = homs.location.__class__.objects.get(kind="locality", name="Idlib")
+    gunmen = make_actor("Gunmen", kind="non_state_group")
+    for day in range(1, 12):
+        incident = make_incident(
+            f"Incident {day}",
+            location=tree_city if day % 2 else homs.location,
+            kind="shelling" if day % 3 else "armed_clash",
+            start_date=datetime.date(2023, 10, day),
+        )
+        if day % 4 == 0:
+            incident.perpetrators.add(gunmen)
+        make_report(incident, killed=day * 3)
+        if day % 5 == 0:
+            make_report(incident, Source.objects.get(short_name="SOHR"), killed=day * 4, qualifier="at_least")
+    return homs
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_exports_hold_exactly_what_the_list_shows_in_the_same_order(editor_client, varied, query):
+    listed = [i.pk for i in editor_client.get(f"/incidents/?{query}").context["page"].object_list]
+    exported = [int(r["id"]) for r in read_csv(editor_client.get(f"/export/incidents.csv?{query}"))]
+    assert exported == listed
+    reports = read_csv(editor_client.get(f"/export/reports.csv?{query}"))
+    assert list(dict.fromkeys(int(r["incident_id"]) for r in reports)) == [
+        pk for pk in listed if TollReport.objects.filter(incident_id=pk).exists()
+    ]
+
+
+class TestReportsCsv:
+    def test_every_report_with_its_figures_and_whether_it_is_current(self, editor_client):
+        incident = make_incident("Revised")
+        source = make_source("Syrian Observatory for Human Rights", short_name="SOHR")
+        make_report(incident, source, killed=100, published_on=datetime.date(2023, 10, 5))
+        make_report(
+            incident, source, killed=110, qualifier="between", killed_upper=130,
+            published_on=datetime.date(2023, 10, 6), injured=40, injured_qualifier="about", civilians=90,
+            url="https://example.org/a", quote="more than 100 \"martyrs\", says SOHR",
+        )  # fmt: skip
+        rows = read_csv(editor_client.get("/export/reports.csv"))
+        assert list(rows[0]) == [
+            "report_id", "incident_id", "incident_title", "incident_date", "admin1", "place", "source",
+            "source_kind", "published_on", "killed_as_reported", "killed_qualifier", "killed", "killed_upper",
+            "injured_as_reported", "injured", "injured_upper", "civilians", "children", "women", "is_current",
+            "url", "quote",
+        ]  # fmt: skip
+        first, latest = rows
+        assert (first["killed_as_reported"], first["is_current"]) == ("100", "false")
+        assert latest["killed_as_reported"] == "between 110 and 130"
+        assert (latest["killed"], latest["killed_upper"], latest["killed_qualifier"]) == (
+            "110",
+            "130",
+            "between",
+        )
+        assert latest["injured_as_reported"] == "about 40" and latest["civilians"] == "90"
+        assert latest["is_current"] == "true" and latest["quote"] == 'more than 100 "martyrs", says SOHR'
+
+
+def belongs(incident_row, by, group_value):
+    """Whether an incidents.csv row falls in a summary.csv group."""
+    if by == "month":
+        return incident_row["start_date"][:7] == group_value
+    if by == "perpetrator":
+        return group_value in incident_row["perpetrators"].split("; ") or (
+            not group_value and not incident_row["perpetrators"]
+        )
+    if by == "source":
+        label = Source.objects.get(name=group_value).label
+        return any(figure.startswith(f"{label}: ") for figure in incident_row["figures"].split("; "))
+    return incident_row[by] == group_value
+
+
+class TestSummaryCsv:
+    @pytest.mark.parametrize("by", ["admin1", "admin2", "month", "kind", "perpetrator", "source"])
+    def test_totals_equal_the_sums_of_the_incident_rows(self, editor_client, varied, by):
+        incidents = read_csv(editor_client.get("/export/incidents.csv?location=syria"))
+        summary = read_csv(editor_client.get(f"/export/summary.csv?by={by}&location=syria"))
+        assert summary
+        for group in summary:
+            members = [row for row in incidents if belongs(row, by, group[by])]
+            assert int(group["incidents"]) == len(members), group
+            assert int(group["killed_lowest_total"]) == sum(int(r["killed_lowest"] or 0) for r in members)
+            assert int(group["killed_highest_total"]) == sum(int(r["killed_highest"] or 0) for r in members)
+            disputed = [
+                r for r in members if r["killed_lowest"] != r["killed_highest"] and r["source_count"] != "1"
+            ]
+            assert int(group["disputed_incidents"]) == len(disputed)
+
+    def test_grouping_by_governorate_and_month(self, editor_client, demo):
+        rows = read_csv(editor_client.get("/export/summary.csv?by=admin1&by=month"))
+        columns = ["admin1", "admin1_pcode", "month", "incidents", "disputed_incidents",
+                   "killed_lowest_total", "killed_highest_total", "sources"]  # fmt: skip
+        assert [list(row) for row in rows] == [columns, columns]
+        assert [list(row.values()) for row in rows] == [
+            ["Homs", "SY04", "2023-10", "1", "1", "89", "120", "2"],
+            ["Idlib", "SY07", "2023-10", "3", "0", "20", "20", "1"],
+        ]
+
+    def test_months_are_grouped_across_a_year(self, editor_client):
+        place = make_location("Aleppo", kind="admin1")
+        for day in [datetime.date(2023, 1, 31), datetime.date(2023, 2, 1), datetime.date(2024, 1, 15)]:
+            make_report(make_incident(location=place, start_date=day), killed=2)
+        rows = read_csv(editor_client.get("/export/summary.csv?by=month"))
+        assert [(r["month"], r["incidents"]) for r in rows] == [
+            ("2023-01", "1"),
+            ("2023-02", "1"),
+            ("2024-01", "1"),
+        ]
+
+    @pytest.mark.parametrize("query", ["", "by=country", "by=month&by=weather"])
+    def test_an_unknown_grouping_is_explained(self, editor_client, query):
+        response = editor_client.get(f"/export/summary.csv?{query}")
+        assert response.status_code == 400
+        assert "by=admin1, admin2, month, kind, perpetrator or source" in response.content.decode()
+
+
+class TestSpreadsheetSafety:
+    @pytest.mark.parametrize(
+        "payload",
+        ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"],
+    )
+    def test_formula_injection_is_neutralised_in_every_text_column(self, editor_client, payload):
+        place = make_location(payload, kind="admin1")
+        incident = make_incident(payload, location=place, place=payload)
+        incident.perpetrators.add(make_actor(payload))
+        make_report(incident, make_source(payload, short_name=payload), killed=5, quote=payload, note=payload)
+        for url in [
+            "/export/incidents.csv",
+            "/export/reports.csv",
+            "/export/summary.csv?by=admin1&by=source&by=perpetrator",
+        ]:
+            for row in read_csv(editor_client.get(url)):
+                for column, value in row.items():
+                    assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (url, column, value)
+        row = read_csv(editor_client.get("/export/incidents.csv"))[0]
+        assert row["title"] == "'" + payload
+
+    def test_numbers_stay_numbers(self, editor_client):
+        make_homs()
+        body = raw_csv(editor_client.get("/export/incidents.csv"))
+        assert ",89,120,true,2," in body
+
+
+class TestHxl:
+    def test_the_hashtag_row_is_read_by_libhxl(self, editor_client, demo):
+        body = raw_csv(editor_client.get("/export/incidents.csv?hxl=1&sort=toll"))
+        dataset = hxl.data(io.BytesIO(body.encode("utf-8")))
+        tags = [column.display_tag for column in dataset.columns]
+        expected = [
+            "#event+id", "#event+name", "#date+start", "#adm1+name", "#loc+code",
+            "#group+name+perpetrator", "#affected+killed+min", "#affected+killed+max", "#meta+url",
+        ]  # fmt: skip
+        assert set(expected) <= set(tags)
+        first = next(iter(dataset))
+        assert first.get("#affected+killed+min") == "89" and first.get("#adm1+name") == "Homs"
+
+    @pytest.mark.parametrize("url", ["/export/reports.csv?hxl=1", "/export/summary.csv?by=admin1&hxl=1"])
+    def test_reports_and_summary_carry_hashtags_too(self, editor_client, demo, url):
+        dataset = hxl.data(io.BytesIO(raw_csv(editor_client.get(url)).encode("utf-8")))
+        assert "#affected+killed+max" in [c.display_tag for c in dataset.columns]
+
+    def test_without_hxl_there_is_no_hashtag_row(self, editor_client, demo):
+        assert "#event+id" not in raw_csv(editor_client.get("/export/incidents.csv"))
+
+
+def bulk_incidents(n, place, moh, sohr, actor):
+    """n published incidents with two reports each, inserted in bulk."""
+    incidents = Incident.objects.bulk_create(
+        [
+            Incident(title=f"Bulk {i}", slug=f"bulk-{i}", kind="shelling", status="published",
+                     start_date=datetime.date(2023, 1, 1) + datetime.timedelta(days=i % 365), location=place)
+            for i in range(n)
+        ]
+    )  # fmt: skip
+    Incident.perpetrators.through.objects.bulk_create(
+        [Incident.perpetrators.through(incident_id=i.pk, actor_id=actor.pk) for i in incidents]
+    )
+    TollReport.objects.bulk_create(
+        [
+            TollReport(incident=i, source=s, published_on=i.start_date, killed=k, killed_qualifier="exact")
+            for i in incidents
+            for s, k in ((moh, 3), (sohr, 5))
+        ]
+    )
+    Incident.objects.all().refresh_figures()
+
+
+@pytest.mark.parametrize(
+    "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=admin1&by=month"]
+)
+def test_exports_cost_the_same_queries_for_10_and_1000_incidents(editor_client, url):
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            rows = read_csv(editor_client.get(url))
+        return len(captured), rows
+
+    data = (make_tree()["city"], make_source("MoH"), make_source("SOHR"), make_actor())
+    bulk_incidents(10, *data)
+    few, rows = count()
+    assert rows
+    Incident.objects.all().delete()
+    bulk_incidents(1000, *data)
+    many, rows = count()
+    assert many == few
+    if "summary" not in url:
+        assert len(rows) >= 1000
+
+
+def test_editors_can_export_selected_incidents_from_the_admin(editor_client, demo):
+    homs = Incident.objects.get(slug="homs-military-academy-drone-strike-2023-10-05")
+    response = editor_client.post(
+        "/admin/incidents/incident/", {"action": "export_incidents_csv", "_selected_action": [homs.pk]}
+    )
+    rows = read_csv(response)
+    assert [r["title"] for r in rows] == [homs.title]
+    reports = read_csv(
+        editor_client.post(
+            "/admin/incidents/incident/", {"action": "export_reports_csv", "_selected_action": [homs.pk]}
+        )
+    )
+    assert {r["source"] for r in reports} == {
+        "Syrian Ministry of Health",
+        "Syrian Observatory for Human Rights",
+    }
+
+
+def test_analysts_do_not_get_the_export_actions(analyst_client, demo):
+    response = analyst_client.get("/admin/incidents/incident/")
+    assert "export_incidents_csv" not in response.content.decode()

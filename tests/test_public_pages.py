@@ -1,0 +1,383 @@
+"""What readers see: published incidents only, conflicting figures side by side."""
+
+import datetime
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import Incident
+from tests.factories import (
+    make_actor,
+    make_homs,
+    make_incident,
+    make_location,
+    make_report,
+    make_source,
+    make_tree,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response):
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def add_incidents(n, location, sources, day=datetime.date(2023, 1, 1)):
+    for i in range(n):
+        incident = make_incident(
+            f"Bulk {i}", location=location, start_date=day + datetime.timedelta(days=i % 300)
+        )
+        incident.perpetrators.add(make_actor())
+        for j, source in enumerate(sources):
+            make_report(incident, source, killed=5 + j + i % 7)
+
+
+class TestIncidentList:
+    def test_it_lists_published_incidents_with_range_and_source_count(self, client):
+        homs = make_homs()
+        make_incident("A secret draft", status="draft")
+        html = text(client.get("/incidents/"))
+        assert homs.title in html and "89–120+ killed" in html
+        assert "A secret draft" not in html
+        assert "1 incident matches." in html
+
+    def test_it_links_the_atom_feed_in_the_head(self, client):
+        html = text(client.get("/incidents/"))
+        assert 'type="application/atom+xml"' in html[: html.index("</head>")]
+
+    @pytest.mark.parametrize(
+        "query, expected",
+        [
+            ("q=academy", {"homs"}),
+            ("q=SOHR", {"homs"}),
+            ("q=Idlib", {"idlib"}),
+            ("date_after=2023-10-06", {"later"}),
+            ("date_before=2023-10-05", {"homs", "idlib"}),
+            ("date_after=2023-10-05&date_before=2023-10-05", {"homs", "idlib"}),
+            ("location=idlib", {"idlib"}),
+            ("location=syria", {"homs", "idlib", "later"}),
+            ("kind=shelling", {"idlib"}),
+            ("perpetrator=syrian-government-forces", {"idlib"}),
+            ("source=sohr", {"homs"}),
+            ("disputed=true", {"homs"}),
+            ("disputed=false", {"idlib", "later"}),
+            ("min_killed=100", {"homs"}),
+            ("min_killed=17", {"homs", "idlib"}),
+        ],
+    )
+    def test_each_filter_narrows_the_list(self, client, query, expected):
+        incidents = self.make_three()
+        shown = {i.title for i in client.get(f"/incidents/?{query}").context["page"].object_list}
+        assert shown == {incidents[key].title for key in expected}
+
+    def make_three(self):
+        homs = make_homs()
+        idlib_city = Incident.objects.get(pk=homs.pk).location.__class__.objects.get(
+            kind="locality", name="Idlib"
+        )
+        idlib = make_incident("Shelling of Idlib", location=idlib_city, kind="shelling")
+        idlib.perpetrators.add(make_actor("Syrian government forces"))
+        make_report(idlib, make_source("News"), killed=17)
+        later = make_incident("Later strike", location=homs.location, start_date=datetime.date(2023, 10, 9))
+        make_report(later, killed=3)
+        return {"homs": homs, "idlib": idlib, "later": later}
+
+    @pytest.mark.parametrize(
+        "query, field, message",
+        [
+            ("date_after=yesterday", "date_after", "Enter a date as YYYY-MM-DD"),
+            ("min_killed=-3", "min_killed", "greater than or equal to 0"),
+            ("min_killed=2.5", "min_killed", "Enter a whole number."),
+            ("min_killed=99999999999999999999999", "min_killed", "less than or equal to 10000000"),
+            ("location=atlantis", "location", "There is no such place"),
+            ("perpetrator=nobody", "perpetrator", "There is no such actor"),
+            ("source=rumour", "source", "There is no such source"),
+            ("kind=picnic", "kind", "Select a valid choice"),
+            ("disputed=maybe", "disputed", "Select a valid choice"),
+            ("sort=random", "sort", "Select a valid choice"),
+            ("date_after=2023-10-09&date_before=2023-10-01", "date_before", "before the “from” date"),
+        ],
+    )
+    def test_a_malformed_filter_shows_a_message_and_no_unfiltered_data(self, client, query, field, message):
+        make_homs()
+        response = client.get(f"/incidents/?{query}")
+        html = text(response)
+        assert any(message in e for e in response.context["filterset"].form.errors[field])
+        assert "Some filters could not be read" in html
+        assert "89–120+" not in html
+        assert 'aria-invalid="true"' in html
+
+    @pytest.mark.parametrize(
+        "sort, first",
+        [("newest", "Later strike"), ("oldest", None), ("toll", "Drone strike on the Homs military academy")],
+    )
+    def test_sorting(self, client, sort, first):
+        incidents = self.make_three()
+        rows = list(client.get(f"/incidents/?sort={sort}").context["page"].object_list)
+        if first:
+            assert rows[0].title == first
+        else:
+            assert rows[-1].title == "Later strike"
+        assert {r.title for r in rows} == {i.title for i in incidents.values()}
+
+    def test_most_disputed_comes_first_when_asked(self, client):
+        incidents = self.make_three()
+        rows = list(client.get("/incidents/?sort=disputed").context["page"].object_list)
+        assert rows[0] == incidents["homs"]
+
+    def test_pagination_keeps_the_filters(self, client):
+        place = make_location("Aleppo", kind="admin1")
+        for i in range(30):
+            make_incident(f"Clash {i}", location=place, kind="armed_clash")
+        make_incident("Not a clash", location=place, kind="other")
+        html = text(client.get("/incidents/?kind=armed_clash"))
+        assert "30 incidents match; showing 1–25." in html
+        assert 'href="?kind=armed_clash&amp;page=2"' in html
+        second = client.get("/incidents/?kind=armed_clash&page=2")
+        assert len(second.context["page"].object_list) == 5
+
+    def test_a_page_number_past_the_end_shows_the_last_page(self, client):
+        make_homs()
+        assert client.get("/incidents/?page=999").context["page"].number == 1
+
+    def test_the_download_links_show_only_to_editors_and_carry_the_filters(self, client, analyst, editor):
+        make_homs()
+        client.force_login(analyst)
+        assert "Download CSV" not in text(client.get("/incidents/?kind=air_strike"))
+        client.force_login(editor)
+        html = text(client.get("/incidents/?kind=air_strike&page=1"))
+        assert 'href="/export/incidents.csv?kind=air_strike"' in html
+        assert 'href="/export/reports.csv?kind=air_strike"' in html
+
+    def test_the_list_costs_the_same_queries_for_few_and_many_incidents(self, client):
+        tree = make_tree()
+        sources = [make_source() for _ in range(3)]
+        add_incidents(3, tree["city"], sources)
+        few = queries_for(client, "/incidents/?location=idlib&q=bulk&sort=toll")
+        add_incidents(60, tree["city"], sources)
+        assert queries_for(client, "/incidents/?location=idlib&q=bulk&sort=toll") == few
+        assert few <= 6
+
+
+class TestIncidentPage:
+    def test_figures_side_by_side_highest_first_with_the_range_in_words(self, client):
+        homs = make_homs()
+        response = client.get(homs.get_absolute_url())
+        html = text(response)
+        assert (
+            "Between 89 and more than 120 people were reported killed, according to 2 sources that disagree."
+            in html
+        )
+        assert html.index("more than 120") < html.index("at least 89")
+        assert "Syrian Observatory for Human Rights" in html and "Monitoring group / NGO" in html
+        assert [r.source.short_name for r in response.context["current"]] == ["SOHR", "MoH"]
+
+    def test_the_chart_shows_each_source_with_an_arrow_for_open_figures(self, client):
+        homs = make_homs()
+        html = text(client.get(homs.get_absolute_url()))
+        svg = html[html.index("<svg") : html.index("</svg>")]
+        assert "SOHR: more than 120." in svg and "MoH: at least 89." in svg
+        assert svg.count('class="open-arrow"') == 2
+
+    def test_a_range_is_drawn_as_an_outlined_bar(self, client):
+        incident = make_incident()
+        make_report(incident, killed=10, qualifier="between", killed_upper=15)
+        html = text(client.get(incident.get_absolute_url()))
+        assert 'class="range-bar"' in html and "between 10 and 15" in html
+
+    def test_each_sources_earlier_figures_are_told(self, client):
+        incident = make_incident()
+        sohr = make_source("Syrian Observatory for Human Rights", short_name="SOHR")
+        make_report(incident, sohr, killed=100, published_on=datetime.date(2023, 10, 5))
+        make_report(
+            incident, sohr, killed=120, qualifier="more_than", published_on=datetime.date(2023, 10, 6)
+        )
+        html = text(client.get(incident.get_absolute_url()))
+        assert "SOHR first reported 100 on 5 October 2023, then more than 120 on 6 October 2023." in html
+
+    def test_facts_perpetrators_claim_place_chain_related_and_updated(self, client):
+        homs = make_homs()
+        homs.perpetrators.add(make_actor("Unidentified drone operators", kind="unidentified"))
+        shelling = make_incident("Shelling of Idlib that followed")
+        draft = make_incident("Draft related", status="draft")
+        homs.related.add(shelling, draft)
+        html = text(client.get(homs.get_absolute_url()))
+        assert "Unidentified drone operators" in html
+        assert "No one claimed responsibility" in html
+        assert 'href="/locations/syria/">Syria</a>' in html
+        assert "Shelling of Idlib that followed" in html and "Draft related" not in html
+        assert "Last updated" in html
+
+    def test_of_whom_injured_links_and_quotes_are_shown(self, client):
+        incident = make_incident()
+        make_report(
+            incident,
+            killed=7,
+            civilians=5,
+            children=2,
+            injured=20,
+            injured_qualifier="about",
+            url="https://example.org/statement",
+            quote="سبعة قتلى",
+        )
+        html = text(client.get(incident.get_absolute_url()))
+        assert "5 civilians" in html and "2 children" in html and "about 20" in html
+        assert 'href="https://example.org/statement"' in html and "سبعة قتلى" in html
+
+    def test_html_in_a_quote_is_shown_as_text(self, client):
+        incident = make_incident(title="<b>bold</b> title")
+        make_report(
+            incident, killed=1, quote='<script>alert("x")</script>', note="<img src=x onerror=alert(1)>"
+        )
+        html = text(client.get(incident.get_absolute_url()))
+        assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+        assert "<img src=x" not in html and "<b>bold</b>" not in html
+
+    def test_a_draft_is_not_found_by_readers_but_staff_see_it(self, client, analyst):
+        draft = make_incident("Unchecked", status="draft")
+        response = client.get(draft.get_absolute_url())
+        assert response.status_code == 404 and "Page not found" in response.content.decode()
+        client.force_login(analyst)
+        assert "Draft: only staff can see this page" in text(client.get(draft.get_absolute_url()))
+
+    def test_an_incident_without_reports_says_so(self, client):
+        incident = make_incident()
+        assert "No source has reported a figure yet." in text(client.get(incident.get_absolute_url()))
+
+    def test_the_page_costs_the_same_queries_for_few_and_many_reports(self, client):
+        incident = make_incident()
+        make_report(incident, killed=1)
+        few = queries_for(client, incident.get_absolute_url())
+        for i in range(30):
+            source = make_source()
+            make_report(incident, source, killed=i, published_on=datetime.date(2023, 10, 5))
+            make_report(incident, source, killed=i + 1, published_on=datetime.date(2023, 10, 6))
+            incident.related.add(make_incident())
+            incident.perpetrators.add(make_actor())
+        assert queries_for(client, incident.get_absolute_url()) == few
+
+
+class TestLocationPage:
+    def test_it_shows_the_chain_sub_places_incidents_and_totals(self, client):
+        homs = make_homs()
+        idlib_city = homs.location.__class__.objects.get(kind="locality", name="Idlib")
+        idlib = make_incident("Shelling of Idlib", location=idlib_city)
+        make_report(idlib, killed=17)
+        response = client.get("/locations/syria/")
+        html = text(response)
+        assert "Between <strong>106</strong> and <strong>137+</strong> people were reported killed" in html
+        assert "in 2 incidents, according to 3 sources; 1 disputed." in html
+        counts = {place.name: n for place, n in response.context["children"]}
+        assert counts == {"Homs": 1, "Idlib": 1}
+        idlib_page = text(client.get("/locations/idlib/"))
+        assert "Shelling of Idlib" in idlib_page and homs.title not in idlib_page
+
+    def test_an_unknown_place_is_a_friendly_404(self, client):
+        response = client.get("/locations/atlantis/")
+        assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+    def test_the_page_costs_the_same_queries_for_few_and_many_incidents(self, client):
+        tree = make_tree()
+        add_incidents(2, tree["city"], [make_source()])
+        few = queries_for(client, "/locations/syria/")
+        add_incidents(40, tree["city"], [make_source(), make_source()])
+        for i in range(10):
+            make_location(f"Village {i}", parent=tree["district"])
+        assert queries_for(client, "/locations/syria/") == few
+
+
+class TestSourcePage:
+    def test_it_lists_everything_and_compares_with_other_sources(self, client):
+        homs = make_homs()
+        moh = homs.reports.get(source__short_name="MoH").source
+        other = make_incident("Another strike")
+        make_report(other, moh, killed=30)
+        make_report(other, make_source("Local council"), killed=30)
+        response = client.get(moh.get_absolute_url())
+        html = text(response)
+        assert (
+            "higher 0 times" in html and "lower 1 time" in html and "the same or overlapping 1 time" in html
+        )
+        assert homs.title in html and "Another strike" in html and "at least 89" in html
+
+    def test_a_revised_figure_is_marked(self, client):
+        incident = make_incident()
+        source = make_source("SOHR")
+        make_report(incident, source, killed=100, published_on=datetime.date(2023, 10, 5))
+        make_report(incident, source, killed=120, published_on=datetime.date(2023, 10, 6))
+        html = text(client.get(source.get_absolute_url()))
+        assert "revised later" in html and "current" in html
+
+    def test_figures_on_drafts_are_not_shown(self, client):
+        source = make_source("SOHR")
+        make_report(make_incident("Hidden draft", status="draft"), source, killed=3)
+        assert "Hidden draft" not in text(client.get(source.get_absolute_url()))
+
+    def test_the_page_costs_the_same_queries_for_few_and_many_reports(self, client):
+        tree = make_tree()
+        source, other = make_source(), make_source()
+        add_incidents(2, tree["city"], [source, other])
+        few = queries_for(client, source.get_absolute_url())
+        add_incidents(40, tree["city"], [source, other])
+        assert queries_for(client, source.get_absolute_url()) == few
+
+
+class TestHomePage:
+    def test_it_shows_headline_ranges_latest_and_most_disputed(self, client):
+        homs = make_homs()
+        calm = make_incident("Agreed toll", start_date=datetime.date(2023, 11, 2))
+        make_report(calm, killed=4)
+        make_report(calm, killed=4)
+        response = client.get("/")
+        html = text(response)
+        assert "93–124+" in html  # all time
+        assert "November 2023, the latest month with incidents" in html
+        assert list(response.context["most_disputed"]) == [homs]
+        assert list(response.context["latest"])[0] == calm
+        assert "<svg" in html and "October 2023: 89–120+ killed in 1 incidents" in html
+
+    def test_an_empty_site_says_nothing_is_published(self, client):
+        html = text(client.get("/"))
+        assert "No incident has been published yet." in html
+
+    def test_the_home_page_costs_the_same_queries_for_few_and_many_incidents(self, client):
+        tree = make_tree()
+        add_incidents(2, tree["city"], [make_source(), make_source()])
+        few = queries_for(client, "/")
+        add_incidents(40, tree["city"], [make_source(), make_source()])
+        assert queries_for(client, "/") == few
+
+
+def test_the_feed_lists_newly_published_incidents(client):
+    homs = make_homs()
+    make_incident("Draft", status="draft")
+    response = client.get("/incidents/feed/")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)  # noqa: S314 (our own feed)
+    titles = [e.text for e in root.iter("{http://www.w3.org/2005/Atom}title")]
+    assert f"{homs.title} (89–120+ killed)" in titles
+    assert not any("Draft" in (t or "") for t in titles)
+
+
+def test_the_methodology_explains_ranges_disputes_and_no_averaging(client):
+    html = text(client.get("/methodology/"))
+    for phrase in ["lowest", "highest", "open", "disputed", "We do not average figures"]:
+        assert phrase in html
+
+
+@pytest.mark.parametrize("url", ["/", "/incidents/", "/methodology/", "/locations/syria/", "/sources/sohr/"])
+def test_every_page_has_a_description_and_one_h1(client, url):
+    make_homs()
+    html = text(client.get(url))
+    assert '<meta name="description" content="' in html
+    assert html.count("<h1") == 1
