@@ -1,13 +1,20 @@
 """The analysts' and editors' workspace."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import exports
+from incidents import exports, workflow
+from incidents.admin_forms import VersionedForm
 from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.workflow import can_publish
 
 admin.site.site_header = "Casualty Tracker"
 admin.site.site_title = "Casualty Tracker admin"
@@ -16,10 +23,6 @@ admin.site.index_title = "Record incidents and every source's figures"
 
 # Links typed without a scheme ("www.syriahr.com/…") are taken as https.
 HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
-
-
-def can_publish(user):
-    return user.has_perm("incidents.publish_incident")
 
 
 @admin.register(Location)
@@ -48,10 +51,12 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 class TollReportInline(admin.TabularInline):
     model = TollReport
+    form = VersionedForm
     extra = 0
     formfield_overrides = HTTPS_LINKS
     autocomplete_fields = ["source"]
     fields = [
+        "version",
         "source",
         "published_on",
         "killed_qualifier",
@@ -85,6 +90,8 @@ class Admin1Filter(admin.SimpleListFilter):
 
 @admin.register(Incident)
 class IncidentAdmin(SimpleHistoryAdmin):
+    form = VersionedForm
+    change_list_template = "admin/incidents/incident/change_list.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
     list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed"]
     list_select_related = ["location"]
@@ -99,10 +106,10 @@ class IncidentAdmin(SimpleHistoryAdmin):
     date_hierarchy = "start_date"
     autocomplete_fields = ["location", "perpetrators", "claimed_by", "related"]
     inlines = [TollReportInline]
-    actions = ["export_incidents_csv", "export_reports_csv"]
+    actions = ["publish_selected", "unpublish_selected", "export_incidents_csv", "export_reports_csv"]
     readonly_fields = ["possible_duplicates", "publication"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "kind", "status", "summary"]}),
+        (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
         ("Where", {"fields": ["location", "place", "location_precision"]}),
         ("Who", {"fields": ["perpetrators", "claimed_by"]}),
@@ -136,6 +143,87 @@ class IncidentAdmin(SimpleHistoryAdmin):
                 for d in duplicates
             ),
         )
+
+    def has_publish_permission(self, request):
+        return can_publish(request.user)
+
+    @admin.action(description="Publish selected incidents", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        published = sum(workflow.publish_incident(incident=i, user=request.user) for i in queryset)
+        self.message_user(request, f"Published {published} incident(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected incidents (back to draft)", permissions=["publish"])
+    def unpublish_selected(self, request, queryset):
+        unpublished = sum(workflow.unpublish_incident(incident=i, user=request.user) for i in queryset)
+        self.message_user(request, f"Unpublished {unpublished} incident(s).", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        # Only editors see the status field (analysts get it read-only), so a change here is theirs.
+        if "status" in form.changed_data and obj.is_published:
+            workflow.mark_published(obj, request.user)
+        super().save_model(request, obj, form, change)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if not can_publish(request.user) and any(incident.is_published for incident in objs):
+            perms_needed = {*perms_needed, "published incident (only editors may delete one)"}
+        return deleted, model_count, perms_needed, protected
+
+    def get_urls(self):
+        return [
+            path("deleted/", self.admin_site.admin_view(self.deleted_view), name="incidents_deleted"),
+            path(
+                "deleted/restore/<str:kind>/<int:history_id>/",
+                self.admin_site.admin_view(require_POST(self.restore_view)),
+                name="incidents_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    def deleted_view(self, request):
+        """Deleted incidents and reports, for an editor to restore."""
+        if not can_publish(request.user):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Deleted incidents and reports",
+            "opts": self.model._meta,
+            "incidents": workflow.deleted_incidents(),
+            "reports": workflow.deleted_reports(),
+        }
+        return TemplateResponse(request, "admin/incidents/deleted.html", context)
+
+    def restore_view(self, request, kind, history_id):
+        if not can_publish(request.user):
+            raise PermissionDenied
+        if kind == "incident":
+            deletion = get_object_or_404(Incident.history.model, history_id=history_id, history_type="-")
+            incident = workflow.restore_incident(deletion=deletion, user=request.user)
+        elif kind == "report":
+            deletion = get_object_or_404(TollReport.history.model, history_id=history_id, history_type="-")
+            try:
+                report = workflow.restore_report(deletion=deletion, user=request.user)
+            except ValueError as problem:
+                self.message_user(request, str(problem), messages.ERROR)
+                return redirect("admin:incidents_deleted")
+            incident = report.incident if report else None
+        else:
+            raise Http404
+        if incident is None:
+            self.message_user(request, "That record had already been restored.", messages.WARNING)
+            return redirect("admin:incidents_deleted")
+        self.message_user(
+            request,
+            f"Restored. “{incident}” is a draft until an editor publishes it again."
+            if kind == "incident"
+            else f"Restored the report on “{incident}”.",
+            messages.SUCCESS,
+        )
+        return redirect("admin:incidents_incident_change", incident.pk)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_restore": can_publish(request.user)}
+        return super().changelist_view(request, extra_context)
 
     def has_export_permission(self, request):
         return request.user.has_perm("incidents.export_data")
@@ -176,6 +264,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 @admin.register(TollReport)
 class TollReportAdmin(SimpleHistoryAdmin):
+    form = VersionedForm
     formfield_overrides = HTTPS_LINKS
     list_display = ["incident", "source", "published_on", "killed_as_stated", "is_current"]
     list_filter = ["is_current", "killed_qualifier", "source__kind", "source"]

@@ -51,6 +51,13 @@ def today():
     return timezone.localdate()
 
 
+def bump_version(instance):
+    """The next version number, counted in the database so that concurrent saves never share one."""
+    model = type(instance)
+    model.objects.filter(pk=instance.pk).update(version=F("version") + 1)
+    return model.objects.filter(pk=instance.pk).values_list("version", flat=True).first() or 1
+
+
 # --- Places -------------------------------------------------------------------------------
 
 
@@ -499,6 +506,9 @@ class Incident(RulesInCleanMixin, models.Model):
         related_name="+",
     )
 
+    # Bumped on every save; the admin refuses a save made from an older version (no lost edits).
+    version = models.PositiveIntegerField(default=1)
+
     killed_lowest = models.IntegerField(null=True, editable=False)
     killed_highest = models.IntegerField(null=True, editable=False)
     killed_highest_open = models.BooleanField(default=False, editable=False)
@@ -508,7 +518,9 @@ class Incident(RulesInCleanMixin, models.Model):
     is_disputed = models.BooleanField(default=False, editable=False)
 
     objects = IncidentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=FIGURE_FIELDS)
+    history = HistoricalRecords(
+        excluded_fields=[*FIGURE_FIELDS, "version"], m2m_fields=["perpetrators", "claimed_by"]
+    )
 
     class Meta:
         ordering = ["-start_date", "-pk"]
@@ -588,6 +600,7 @@ class Incident(RulesInCleanMixin, models.Model):
                 for f in self._meta.concrete_fields
                 if not f.primary_key and f.name not in self.FIGURE_FIELDS
             ]
+            self.version = bump_version(self)
         super().save(*args, **kwargs)
 
     def store_range(self, toll):
@@ -737,13 +750,14 @@ class TollReport(RulesInCleanMixin, models.Model):
     women = models.IntegerField("of whom women", null=True, blank=True)
     note = models.TextField(blank=True)
 
+    version = models.PositiveIntegerField(default=1)
     # Whether this is its source's latest report on the incident; kept by Incident.refresh_figures().
     is_current = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TollReportQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["is_current"])
+    history = HistoricalRecords(excluded_fields=["is_current", "version"])
 
     class Meta:
         verbose_name = "toll report"
@@ -837,6 +851,8 @@ class TollReport(RulesInCleanMixin, models.Model):
                 TollReport.objects.filter(pk=self.pk).values_list("incident_id", flat=True).first()
             )
         with transaction.atomic():
+            if previous_incident_id:
+                self.version = bump_version(self)
             super().save(*args, **kwargs)
             self.incident.refresh_figures()
             if previous_incident_id and previous_incident_id != self.incident_id:

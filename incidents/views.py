@@ -11,10 +11,11 @@ from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from incidents import charts, figures
+from incidents import charts, figures, workflow
 from incidents.filters import filter_incidents
 from incidents.models import Incident, Location, Source, TollReport
 
@@ -91,7 +92,14 @@ def incident_detail(request, slug):
         for source, source_reports in by_source.items()
         if len(source_reports) > 1
     ]
-    last_updated = max([incident.updated_at, *(r.updated_at for r in reports)])
+    corrections = workflow.corrections(incident)
+    last_updated = max(
+        [
+            timezone.localtime(incident.updated_at).date(),
+            *(timezone.localtime(r.updated_at).date() for r in reports),
+            *(c.day for c in corrections),
+        ]
+    )
     context = {
         "incident": incident,
         "current": current,
@@ -100,6 +108,7 @@ def incident_detail(request, slug):
         "revisions": revisions,
         "place_chain": incident.location.chain_places(),
         "last_updated": last_updated,
+        "corrections": corrections,
     }
     return render(request, "incidents/incident_detail.html", context)
 
