@@ -15,4 +15,5 @@ urlpatterns = [
     path("export/summary.csv", exports.export_summary, name="export_summary"),
     path("methodology/", views.methodology, name="methodology"),
     path("healthz/", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

@@ -183,6 +183,17 @@ def compare_with_other_sources(source):
     return outcome
 
 
+ROBOTS_TXT = """User-agent: *
+Disallow: /admin/
+Disallow: /export/
+"""
+
+
+@require_safe
+def robots_txt(request):
+    return HttpResponse(ROBOTS_TXT, content_type="text/plain")
+
+
 @require_safe
 def methodology(request):
     return render(request, "incidents/methodology.html")
