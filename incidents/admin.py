@@ -93,7 +93,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
     form = VersionedForm
     change_list_template = "admin/incidents/incident/change_list.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
-    list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed"]
+    list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "dataset"]
     list_select_related = ["location"]
     search_fields = [
         "title",
@@ -107,13 +107,16 @@ class IncidentAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["location", "perpetrators", "claimed_by", "related"]
     inlines = [TollReportInline]
     actions = ["publish_selected", "unpublish_selected", "export_incidents_csv", "export_reports_csv"]
-    readonly_fields = ["possible_duplicates", "publication"]
+    readonly_fields = ["possible_duplicates", "publication", "dataset", "dataset_event_id"]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
         ("Where", {"fields": ["location", "place", "location_precision"]}),
         ("Who", {"fields": ["perpetrators", "claimed_by"]}),
-        ("Context", {"fields": ["related", "possible_duplicates", "publication"]}),
+        (
+            "Context",
+            {"fields": ["related", "possible_duplicates", "publication", ("dataset", "dataset_event_id")]},
+        ),
     ]
 
     @admin.display(description="Killed (range)", ordering="killed_highest")

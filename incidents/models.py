@@ -509,6 +509,14 @@ class Incident(RulesInCleanMixin, models.Model):
     # Bumped on every save; the admin refuses a save made from an older version (no lost edits).
     version = models.PositiveIntegerField(default=1)
 
+    class Dataset(models.TextChoices):
+        UCDP = "ucdp", "UCDP GED"
+        ACLED = "acled", "ACLED"
+
+    # Where an imported incident came from, so that a re-import updates it instead of duplicating it.
+    dataset = models.CharField(max_length=10, choices=Dataset.choices, blank=True, editable=False)
+    dataset_event_id = models.CharField("event id in the dataset", max_length=64, blank=True, editable=False)
+
     killed_lowest = models.IntegerField(null=True, editable=False)
     killed_highest = models.IntegerField(null=True, editable=False)
     killed_highest_open = models.BooleanField(default=False, editable=False)
@@ -537,6 +545,12 @@ class Incident(RulesInCleanMixin, models.Model):
                 condition=Q(killed_lowest__isnull=True)
                 | Q(killed_lowest__gte=0, killed_highest__gte=F("killed_lowest")),
                 name="incident_stored_range_ordered",
+            ),
+            # A dataset's event is imported once; re-imports find it here.
+            models.UniqueConstraint(
+                fields=["dataset", "dataset_event_id"],
+                condition=~Q(dataset=""),
+                name="incident_unique_dataset_event",
             ),
         ]
         indexes = [

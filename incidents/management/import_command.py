@@ -1,0 +1,61 @@
+"""What `import_ucdp` and `import_acled` share: options, progress, summary."""
+
+import datetime
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents.datasets import DATASETS
+from incidents.importing import (
+    AtomicImportFailed,
+    Importer,
+    Progress,
+    count_rows,
+    run_import,
+)
+
+
+class ImportCommand(BaseCommand):
+    dataset_key = None  # "ucdp" or "acled"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the dataset's CSV file (with or without an HXL hashtag row)")
+        parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+        parser.add_argument("--publish", action="store_true", help="publish new incidents (default: drafts)")
+        parser.add_argument(
+            "--atomic", action="store_true", help="all or nothing: the first bad row undoes the whole import"
+        )
+        parser.add_argument(
+            "--release-date",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help="the release's date (YYYY-MM-DD), used as the reports' publication date; default today",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, file, dry_run, publish, atomic, release_date, no_progress, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        dataset, name, short_name, website, mapper = DATASETS[self.dataset_key]
+        release_date = release_date or datetime.date.today()
+        importer = Importer(dataset=dataset, source=(name, short_name, website), publish=publish)
+        progress = None if no_progress else Progress(count_rows(path), stream=self.stderr)
+        try:
+            summary = run_import(
+                path,
+                mapper=lambda row: mapper(row, release_date),
+                importer=importer,
+                dry_run=dry_run,
+                atomic=atomic,
+                progress=progress,
+            )
+        except AtomicImportFailed as failure:
+            raise CommandError(f"Nothing was imported (--atomic): {failure}") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{path} is not UTF-8 text: save it as UTF-8 CSV and try again.") from None
+        prefix = "Dry run, nothing written: " if dry_run else ""
+        lines = list(summary.lines())
+        self.stdout.write(self.style.SUCCESS(prefix + lines[0]))
+        for line in lines[1:]:
+            self.stdout.write(line)

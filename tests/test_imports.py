@@ -1,0 +1,170 @@
+"""Importing UCDP GED and ACLED files: mapping, re-imports, dry runs, bad rows."""
+
+import csv
+import datetime
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from incidents.models import Incident, Location, Source, TollReport
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(command, filename, *args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(command, str(DATA / filename), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def ucdp(event_id):
+    return Incident.objects.get(dataset="ucdp", dataset_event_id=event_id)
+
+
+class TestUcdp:
+    def test_each_event_becomes_a_draft_incident_with_its_place_chain_actors_and_range(self):
+        out, err = run("import_ucdp", "ucdp_ged.csv", "--release-date", "2024-06-01")
+        assert "3 created, 0 updated, 0 unchanged, 3 skipped." in out
+        homs = ucdp("501")
+        assert homs.status == "draft" and homs.kind == "armed_clash"
+        assert homs.location.chain == "Homs town, Hims district, Hims governorate, Syria"
+        assert homs.location.latitude is not None and homs.location_precision == "exact"
+        assert {a.name for a in homs.perpetrators.all()} == {"Government of Syria", "Syrian insurgents"}
+        report = homs.reports.get()
+        assert report.source.name == "UCDP GED" and report.source.kind == Source.Kind.DATASET
+        assert report.killed_figure.as_stated() == "between 89 and 123"
+        assert report.civilians == 60 and report.published_on == datetime.date(2024, 6, 1)
+        assert "UCDP best estimate: 100" in report.note and "number of sources: 3" in report.note
+        assert (
+            '""' not in report.quote
+            and '"Drone attack on Homs military academy kills dozens"' in report.quote
+        )
+        assert homs.toll.short() == "89–123"
+
+    def test_precision_codes_and_missing_admin_levels(self):
+        run("import_ucdp", "ucdp_ged.csv")
+        one_sided = ucdp("502")
+        assert one_sided.kind == "attack" and one_sided.location.chain == "Idlib governorate, Syria"
+        assert one_sided.location_precision == "admin1" and one_sided.date_precision == "days"
+        assert one_sided.end_date == datetime.date(2023, 10, 6)
+        assert [a.name for a in one_sided.perpetrators.all()] == ["Government of Syria"]
+        assert "number of sources: unknown" in one_sided.reports.get().note
+        country_level = ucdp("503")
+        assert country_level.location.kind == "country" and country_level.location_precision == "country"
+        assert country_level.date_precision == "month"
+
+    def test_bad_rows_are_skipped_with_their_reason_and_leave_nothing_behind(self):
+        out, _ = run("import_ucdp", "ucdp_ged.csv")
+        assert "row 5: best is not a number: 'five'" in out
+        assert "row 6: low (12) is above high (8)" in out
+        assert "row 7: civilians: This cannot be more than the number killed (5)" in out
+        assert not Incident.objects.filter(dataset_event_id__in=["504", "505", "506"]).exists()
+        assert not Location.objects.filter(name__icontains="Maarrat").exists()
+
+    def test_re_importing_the_same_file_changes_nothing(self):
+        run("import_ucdp", "ucdp_ged.csv")
+        history = Incident.history.count()
+        out, _ = run("import_ucdp", "ucdp_ged.csv")
+        assert "0 created, 0 updated, 3 unchanged" in out
+        assert Incident.objects.count() == 3 and TollReport.objects.count() == 3
+        assert Incident.history.count() == history
+
+    def test_a_newer_release_from_the_humanitarian_data_exchange_updates_in_place(self):
+        run("import_ucdp", "ucdp_ged.csv")
+        out, _ = run("import_ucdp", "ucdp_ged_hdx.csv")  # HXL row under the header; high now 130
+        assert "0 created, 1 updated, 0 unchanged, 0 skipped." in out
+        assert Incident.objects.filter(dataset_event_id="501").count() == 1
+        assert ucdp("501").toll.short() == "89–130"
+        assert ucdp("501").reports.get().history.count() == 2  # the earlier figure is in the history
+
+    def test_a_dry_run_validates_and_writes_nothing(self):
+        out, _ = run("import_ucdp", "ucdp_ged.csv", "--dry-run")
+        assert out.startswith("Dry run, nothing written: 3 created")
+        assert Incident.objects.count() == 0 and Location.objects.count() == 0 and Source.objects.count() == 0
+
+    def test_atomic_undoes_everything_at_the_first_bad_row(self):
+        with pytest.raises(CommandError, match="Nothing was imported .* row 5: best is not a number"):
+            run("import_ucdp", "ucdp_ged.csv", "--atomic")
+        assert Incident.objects.count() == 0
+
+    def test_atomic_imports_a_clean_file(self):
+        out, _ = run("import_ucdp", "ucdp_ged_hdx.csv", "--atomic", "--publish")
+        assert "1 created" in out and ucdp("501").is_published
+
+    def test_a_progress_bar_is_drawn(self):
+        _, err = run("import_ucdp", "ucdp_ged.csv")
+        assert "] 6/6 rows" in err
+
+    def test_a_missing_file_is_a_clear_error(self):
+        with pytest.raises(CommandError, match="No such file"):
+            call_command("import_ucdp", "/nonexistent.csv")
+
+
+class TestAcled:
+    def test_each_event_becomes_an_incident_with_an_at_least_figure(self):
+        out, _ = run("import_acled", "acled.csv")
+        assert "3 created, 0 updated, 0 unchanged, 2 skipped." in out
+        assert "row 5: event_date is not a date: 'not a date'" in out
+        assert "row 6: fatalities is negative: -4" in out
+        homs = Incident.objects.get(dataset="acled", dataset_event_id="SYR1001")
+        assert homs.kind == "air_strike" and homs.title == "Air/drone strike in Homs"
+        assert homs.location.chain == "Homs, Homs, Homs, Homs, Syria"
+        report = homs.reports.get()
+        assert report.killed_figure.as_stated() == "at least 89" and report.source.name == "ACLED"
+        assert report.quote.startswith("On 5 October 2023, drones struck") and '"at least 89"' in report.quote
+        assert "original sources: SANA; Syrian Observatory for Human Rights" in report.note
+        assert report.published_on == datetime.date(2023, 10, 7)  # from the timestamp
+        perpetrators = {a.name: a.kind for a in homs.perpetrators.all()}
+        assert perpetrators == {"Unidentified Armed Group (Syria)": "unidentified"}
+
+    def test_actors_kinds_and_precisions(self):
+        run("import_acled", "acled.csv")
+        shelling = Incident.objects.get(dataset_event_id="SYR1002")
+        assert shelling.kind == "shelling" and shelling.date_precision == "week"
+        assert {a.name: a.kind for a in shelling.perpetrators.all()} == {
+            "Military Forces of Syria (2000-)": "state_forces",
+            "Military Forces of Russia (1991-)": "state_forces",
+        }
+        clash = Incident.objects.get(dataset_event_id="SYR1003")
+        assert clash.location_precision == "near" and clash.location.chain == "Sarmin, Ariha, Idleb, Syria"
+        assert {a.name for a in clash.perpetrators.all()} == {
+            "Hayat Tahrir al Sham",
+            "Military Forces of Syria (2000-)",
+        }
+        assert clash.reports.get().killed_figure.as_stated() == "at least 0"
+
+    def test_an_older_upper_case_file_with_an_hxl_row_and_day_first_dates(self):
+        out, _ = run("import_acled", "acled_old.csv")
+        assert "1 created" in out and "0 skipped" in out
+        event = Incident.objects.get(dataset_event_id="DRC1")
+        assert event.start_date == datetime.date(2001, 4, 18) and event.kind == "attack"
+        assert [a.name for a in event.perpetrators.all()] == ["Mai-Mai Militia"]
+
+    def test_re_import_is_idempotent(self):
+        run("import_acled", "acled.csv")
+        out, _ = run("import_acled", "acled.csv")
+        assert "0 created, 0 updated, 3 unchanged, 2 skipped." in out
+
+
+def test_imported_data_round_trips_through_the_exports(editor_client):
+    run("import_ucdp", "ucdp_ged.csv", "--publish")
+    run("import_acled", "acled.csv", "--publish")
+    body = b"".join(editor_client.get("/export/incidents.csv?sort=oldest").streaming_content).decode()
+    rows = {(r["title"], r["start_date"]): r for r in csv.DictReader(io.StringIO(body))}
+    assert len(rows) == 6
+    ucdp_homs = next(r for r in rows.values() if r["figures"].startswith("UCDP GED: between 89 and 123"))
+    assert (ucdp_homs["killed_lowest"], ucdp_homs["killed_highest"], ucdp_homs["killed_highest_open"]) == (
+        "89", "123", "false",
+    )  # fmt: skip
+    assert ucdp_homs["admin1"] == "Hims governorate" and ucdp_homs["admin2"] == "Hims district"
+    acled_homs = rows[("Air/drone strike in Homs", "2023-10-05")]
+    assert (acled_homs["killed_lowest"], acled_homs["killed_highest"], acled_homs["killed_highest_open"]) == (
+        "89", "89", "true",
+    )  # fmt: skip
+    reports = b"".join(editor_client.get("/export/reports.csv").streaming_content).decode()
+    sources = {r["source"] for r in csv.DictReader(io.StringIO(reports))}
+    assert sources == {"UCDP GED", "ACLED"}
