@@ -60,5 +60,13 @@ serve: $(VENV)/.runtime-installed
 		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-$$(( $$(nproc) * 2 + 1 ))} \
 		--access-logfile - --timeout 60
 
+# 100,000 synthetic incidents (built once), gunicorn, timed HTTP requests. DATABASE_URL for PostgreSQL.
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/run.py
+
+# 50 concurrent users for 60 s against gunicorn on 127.0.0.1, with the benchmark data (needs wrk).
+loadtest: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/loadtest.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -234,9 +234,13 @@ class Importer:
         return actor
 
 
+# Foreign keys the importer has just looked up or created: checking them again costs a query each.
+KNOWN_RELATIONS = ["location", "incident", "source", "parent"]
+
+
 def _validate(instance):
     try:
-        instance.full_clean(validate_unique=False, validate_constraints=False)
+        instance.full_clean(exclude=KNOWN_RELATIONS, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise RowError(_describe(error)) from None
 

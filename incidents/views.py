@@ -8,7 +8,8 @@ from collections import defaultdict
 
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from incidents import charts, figures, workflow
+from incidents.figures import Figure
 from incidents.filters import filter_incidents
 from incidents.models import Incident, Location, Source, TollReport
 
@@ -154,32 +156,48 @@ def source_detail(request, slug):
     return render(request, "incidents/source_detail.html", context)
 
 
-def compare_with_other_sources(source):
+def compare_with_other_sources(source, examples=100):
     """How this source's current figures compare with other sources' on the same incidents.
 
-    Two figures are "the same or overlapping" when their ranges touch. Two queries.
+    ``{"higher": (count, examples), "lower": …, "same": …}``: two figures are "the same or
+    overlapping" when their ranges touch. Counted in SQL: four queries whatever the data size.
     """
-    mine = {
-        r.incident_id: r
-        for r in TollReport.objects.filter(
-            source=source, is_current=True, incident__status=Incident.Status.PUBLISHED, killed__isnull=False
-        ).select_related("incident")
-    }
-    others = (
-        TollReport.objects.filter(is_current=True, killed__isnull=False, incident_id__in=mine.keys())
+    theirs_high = Coalesce("killed_upper", "killed")
+    pairs = (
+        TollReport.objects.filter(
+            is_current=True, killed__isnull=False, incident__status=Incident.Status.PUBLISHED
+        )
         .exclude(source=source)
-        .select_related("source")
+        # One join to this source's current report on the same incident, used by the annotations too.
+        .filter(
+            incident__reports__source=source,
+            incident__reports__is_current=True,
+            incident__reports__killed__isnull=False,
+        )
+        .annotate(
+            mine_qualifier=F("incident__reports__killed_qualifier"),
+            mine_low=F("incident__reports__killed"),
+            mine_upper=F("incident__reports__killed_upper"),
+            mine_high=Coalesce("incident__reports__killed_upper", "incident__reports__killed"),
+            theirs_high=theirs_high,
+        )
     )
-    outcome = {"higher": [], "lower": [], "same": []}
-    for other in others:
-        my_figure, their_figure = mine[other.incident_id].killed_figure, other.killed_figure
-        if my_figure.low > their_figure.high:
-            verdict = "higher"
-        elif my_figure.high < their_figure.low:
-            verdict = "lower"
-        else:
-            verdict = "same"
-        outcome[verdict].append((mine[other.incident_id], other))
+    higher = Q(mine_low__gt=F("theirs_high"))
+    lower = Q(mine_high__lt=F("killed"))
+    verdicts = {"higher": higher, "lower": lower, "same": ~higher & ~lower}
+    counts = pairs.aggregate(**{name: Count("pk", filter=rule) for name, rule in verdicts.items()})
+    outcome = {}
+    for name, rule in verdicts.items():
+        shown = (
+            pairs.filter(rule).select_related("incident", "source").order_by("-incident__start_date", "pk")
+        )
+        outcome[name] = (
+            counts[name],
+            [
+                (pair.incident, Figure(pair.mine_qualifier, pair.mine_low, pair.mine_upper), pair)
+                for pair in shown[:examples]
+            ],
+        )
     return outcome
 
 
