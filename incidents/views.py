@@ -3,6 +3,7 @@
 Each page costs a fixed number of queries whatever the amount of data (guarded in tests).
 """
 
+import datetime
 import logging
 from collections import defaultdict
 
@@ -38,13 +39,19 @@ def paginate(request, queryset, per_page=PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
+CHART_MONTHS = 24
+
+
 @require_safe
 def home(request):
     published = Incident.objects.published()
-    months = published.monthly_totals()
-    latest_month = months[-1] if months else None
-    if latest_month:
-        month_start = latest_month[0]
+    latest_day = published.order_by("-start_date").values_list("start_date", flat=True).first()
+    months, latest_month = [], None
+    if latest_day:
+        # Only the months the chart shows are grouped: grouping all of them costs the most here.
+        since = (latest_day.replace(day=1) - datetime.timedelta(days=31 * (CHART_MONTHS - 1))).replace(day=1)
+        months = published.filter(start_date__gte=since).monthly_totals()
+        month_start = months[-1][0]
         latest_month = (
             month_start,
             published.filter(start_date__year=month_start.year, start_date__month=month_start.month).totals(),
@@ -54,9 +61,9 @@ def home(request):
         "most_disputed": published.filter(is_disputed=True)
         .select_related("location")
         .order_by("-killed_spread", "-start_date")[:5],
-        "all_time": published.totals(),
+        "all_time": published.totals(sources=published.published_sources()),
         "latest_month": latest_month,
-        "month_chart": charts.monthly_chart(months[-24:]),
+        "month_chart": charts.monthly_chart(months),
     }
     return render(request, "incidents/home.html", context)
 
@@ -135,7 +142,7 @@ def incident_counts_beneath(incidents, places):
     if not places:
         return []
     counts = incidents.order_by().aggregate(
-        **{f"place_{p.pk}": Count("pk", filter=Q(location__path__startswith=p.path)) for p in places}
+        **{f"place_{p.pk}": Count("pk", filter=p.beneath_q()) for p in places}
     )
     return [(p, counts[f"place_{p.pk}"]) for p in places]
 
@@ -148,27 +155,26 @@ def source_detail(request, slug):
         .select_related("incident", "incident__location")
         .order_by("-published_on", "-pk")
     )
+    comparison = compare_with_other_sources(source)
+    listed = request.GET.get("compare")
     context = {
         "source": source,
         "page": paginate(request, reports, per_page=50),
-        "comparison": compare_with_other_sources(source),
+        "comparison": comparison,
+        "listed": listed if listed in comparison else None,
+        "examples": compared_incidents(source, listed) if listed in comparison else [],
     }
     return render(request, "incidents/source_detail.html", context)
 
 
-def compare_with_other_sources(source, examples=100):
-    """How this source's current figures compare with other sources' on the same incidents.
-
-    ``{"higher": (count, examples), "lower": …, "same": …}``: two figures are "the same or
-    overlapping" when their ranges touch. Counted in SQL: four queries whatever the data size.
-    """
-    theirs_high = Coalesce("killed_upper", "killed")
-    pairs = (
+def compared_pairs(source):
+    """Other sources' current figures on incidents where ``source`` also has one, each annotated
+    with this source's figure (one join, shared by the filter and the annotations)."""
+    return (
         TollReport.objects.filter(
             is_current=True, killed__isnull=False, incident__status=Incident.Status.PUBLISHED
         )
         .exclude(source=source)
-        # One join to this source's current report on the same incident, used by the annotations too.
         .filter(
             incident__reports__source=source,
             incident__reports__is_current=True,
@@ -179,26 +185,36 @@ def compare_with_other_sources(source, examples=100):
             mine_low=F("incident__reports__killed"),
             mine_upper=F("incident__reports__killed_upper"),
             mine_high=Coalesce("incident__reports__killed_upper", "incident__reports__killed"),
-            theirs_high=theirs_high,
+            theirs_high=Coalesce("killed_upper", "killed"),
         )
     )
+
+
+def verdict_rules():
+    """Two figures are "the same or overlapping" when their ranges touch."""
     higher = Q(mine_low__gt=F("theirs_high"))
     lower = Q(mine_high__lt=F("killed"))
-    verdicts = {"higher": higher, "lower": lower, "same": ~higher & ~lower}
-    counts = pairs.aggregate(**{name: Count("pk", filter=rule) for name, rule in verdicts.items()})
-    outcome = {}
-    for name, rule in verdicts.items():
-        shown = (
-            pairs.filter(rule).select_related("incident", "source").order_by("-incident__start_date", "pk")
-        )
-        outcome[name] = (
-            counts[name],
-            [
-                (pair.incident, Figure(pair.mine_qualifier, pair.mine_low, pair.mine_upper), pair)
-                for pair in shown[:examples]
-            ],
-        )
-    return outcome
+    return {"higher": higher, "lower": lower, "same": ~higher & ~lower}
+
+
+def compare_with_other_sources(source):
+    """How often this source's current figure was higher, lower or the same as others'. One query."""
+    return compared_pairs(source).aggregate(
+        **{name: Count("pk", filter=rule) for name, rule in verdict_rules().items()}
+    )
+
+
+def compared_incidents(source, verdict, limit=100):
+    """The most recent incidents behind one verdict: (incident, this source's figure, other report)."""
+    pairs = (
+        compared_pairs(source)
+        .filter(verdict_rules()[verdict])
+        .select_related("incident", "source")
+        .order_by("-incident__start_date", "pk")[:limit]
+    )
+    return [
+        (pair.incident, Figure(pair.mine_qualifier, pair.mine_low, pair.mine_upper), pair) for pair in pairs
+    ]
 
 
 ROBOTS_TXT = """User-agent: *
