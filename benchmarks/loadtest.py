@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from run import PORT, ROOT, environment, prepare, start_server  # noqa: E402
+from run import PORT, ROOT, bench_database_url, environment, prepare, start_server  # noqa: E402
 
 
 def main():
@@ -29,8 +29,7 @@ def main():
     if not wrk:
         raise SystemExit("wrk is not installed: sudo apt-get install wrk")
 
-    default_db = f"sqlite:///{ROOT / 'benchmarks' / 'bench.sqlite3'}"
-    env = environment(os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or default_db)
+    env = environment(bench_database_url())
     info = prepare(env, args.incidents)
     paths = [
         "/",

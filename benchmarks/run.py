@@ -27,6 +27,12 @@ PORT = 8765
 TARGETS_MS = {"median": 50, "slow_median": 150}
 
 
+def bench_database_url():
+    """BENCH_DATABASE_URL or DATABASE_URL, else a SQLite file beside this script."""
+    default = f"sqlite:///{ROOT / 'benchmarks' / 'bench.sqlite3'}"
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or default
+
+
 def environment(database_url):
     env = dict(os.environ)
     env.update(
@@ -202,8 +208,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    default_db = f"sqlite:///{ROOT / 'benchmarks' / 'bench.sqlite3'}"
-    database_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or default_db
+    database_url = bench_database_url()
     env = environment(database_url)
     info = prepare(env, args.incidents)
     server = start_server(env, args.workers)

@@ -71,6 +71,13 @@ class Figure:
         return self.as_stated()
 
 
+def short_range(lowest, highest, highest_open):
+    plus = "+" if highest_open else ""
+    if lowest == highest:
+        return f"{lowest:,}{plus}"
+    return f"{lowest:,}–{highest:,}{plus}"
+
+
 @dataclass(frozen=True)
 class TollRange:
     """An incident's figures over its current reports, or a total over incidents."""
@@ -96,12 +103,7 @@ class TollRange:
 
     def short(self):
         """Compact form for lists and charts: "89–120+", "17", "unknown"."""
-        if not self.is_known:
-            return "unknown"
-        plus = "+" if self.highest_open else ""
-        if self.lowest == self.highest:
-            return f"{self.lowest:,}{plus}"
-        return f"{self.lowest:,}–{self.highest:,}{plus}"
+        return short_range(self.lowest, self.highest, self.highest_open) if self.is_known else "unknown"
 
 
 def incident_range(current_figures, source_count=None):
@@ -144,10 +146,7 @@ class Total:
     def short(self):
         if not self.incidents_with_figures:
             return "unknown"
-        plus = "+" if self.highest_open else ""
-        if self.lowest == self.highest:
-            return f"{self.lowest:,}{plus}"
-        return f"{self.lowest:,}–{self.highest:,}{plus}"
+        return short_range(self.lowest, self.highest, self.highest_open)
 
 
 def total(ranges, sources=0):
