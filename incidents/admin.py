@@ -1,5 +1,6 @@
 """The analysts' and editors' workspace."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -53,7 +54,12 @@ class TollReportInline(admin.TabularInline):
     model = TollReport
     form = VersionedForm
     extra = 0
-    formfield_overrides = HTTPS_LINKS
+    # One row per source: keep the text boxes small so that a row fits a laptop screen.
+    formfield_overrides = {
+        **HTTPS_LINKS,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 24})},
+        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"size": 18})},
+    }
     autocomplete_fields = ["source"]
     fields = [
         "version",
