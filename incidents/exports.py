@@ -23,7 +23,7 @@ from incidents.models import Incident, Location, TollReport
 CHUNK = 2000
 
 # Spreadsheets run a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset(["=", "+", "-", "@", "\t", "\r"])
 
 INCIDENT_COLUMNS = [
     ("id", "#event+id"),
@@ -97,15 +97,8 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def safe_cell(value):
-    """A cell a spreadsheet will show as text, never run as a formula. Numbers stay numbers."""
-    if value.__class__ is str:
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "true" if value else "false"
-    return value
+def yes_no(value):
+    return "true" if value else "false"
 
 
 ROWS_PER_CHUNK = 500  # rows sent per write: fewer, larger writes to the socket
@@ -119,7 +112,14 @@ def csv_response(name, columns, rows, hxl=False):
         if hxl:
             writer.writerow([tag for _, tag in columns])
         for count, row in enumerate(rows, start=1):
-            writer.writerow([safe_cell(value) for value in row])
+            # Text that a spreadsheet would run as a formula gets a leading ' (numbers stay numbers;
+            # None is written as an empty cell). Inline rather than a function call: it runs per cell.
+            writer.writerow(
+                [
+                    "'" + value if value.__class__ is str and value[:1] in FORMULA_STARTS else value
+                    for value in row
+                ]
+            )
             if count % ROWS_PER_CHUNK == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -204,7 +204,7 @@ def incident_rows(incidents, absolute_url):
             "; ".join(actor.name for actor in incident.perpetrators.all()),
             incident.killed_lowest,
             incident.killed_highest,
-            incident.killed_highest_open,
+            yes_no(incident.killed_highest_open),
             incident.source_count,
             "; ".join(
                 f"{r.source.label}: {r.killed_figure.as_stated()} ({r.published_on.isoformat()})"
@@ -278,7 +278,7 @@ def report_rows(incidents):
             civilians,
             children,
             women,
-            is_current,
+            yes_no(is_current),
             url,
             quote,
         ]
