@@ -223,9 +223,6 @@ class Location(RulesInCleanMixin, models.Model):
             else:
                 setattr(self, f"{level}_id", getattr(parent, f"{level}_id") if parent else None)
 
-    def descendants_and_self(self):
-        return Location.objects.filter(path__startswith=self.path)
-
     def beneath_q(self, prefix="location__"):
         """A filter for rows whose place is this one or lies beneath it.
 
@@ -695,11 +692,6 @@ class Incident(RulesInCleanMixin, models.Model):
             .select_related("location")
             .order_by("start_date")
         )
-
-    def current_reports(self):
-        """Each source's latest report, highest figure first (one query)."""
-        reports = self.reports.filter(is_current=True).select_related("source")
-        return sorted(reports, key=lambda r: (-(r.killed_figure.high or -1), r.source.label))
 
 
 # --- Reports --------------------------------------------------------------------------------
