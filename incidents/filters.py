@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
 
 from incidents.models import Actor, Incident, Location, Source, TollReport
@@ -24,8 +25,9 @@ def locations_to_choose(request):
     every village would make the menu unusable.
     """
     wanted = Q(kind__in=[Location.Kind.COUNTRY, Location.Kind.ADMIN1, Location.Kind.ADMIN2])
-    slug = request.GET.get("location") if request is not None else None
-    if slug:
+    slug = request.GET.get("location", "") if request is not None else ""
+    # Only something shaped like a slug reaches the database (PostgreSQL refuses NUL characters).
+    if slug_re.fullmatch(slug):
         wanted |= Q(slug=slug)
     return Location.objects.filter(wanted).order_by("chain")
 

@@ -126,3 +126,12 @@ def new_page(chromium, request, plain_static):
                 stem.with_suffix(".html").write_text(page.content())
                 _browser_report["artifacts"].append(stem)
         context.close()
+
+
+# Hypothesis explores new random inputs on developers' machines; in CI it replays a fixed set,
+# so that a landing never depends on luck (a bug it finds locally gets a regression test).
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")

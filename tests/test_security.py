@@ -135,6 +135,16 @@ def test_fuzzed_filters_never_give_a_500(editor_client, params):
             b"".join(response.streaming_content)
 
 
+@pytest.mark.parametrize(
+    "param", ["location", "perpetrator", "source", "q", "kind", "date_after", "min_killed"]
+)
+def test_a_nul_character_in_a_filter_is_a_message_not_a_500(client, param):
+    # Found by the fuzzer on PostgreSQL, which refuses NUL characters in queries.
+    response = client.get("/incidents/", {param: "a\x00b"})
+    assert response.status_code == 200
+    assert "Some filters could not be read" in response.content.decode()
+
+
 @hypothesis_settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
