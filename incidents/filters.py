@@ -151,16 +151,16 @@ class IncidentFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        by_source = TollReport.objects.filter(incident=OuterRef("pk")).filter(
-            Q(source__name__icontains=value) | Q(source__short_name__iexact=value)
-        )
+        # Places and sources are few: matched once, then looked up by id, rather than joined
+        # to every incident.
+        places = Location.objects.filter(Q(chain__icontains=value) | Q(name_ar__icontains=value))
+        sources = Source.objects.filter(Q(name__icontains=value) | Q(short_name__iexact=value))
         return queryset.filter(
             Q(title__icontains=value)
             | Q(place__icontains=value)
             | Q(summary__icontains=value)
-            | Q(location__chain__icontains=value)
-            | Q(location__name_ar__icontains=value)
-            | Exists(by_source)
+            | Q(location__in=places)
+            | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
         )
 
     def in_location(self, queryset, name, location):
@@ -170,7 +170,7 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(Exists(TollReport.objects.filter(incident=OuterRef("pk"), source=source)))
 
     def only_disputed(self, queryset, name, value):
-        return queryset.filter(is_disputed=(value == "true"))
+        return queryset.disputed(value == "true")
 
     def sort_by(self, queryset, name, value):
         # Without a sort, the model's ordering (newest first) applies.

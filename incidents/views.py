@@ -35,8 +35,11 @@ def visible_incidents(request):
     return incidents.published()
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(request, queryset, per_page=PAGE_SIZE, count=None):
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count  # the caller has counted the rows already: spares a query
+    return paginator.get_page(request.GET.get("page"))
 
 
 CHART_MONTHS = 24
@@ -48,17 +51,16 @@ def home(request):
     latest_day = published.order_by("-start_date").values_list("start_date", flat=True).first()
     months, latest_month = [], None
     if latest_day:
-        # Only the months the chart shows are grouped: grouping all of them costs the most here.
+        # Only the months the chart shows are grouped.
         since = (latest_day.replace(day=1) - datetime.timedelta(days=31 * (CHART_MONTHS - 1))).replace(day=1)
         months = published.filter(start_date__gte=since).monthly_totals()
         month_start = months[-1][0]
-        latest_month = (
-            month_start,
-            published.filter(start_date__year=month_start.year, start_date__month=month_start.month).totals(),
-        )
+        # A date range, not year and month lookups, so that the index on dates is used.
+        in_month = published.filter(start_date__gte=month_start, start_date__lte=latest_day)
+        latest_month = (month_start, in_month.totals())
     context = {
         "latest": published.select_related("location").order_by("-start_date", "-pk")[:8],
-        "most_disputed": published.filter(is_disputed=True)
+        "most_disputed": published.disputed()
         .select_related("location")
         .order_by("-killed_spread", "-start_date")[:5],
         "all_time": published.totals(sources=published.published_sources()),
@@ -127,12 +129,14 @@ def location_detail(request, slug):
     location = get_object_or_404(Location, slug=slug)
     incidents = Incident.objects.published().beneath(location)
     children = list(location.children.order_by("name"))
+    total = incidents.totals()
+    listed = incidents.select_related("location").order_by("-start_date", "-pk")
     context = {
         "location": location,
         "place_chain": location.chain_places(),
         "children": incident_counts_beneath(incidents, children),
-        "total": incidents.totals(),
-        "page": paginate(request, incidents.select_related("location").order_by("-start_date", "-pk")),
+        "total": total,
+        "page": paginate(request, listed, count=total.incidents),
     }
     return render(request, "incidents/location_detail.html", context)
 

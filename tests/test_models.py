@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents.figures import total as add_up
 from incidents.models import Incident, Location, TollReport
 from tests.factories import (
     make_homs,
@@ -384,3 +385,71 @@ def test_likely_duplicates_are_within_two_days_in_the_same_district(db):
     make_incident(location=tree["city"], start_date=datetime.date(2023, 10, 9))  # too late
     new = Incident(title="?", kind="shelling", location=village, start_date=datetime.date(2023, 10, 6))
     assert list(new.likely_duplicates()) == [original]
+
+
+class TestTotals:
+    """Totals over many incidents, as the home page, place pages and summaries show them."""
+
+    FIGURES = [
+        (datetime.date(2023, 9, 30), [("exact", 4)]),
+        (datetime.date(2023, 10, 1), [("at_least", 89), ("more_than", 120)]),
+        (datetime.date(2023, 10, 1), [("unknown", None)]),
+        (datetime.date(2023, 10, 31), [("exact", 7), ("exact", 7)]),
+        (datetime.date(2023, 11, 1), [("about", 30), ("exact", 25)]),
+    ]
+
+    @pytest.fixture
+    def incidents(self):
+        made = []
+        for day, figures in self.FIGURES:
+            incident = make_incident(start_date=day)
+            for qualifier, killed in figures:
+                make_report(incident, killed=killed, qualifier=qualifier)
+            incident.refresh_from_db()
+            made.append(incident)
+        return made
+
+    def test_monthly_totals_add_up_each_months_incidents(self, incidents):
+        months = dict(Incident.objects.published().monthly_totals())
+        assert list(months) == [
+            datetime.date(2023, 9, 1),
+            datetime.date(2023, 10, 1),
+            datetime.date(2023, 11, 1),
+        ]
+        for month, total in months.items():
+            members = [i for i in incidents if i.start_date.replace(day=1) == month]
+            expected = add_up(i.toll for i in members)
+            assert (total.lowest, total.highest, total.highest_open) == (
+                expected.lowest,
+                expected.highest,
+                expected.highest_open,
+            ), month
+            assert (total.incidents, total.incidents_with_figures, total.disputed_incidents) == (
+                expected.incidents,
+                expected.incidents_with_figures,
+                expected.disputed_incidents,
+            ), month
+        assert (months[datetime.date(2023, 10, 1)].lowest, months[datetime.date(2023, 10, 1)].highest) == (
+            96,
+            127,
+        )
+
+    def test_all_time_totals_match_the_sum_of_the_months(self, incidents):
+        published = Incident.objects.published()
+        total = published.totals()
+        months = [t for _, t in published.monthly_totals()]
+        assert (
+            (total.lowest, total.highest, total.incidents, total.disputed_incidents)
+            == (
+                sum(t.lowest for t in months),
+                sum(t.highest for t in months),
+                sum(t.incidents for t in months),
+                sum(t.disputed_incidents for t in months),
+            )
+            == (125, 161, 5, 2)
+        )
+        assert total.highest_open and total.sources == 8  # one source per report here
+
+    def test_drafts_count_nowhere(self, incidents):
+        Incident.objects.filter(pk=incidents[1].pk).update(status=Incident.Status.DRAFT)
+        assert Incident.objects.published().totals().highest == 161 - 120

@@ -282,6 +282,14 @@ class TestLocationPage:
         idlib_page = text(client.get("/locations/idlib/"))
         assert "Shelling of Idlib" in idlib_page and homs.title not in idlib_page
 
+    def test_its_incidents_are_paged_and_drafts_left_out(self, client):
+        tree = make_tree()
+        add_incidents(27, tree["city"], [make_source()])
+        make_incident("A draft here", location=tree["city"], status=Incident.Status.DRAFT)
+        page = client.get("/locations/syria/?page=2").context["page"]
+        assert (page.number, page.paginator.num_pages, page.paginator.count) == (2, 2, 27)
+        assert len(page.object_list) == 2
+
     def test_an_unknown_place_is_a_friendly_404(self, client):
         response = client.get("/locations/atlantis/")
         assert response.status_code == 404 and "Page not found" in response.content.decode()
@@ -345,6 +353,13 @@ class TestHomePage:
         assert list(response.context["most_disputed"]) == [homs]
         assert list(response.context["latest"])[0] == calm
         assert "<svg" in html and "October 2023: 89–120+ killed in 1 incidents" in html
+
+    def test_the_latest_month_counts_only_its_own_days(self, client):
+        make_report(make_incident("End of October", start_date=datetime.date(2023, 10, 31)), killed=5)
+        make_report(make_incident("First of November", start_date=datetime.date(2023, 11, 1)), killed=3)
+        month, total = client.get("/").context["latest_month"]
+        assert month == datetime.date(2023, 11, 1)
+        assert (total.incidents, total.lowest, total.highest, total.sources) == (1, 3, 3, 1)
 
     def test_an_empty_site_says_nothing_is_published(self, client):
         html = text(client.get("/"))
