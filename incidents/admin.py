@@ -244,7 +244,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Export the reports of selected incidents as CSV", permissions=["export"])
     def export_reports_csv(self, request, queryset):
-        return exports.csv_response("reports", exports.REPORT_COLUMNS, exports.report_rows(queryset))
+        return exports.csv_lines_response("reports", exports.REPORT_COLUMNS, exports.report_lines(queryset))
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -9,7 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from incidents.exports import csv_cell
 from incidents.models import Incident, Source, TollReport
 from tests.factories import (
     make_actor,
@@ -183,6 +187,42 @@ class TestReportsCsv:
         )
         assert latest["injured_as_reported"] == "about 40" and latest["civilians"] == "90"
         assert latest["is_current"] == "true" and latest["quote"] == 'more than 100 "martyrs", says SOHR'
+
+    def test_awkward_text_and_large_figures_come_back_as_entered(self, editor_client):
+        awkward = 'Line one\r\nline two, with "quotes";\tand a tab'
+        governorate = make_location('Idlib, "north"', kind="admin1")
+        incident = make_incident(awkward, location=governorate, place="near the mill, east")
+        source = make_source('Source, "quoted"', short_name="SQ")
+        make_report(
+            incident, source, killed=1000, qualifier="between", killed_upper=1200, injured=0,
+            injured_qualifier="exact", url="https://example.org/a,b", quote=awkward,
+        )  # fmt: skip
+        [row] = read_csv(editor_client.get("/export/reports.csv"))
+        assert (row["incident_title"], row["quote"]) == (awkward, awkward)
+        assert (row["admin1"], row["place"], row["source"]) == (
+            'Idlib, "north"',
+            "near the mill, east",
+            'Source, "quoted"',
+        )
+        assert row["killed_as_reported"] == "between 1,000 and 1,200"
+        assert (row["killed"], row["killed_upper"], row["injured_as_reported"], row["injured"]) == (
+            "1000",
+            "1200",
+            "0",
+            "0",
+        )
+        assert (row["injured_upper"], row["children"], row["url"]) == ("", "", "https://example.org/a,b")
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=30))
+def test_a_hand_written_cell_reads_back_as_the_csv_module_would_write_it(text):
+    safe = "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(["x", safe, "y"])
+    line = f"x,{csv_cell(text)},y\r\n"
+    assert line == buffer.getvalue()
+    assert next(csv.reader(io.StringIO(line, newline=""))) == ["x", safe, "y"]
 
 
 def belongs(incident_row, by, group_value):
