@@ -87,9 +87,10 @@ TEMPLATES = [
 WSGI_APPLICATION = "casualty_tracker.wsgi.application"
 
 # SQLite in the project root unless DATABASE_URL says otherwise (PostgreSQL in production).
+# An empty DATABASE_URL (as a blank line in a .env file gives) means the default too.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )

@@ -1,8 +1,10 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
@@ -26,10 +28,10 @@ def test_allowed_hosts_are_split_on_commas():
     assert env_list("H", environ={"H": "a.org, b.org,"}) == ["a.org", "b.org"]
 
 
-def _import_settings(**env):
+def _import_settings(show="s.DEBUG", **env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     return subprocess.run(
-        [sys.executable, "-c", "import casualty_tracker.settings as s; print(s.DEBUG)"],
+        [sys.executable, "-c", f"import casualty_tracker.settings as s; print({show})"],
         env={**clean, **env},
         capture_output=True,
         text=True,
@@ -52,6 +54,19 @@ def test_settings_start_in_debug_without_a_key():
     result = _import_settings(DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_an_empty_database_url_means_the_default_sqlite_file():
+    result = _import_settings(
+        show="s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']",
+        DJANGO_DEBUG="1",
+        DATABASE_URL=" ",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        str(Path(settings.BASE_DIR) / "db.sqlite3"),
+    ]
 
 
 @pytest.mark.django_db
