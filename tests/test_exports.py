@@ -204,6 +204,11 @@ class TestReportsCsv:
             "near the mill, east",
             'Source, "quoted"',
         )
+        assert (row["incident_date"], row["published_on"], row["is_current"]) == (
+            "2023-10-05",
+            "2023-10-05",
+            "true",
+        )
         assert row["killed_as_reported"] == "between 1,000 and 1,200"
         assert (row["killed"], row["killed_upper"], row["injured_as_reported"], row["injured"]) == (
             "1000",
