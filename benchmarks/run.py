@@ -4,7 +4,8 @@
    BENCH_DATABASE_URL / DATABASE_URL for PostgreSQL.
 2. Starts gunicorn with debug off on 127.0.0.1, as `make serve` does.
 3. Times each page (median and 95th percentile over sequential requests) and the full
-   reports.csv export (rows per second, growth of the server's memory).
+   reports.csv export (rows per second: the median of three downloads; growth of the server's
+   memory: the largest of the three, which is the first).
 4. Prints a table and writes benchmarks/results.json.
 
 Usage: .venv/bin/python benchmarks/run.py [--incidents 100000] [--requests 40]
@@ -25,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
 TARGETS_MS = {"median": 50, "slow_median": 150}
+EXPORT_RUNS = 3  # one download varies by a tenth from run to run on a shared machine
 
 
 def bench_database_url():
@@ -232,7 +234,12 @@ def main():
             result = measure_page(path, args.requests)
             result["target_median_ms"] = TARGETS_MS[target]
             results["pages"][label] = result
-        results["export"] = measure_export(server, info["session"])
+        runs = [measure_export(server, info["session"]) for _ in range(EXPORT_RUNS)]
+        results["export"] = {
+            **sorted(runs, key=lambda run: run["rows_per_s"])[len(runs) // 2],
+            "memory_growth_mb": max(run["memory_growth_mb"] for run in runs),
+            "rows_per_s_each_run": [run["rows_per_s"] for run in runs],
+        }
     finally:
         server.terminate()
         server.wait()
@@ -247,7 +254,8 @@ def main():
     export = results["export"]
     print(
         f"\nreports.csv: {export['rows']:,} rows in {export['seconds']} s = {export['rows_per_s']:,} rows/s "
-        f"(target 100,000); server memory grew {export['memory_growth_mb']} MB (target < 50)"
+        f"(median of {export['rows_per_s_each_run']}; target 100,000); "
+        f"server memory grew {export['memory_growth_mb']} MB at most (target < 50)"
     )
     out = ROOT / "benchmarks" / "results.json"
     everything = json.loads(out.read_text()) if out.exists() else {}
