@@ -613,6 +613,8 @@ class Incident(RulesInCleanMixin, models.Model):
             models.Index(fields=["is_disputed", "killed_spread"], name="incident_disputed_idx"),
             # The kind filter.
             models.Index(fields=["kind", "start_date"], name="incident_kind_date_idx"),
+            # The feed: the most recently published first.
+            models.Index(fields=["published_at", "id"], name="incident_published_idx"),
         ]
 
     def __str__(self):

@@ -39,6 +39,10 @@ def test_every_generated_record_passes_every_rule():
         record.full_clean(validate_unique=False)
     assert Incident.objects.filter(is_disputed=True).count() > 10
     assert TollReport.objects.filter(is_current=False).exists()  # some sources revised their figure
+    published = Incident.objects.published()
+    assert published.exists() and not published.filter(published_at=None).exists()
+    assert not Incident.objects.exclude(status="published").exclude(published_at=None).exists()
+    assert not Incident.objects.filter(summary="").exists()
 
 
 def test_stored_ranges_agree_with_the_reports():

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from incidents.models import Incident
 from tests.factories import (
@@ -382,6 +383,20 @@ def test_the_feed_lists_newly_published_incidents(client):
     titles = [e.text for e in root.iter("{http://www.w3.org/2005/Atom}title")]
     assert f"{homs.title} (89–120+ killed)" in titles
     assert not any("Draft" in (t or "") for t in titles)
+
+
+def test_the_feed_lists_the_most_recently_published_first_at_a_fixed_cost(client):
+    tree = make_tree()
+    add_incidents(3, tree["city"], [make_source()])
+    few = queries_for(client, "/incidents/feed/")
+    add_incidents(60, tree["city"], [make_source()])
+    latest = make_incident("Published just now", location=tree["city"], start_date=datetime.date(2020, 1, 1))
+    Incident.objects.filter(pk=latest.pk).update(published_at=timezone.now())
+    assert queries_for(client, "/incidents/feed/") == few
+    root = ET.fromstring(client.get("/incidents/feed/").content)  # noqa: S314 (our own feed)
+    entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == 50
+    assert entries[0].find("{http://www.w3.org/2005/Atom}title").text.startswith("Published just now")
 
 
 def test_the_methodology_explains_ranges_disputes_and_no_averaging(client):

@@ -151,17 +151,7 @@ class Command(BaseCommand):
         start = datetime.date(2012, 1, 1)
         incidents = Incident.objects.bulk_create(
             [
-                Incident(
-                    title=f"{rng.choice(['Strike', 'Shelling', 'Clash', 'Explosion', 'Attack'])} "
-                    f"near {rng.choice(['market', 'school', 'checkpoint', 'hospital', 'village'])} #{n}",
-                    slug=f"{PREFIX}{n}",
-                    summary=" ".join(rng.sample(SUMMARY_SENTENCES, 2)),
-                    kind=rng.choice(KINDS),
-                    start_date=start + datetime.timedelta(days=rng.randrange(4700)),
-                    location=rng.choice(places),
-                    place=rng.choice(["", "market", "main road", "residential area"]),
-                    status="published" if rng.random() < 0.95 else "draft",
-                )
+                self.incident(n, start + datetime.timedelta(days=rng.randrange(4700)), places)
                 for n in range(first, first + count)
             ],
             batch_size=BATCH,
@@ -193,6 +183,29 @@ class Command(BaseCommand):
         TollReport.objects.bulk_create(reports, batch_size=BATCH)
         Incident.objects.bulk_update(incidents, Incident.FIGURE_FIELDS, batch_size=1000)
         return len(reports)
+
+    def incident(self, n, start_date, places):
+        rng = self.random
+        published = rng.random() < 0.95
+        return Incident(
+            title=f"{rng.choice(['Strike', 'Shelling', 'Clash', 'Explosion', 'Attack'])} "
+            f"near {rng.choice(['market', 'school', 'checkpoint', 'hospital', 'village'])} #{n}",
+            slug=f"{PREFIX}{n}",
+            summary=" ".join(rng.sample(SUMMARY_SENTENCES, 2)),
+            kind=rng.choice(KINDS),
+            start_date=start_date,
+            location=rng.choice(places),
+            place=rng.choice(["", "market", "main road", "residential area"]),
+            status="published" if published else "draft",
+            # Published by an editor a few days after the event (the feed lists the newest).
+            published_at=datetime.datetime.combine(
+                start_date + datetime.timedelta(days=rng.randint(0, 20)),
+                datetime.time(12),
+                datetime.timezone.utc,
+            )
+            if published
+            else None,
+        )
 
     def report(self, incident, source, base, revision):
         rng = self.random
