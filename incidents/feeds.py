@@ -12,7 +12,14 @@ class NewlyPublishedIncidents(Feed):
     link = reverse_lazy("incident_list")
 
     def items(self):
-        return Incident.objects.published().select_related("location").order_by("-published_at", "-pk")[:50]
+        # Every way of publishing records when; the condition also keeps PostgreSQL, which
+        # sorts missing times first, and SQLite, which sorts them last, in agreement.
+        return (
+            Incident.objects.published()
+            .filter(published_at__isnull=False)
+            .select_related("location")
+            .order_by("-published_at", "-pk")[:50]
+        )
 
     def item_title(self, incident):
         return f"{incident.title} ({incident.toll.short()} killed)"
@@ -25,7 +32,7 @@ class NewlyPublishedIncidents(Feed):
         )
 
     def item_pubdate(self, incident):
-        return incident.published_at or incident.created_at
+        return incident.published_at
 
     def item_updateddate(self, incident):
         return incident.updated_at

@@ -5,6 +5,7 @@ import itertools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from incidents.models import Actor, Incident, Location, Source, TollReport
 
@@ -39,6 +40,8 @@ def make_source(name=None, short_name="", kind="monitoring_group", **fields):
 def make_incident(title=None, location=None, status="published", **fields):
     fields.setdefault("kind", "air_strike")
     fields.setdefault("start_date", datetime.date(2023, 10, 5))
+    # Every way of publishing records when (workflow.mark_published, imports, load_demo).
+    fields.setdefault("published_at", timezone.now() if status == "published" else None)
     return Incident.objects.create(
         title=title or f"Incident {next(_counter)}",
         location=location or make_location(),
