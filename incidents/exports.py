@@ -53,6 +53,7 @@ INCIDENT_COLUMNS = [
     ("url", "#meta+url"),
 ]
 
+# report_lines() writes its cells by hand in this order; keep the two together.
 REPORT_COLUMNS = [
     ("report_id", "#meta+id"),
     ("incident_id", "#event+id"),
