@@ -46,7 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "incidents.middleware.RequestIdMiddleware",
+    "casualty_tracker.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -152,7 +152,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "incidents.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "casualty_tracker.middleware.client_ip"
 
 # Staff sessions end after two idle hours.
 SESSION_COOKIE_AGE = 2 * 60 * 60
@@ -179,8 +179,8 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "incidents.logging.RequestIdFilter"}},
-    "formatters": {"json": {"()": "incidents.logging.JsonFormatter"}},
+    "filters": {"request_id": {"()": "casualty_tracker.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "casualty_tracker.logging.JsonFormatter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
     },

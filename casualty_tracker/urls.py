@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from casualty_tracker import views
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz/", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     path("", include("incidents.urls")),
 ]
 
-handler404 = "incidents.views.page_not_found"
-handler500 = "incidents.views.server_error"
+handler404 = "casualty_tracker.views.page_not_found"
+handler500 = "casualty_tracker.views.server_error"

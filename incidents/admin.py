@@ -1,10 +1,14 @@
-"""The analysts' and editors' workspace."""
+"""The analysts' and editors' workspace.
+
+Status changes go through ``incidents.workflow`` (actions and the Publish / Unpublish buttons);
+no form writes the status. Every change form refuses to overwrite a newer save (``VersionedForm``).
+"""
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,10 +16,13 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import exports, workflow
-from incidents.admin_forms import VersionedForm
+from incidents import workflow
+from incidents.admin_forms import InlineVersionedForm, VersionedForm
+from incidents.exports.cells import csv_lines_response, csv_response
+from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
+from incidents.exports.reports import REPORT_COLUMNS, report_lines
 from incidents.models import Actor, Incident, Location, Source, TollReport
-from incidents.workflow import can_publish
+from incidents.roles import can_export, can_publish
 
 admin.site.site_header = "Casualty Tracker"
 admin.site.site_title = "Casualty Tracker admin"
@@ -26,8 +33,57 @@ admin.site.index_title = "Record incidents and every source's figures"
 HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
 
 
+class RecordAdmin(SimpleHistoryAdmin):
+    """History for every record, and a revert that obeys the same rules as an edit.
+
+    A revert saves through the same versioned form as an edit (so it can lose nobody's newer
+    save) and never changes the status (the model keeps the stored one). A deleted record is
+    never brought back by a revert: editors restore it from "Deleted records".
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._saved_or_undone(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        live = self.model._default_manager.filter(pk=object_id).first()
+        if live is None:
+            self.message_user(
+                request,
+                f"This {self.model._meta.verbose_name} was deleted, so it cannot be reverted. "
+                + (
+                    "Restore it from “Deleted records” on the incidents page."
+                    if can_publish(request.user)
+                    else "Only an editor can restore it."
+                ),
+                messages.ERROR,
+            )
+            return redirect(f"admin:incidents_{self.model._meta.model_name}_changelist")
+        request._live_version = live.version
+        return self._saved_or_undone(request, super().history_form_view, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        live_version = getattr(request, "_live_version", None)
+        if obj is not None and live_version is not None:
+            # A historical version carries no version number: the revert starts from the live one.
+            obj.version = live_version
+        return form
+
+    def _saved_or_undone(self, request, view, *args):
+        """Run an admin form view in one transaction, undone unless it saved (a redirect).
+
+        The form claims its version while it is validated; a page that comes back with errors
+        must not keep that claim, or the user's corrected resubmission would conflict with itself.
+        """
+        with transaction.atomic():
+            response = view(request, *args)
+            if request.method == "POST" and not isinstance(response, HttpResponseRedirect):
+                transaction.set_rollback(True)
+        return response
+
+
 @admin.register(Location)
-class LocationAdmin(SimpleHistoryAdmin):
+class LocationAdmin(RecordAdmin):
     list_display = ["name", "kind", "chain", "pcode"]
     list_filter = ["kind"]
     search_fields = ["name", "name_ar", "pcode", "chain"]
@@ -36,14 +92,27 @@ class LocationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(SimpleHistoryAdmin):
+class ActorAdmin(RecordAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
 
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Deleting an actor would change what readers were told about a published incident.
+        used = Actor.objects.filter(pk__in=[actor.pk for actor in objs]).used_by_published_incidents()
+        protected = [
+            *protected,
+            *(
+                format_html("Published incident: {}", incident.title)
+                for incident in used.order_by("title")[:50]
+            ),
+        ]
+        return deleted, model_count, perms_needed, protected
+
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(RecordAdmin):
     formfield_overrides = HTTPS_LINKS
     list_display = ["name", "short_name", "kind"]
     list_filter = ["kind"]
@@ -52,7 +121,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 class TollReportInline(admin.TabularInline):
     model = TollReport
-    form = VersionedForm
+    form = InlineVersionedForm
     extra = 0
     # One row per source: keep the text boxes small so that a row fits a laptop screen.
     formfield_overrides = {
@@ -95,9 +164,10 @@ class Admin1Filter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(RecordAdmin):
     form = VersionedForm
     change_list_template = "admin/incidents/incident/change_list.html"
+    change_form_template = "admin/incidents/incident/change_form.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
     list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "dataset"]
     list_select_related = ["location"]
@@ -113,7 +183,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["location", "perpetrators", "claimed_by", "related"]
     inlines = [TollReportInline]
     actions = ["publish_selected", "unpublish_selected", "export_incidents_csv", "export_reports_csv"]
-    readonly_fields = ["possible_duplicates", "publication", "dataset", "dataset_event_id"]
+    readonly_fields = ["status", "possible_duplicates", "publication", "dataset", "dataset_event_id"]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
@@ -158,19 +228,38 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Publish selected incidents", permissions=["publish"])
     def publish_selected(self, request, queryset):
-        published = sum(workflow.publish_incident(incident=i, user=request.user) for i in queryset)
+        published = workflow.publish_incidents(incidents=queryset, user=request.user)
         self.message_user(request, f"Published {published} incident(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected incidents (back to draft)", permissions=["publish"])
     def unpublish_selected(self, request, queryset):
-        unpublished = sum(workflow.unpublish_incident(incident=i, user=request.user) for i in queryset)
+        unpublished = workflow.unpublish_incidents(incidents=queryset, user=request.user)
         self.message_user(request, f"Unpublished {unpublished} incident(s).", messages.SUCCESS)
 
-    def save_model(self, request, obj, form, change):
-        # Only editors see the status field (analysts get it read-only), so a change here is theirs.
-        if "status" in form.changed_data and obj.is_published:
-            workflow.mark_published(obj, request.user)
-        super().save_model(request, obj, form, change)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_publish"] = can_publish(request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._publish_if_asked(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._publish_if_asked(request, obj) or super().response_change(request, obj)
+
+    def _publish_if_asked(self, request, obj):
+        """The "Save and publish" / "Save and unpublish" buttons: the form is saved, then the
+        workflow changes the status (an analyst's forged button undoes the whole save)."""
+        for button, change_status, done in (
+            ("_publish", workflow.publish_incident, "published"),
+            ("_unpublish", workflow.unpublish_incident, "back to draft"),
+        ):
+            if button in request.POST:
+                if not can_publish(request.user):
+                    raise PermissionDenied
+                if change_status(incident=obj, user=request.user):
+                    self.message_user(request, f"“{obj}” is {done}.", messages.SUCCESS)
+                return redirect("admin:incidents_incident_change", obj.pk)
+        return None
 
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
@@ -235,22 +324,16 @@ class IncidentAdmin(SimpleHistoryAdmin):
         return super().changelist_view(request, extra_context)
 
     def has_export_permission(self, request):
-        return request.user.has_perm("incidents.export_data")
+        return can_export(request.user)
 
     @admin.action(description="Export selected incidents as CSV", permissions=["export"])
     def export_incidents_csv(self, request, queryset):
-        rows = exports.incident_rows(queryset, request.build_absolute_uri)
-        return exports.csv_response("incidents", exports.INCIDENT_COLUMNS, rows)
+        rows = incident_rows(queryset, request.build_absolute_uri)
+        return csv_response("incidents", INCIDENT_COLUMNS, rows)
 
     @admin.action(description="Export the reports of selected incidents as CSV", permissions=["export"])
     def export_reports_csv(self, request, queryset):
-        return exports.csv_lines_response("reports", exports.REPORT_COLUMNS, exports.report_lines(queryset))
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if not can_publish(request.user):
-            readonly.append("status")
-        return readonly
+        return csv_lines_response("reports", REPORT_COLUMNS, report_lines(queryset))
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_published and not can_publish(request.user):
@@ -272,7 +355,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TollReport)
-class TollReportAdmin(SimpleHistoryAdmin):
+class TollReportAdmin(RecordAdmin):
     form = VersionedForm
     formfield_overrides = HTTPS_LINKS
     list_display = ["incident", "source", "published_on", "killed_as_stated", "is_current"]
@@ -285,11 +368,3 @@ class TollReportAdmin(SimpleHistoryAdmin):
     @admin.display(description="Killed, as stated")
     def killed_as_stated(self, report):
         return report.killed_figure.as_stated()
-
-    def delete_queryset(self, request, queryset):
-        # A bulk delete skips TollReport.delete(): refresh the incidents' figures here.
-        with transaction.atomic():
-            incident_ids = set(queryset.values_list("incident_id", flat=True))
-            super().delete_queryset(request, queryset)
-            for incident in Incident.objects.filter(pk__in=incident_ids):
-                incident.refresh_figures()

@@ -3,28 +3,42 @@
 from django import forms
 from django.utils import timezone
 
+from incidents.models import EditConflict
+
 
 class VersionedForm(forms.ModelForm):
-    """Carries the version the user started from; refuses the save if the record moved on.
+    """Carries the version the user started from and claims it when the form is validated.
 
-    Nothing is lost: the other person's save stays, and this form comes back with the
-    user's own input and a message saying who changed the record and when.
+    The claim is one conditional UPDATE (``Versioned.claim_version``) in the admin view's
+    transaction, so of two same-moment saves exactly one wins. Nothing is lost: the other
+    person's save stays, and this form comes back with the user's own input and a message
+    saying who changed the record and when. The admin rolls the claim back whenever the page
+    comes back with errors instead of saving (``RecordAdmin.changeform_view``).
     """
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    # The main form of a change page always saves its record, so it always claims; a row of
+    # an inline claims only when it changes or is deleted (unchanged rows are not saved).
+    claims_when_unchanged = True
 
     def clean(self):
         cleaned = super().clean()
         instance = self.instance
         if cleaned.get("version") is None:
-            # No version posted (a script, an old page): keep the record's own number.
+            # No version posted (a new record, a script, an old page): the record's own number.
             cleaned["version"] = instance.version
+        if instance.pk is None or self.errors:
             return cleaned
-        if instance.pk is None:
+        started_from = cleaned["version"]
+        edited = [name for name in self.changed_data if name != "version"]
+        if not (self.claims_when_unchanged or edited or cleaned.get("DELETE")):
             return cleaned
-        saved = type(instance).objects.filter(pk=instance.pk).values_list("version", flat=True).first()
-        if saved is not None and saved != cleaned["version"]:
-            raise forms.ValidationError(self.conflict_message(instance), code="edit_conflict")
+        try:
+            instance.claim_version(started_from)
+        except EditConflict:
+            raise forms.ValidationError(self.conflict_message(instance), code="edit_conflict") from None
+        cleaned["version"] = instance.version
         return cleaned
 
     @staticmethod
@@ -39,3 +53,7 @@ class VersionedForm(forms.ModelForm):
             "after you opened it. Your changes were not saved, so theirs are kept. Open the record again "
             "to see their version, then make your changes again."
         )
+
+
+class InlineVersionedForm(VersionedForm):
+    claims_when_unchanged = False

@@ -231,3 +231,17 @@ def revision_sentence(source_label, dated_figures):
     if len(parts) == 1:
         return f"{source_label} reported {parts[0]}."
     return f"{source_label} first reported {parts[0]}, then " + ", then ".join(parts[1:]) + "."
+
+
+def current_reports(reports):
+    """Each source's current report among one incident's ``reports``: its latest by
+    ``published_on``, then entry order (``pk``). The one definition of "current".
+
+    ``reports`` are objects with ``source_id``, ``published_on`` and ``pk``.
+    """
+    current = {}
+    for report in reports:
+        held = current.get(report.source_id)
+        if held is None or (report.published_on, report.pk) > (held.published_on, held.pk):
+            current[report.source_id] = report
+    return list(current.values())

@@ -1,9 +1,9 @@
-"""Who may do what: the Analyst and Editor groups and their permissions."""
+"""Who may do what: the Analyst and Editor groups, their permissions, and the checks on them."""
 
 RECORD_MODELS = ["incident", "tollreport", "source", "location", "actor"]
 
-# Analysts enter and correct records; admin.py stops them publishing, unpublishing or
-# deleting a published incident.
+# Analysts enter and correct records; they cannot publish, unpublish, restore deleted records or
+# delete a published incident (incidents.workflow and admin.py ask can_publish()).
 ANALYST_PERMISSIONS = [
     f"{action}_{model}" for model in RECORD_MODELS for action in ("add", "change", "delete", "view")
 ]
@@ -12,6 +12,18 @@ ANALYST_PERMISSIONS = [
 EDITOR_PERMISSIONS = [*ANALYST_PERMISSIONS, "publish_incident", "export_data"]
 
 GROUPS = {"Analyst": ANALYST_PERMISSIONS, "Editor": EDITOR_PERMISSIONS}
+
+EXPORT_PERMISSION = "incidents.export_data"
+PUBLISH_PERMISSION = "incidents.publish_incident"
+
+
+def can_publish(user):
+    """Publish, unpublish, delete a published incident, restore a deleted record."""
+    return user.has_perm(PUBLISH_PERMISSION)
+
+
+def can_export(user):
+    return user.has_perm(EXPORT_PERMISSION)
 
 
 def sync_groups(group_model, permission_model):

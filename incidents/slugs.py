@@ -1,4 +1,9 @@
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+
+# Two people saving records with the same title at the same moment can both find a slug free;
+# the loser of the race tries the next free one, this many times.
+SLUG_ATTEMPTS = 5
 
 
 def unique_slug(model, *candidates, exclude_pk=None, max_length=80, fallback="item"):
@@ -26,3 +31,25 @@ def unique_slug(model, *candidates, exclude_pk=None, max_length=80, fallback="it
         if slug not in taken:
             return slug
         number += 1
+
+
+def save_with_free_slug(instance, save, *candidates, fallback):
+    """``save()`` the instance, first giving it a free slug made from ``candidates`` if it has none.
+
+    When a same-moment save takes the slug first, the database refuses this one (unique
+    index); it is retried with the next free slug instead of failing.
+    """
+    if instance.slug:
+        return save()
+    model = type(instance)
+    for attempt in range(SLUG_ATTEMPTS):
+        instance.slug = unique_slug(model, *candidates, exclude_pk=instance.pk, fallback=fallback)
+        try:
+            with transaction.atomic():
+                return save()
+        except IntegrityError:
+            taken = model._default_manager.filter(slug=instance.slug).exclude(pk=instance.pk).exists()
+            instance.slug = ""
+            if not taken or attempt == SLUG_ATTEMPTS - 1:
+                raise
+    return None

@@ -1,60 +1,90 @@
-"""Editorial workflow: publishing, corrections after publication, and restoring deleted records.
+"""Editorial workflow: the one place where an incident's status changes, restoring deleted
+records, and the public corrections to figures readers have seen.
 
 Every change is kept by django-simple-history (who, when, what); these functions read and
-write it so that the admin and the public pages stay thin.
+write it so that the admin and the public pages stay thin. ``Incident.save()`` and
+``Incident.objects.update()`` never write the status; only ``_change_status`` below does.
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from incidents import tolls
 from incidents.figures import Figure
-from incidents.models import Incident, Source, TollReport
+from incidents.models import Actor, Incident, Source, TollReport
+from incidents.roles import can_publish
 
 # Reports deleted this close to their incident were deleted with it (a cascade).
 CASCADE_WINDOW = datetime.timedelta(minutes=1)
 
-FIGURE_FIELDS = ["killed", "killed_qualifier", "killed_upper", "source_id"]
+# A change to one of these in a report readers have seen is a correction.
+CORRECTED_FIELDS = ["killed", "killed_qualifier", "killed_upper", "source_id", "published_on"]
 
 
-def can_publish(user):
-    return user.has_perm("incidents.publish_incident")
+def publish_incident(*, incident, user, via=None):
+    """Publish a draft, recording who (or which command, ``via``) and when. True if it was a draft."""
+    changed = publish_incidents(incidents=Incident.objects.filter(pk=incident.pk), user=user, via=via)
+    incident.refresh_from_db(fields=[*Incident.WORKFLOW_FIELDS, "version", "updated_at"])
+    return changed == 1
 
 
-def publish_incident(*, incident, user):
-    """Publish a draft, recording who and when. Only editors may."""
-    if not can_publish(user):
-        raise PermissionDenied("Only editors can publish incidents.")
-    if incident.is_published:
-        return False
-    incident.status = Incident.Status.PUBLISHED
-    mark_published(incident, user)
-    incident._history_user = user
-    incident.save()
-    return True
+def unpublish_incident(*, incident, user, via=None):
+    """Take an incident back to draft. True if it was published."""
+    changed = _change_status(
+        Incident.objects.filter(pk=incident.pk), to=Incident.Status.DRAFT, user=user, via=via
+    )
+    incident.refresh_from_db(fields=[*Incident.WORKFLOW_FIELDS, "version", "updated_at"])
+    return changed == 1
 
 
-def mark_published(incident, user):
-    """Record who published and when (also used when an editor sets the status in the form)."""
-    incident.published_at = timezone.now()
-    incident.published_by = user
-    incident._change_reason = "Published"
+def publish_incidents(*, incidents, user, via=None, keep_history=True):
+    """Publish the drafts among ``incidents`` (a QuerySet); how many were drafts.
+
+    ``user`` is the editor, or None for a management command named by ``via``. Without
+    ``keep_history`` (synthetic benchmark data only) no history row is written.
+    """
+    return _change_status(
+        incidents, to=Incident.Status.PUBLISHED, user=user, via=via, keep_history=keep_history
+    )
 
 
-def unpublish_incident(*, incident, user):
-    """Take an incident back to draft. Only editors may."""
-    if not can_publish(user):
-        raise PermissionDenied("Only editors can unpublish incidents.")
-    if not incident.is_published:
-        return False
-    incident.status = Incident.Status.DRAFT
-    incident._history_user = user
-    incident._change_reason = "Unpublished"
-    incident.save()
-    return True
+def unpublish_incidents(*, incidents, user, via=None):
+    return _change_status(incidents, to=Incident.Status.DRAFT, user=user, via=via)
+
+
+def _change_status(incidents, *, to, user, via, keep_history=True):
+    if user is None and not via:
+        raise ValueError("Say which command changes the status (via=...) when no user does.")
+    if user is not None and not can_publish(user):
+        raise PermissionDenied("Only editors can publish or unpublish incidents.")
+    values = {"status": to}
+    if to == Incident.Status.PUBLISHED:
+        values.update(published_at=timezone.now(), published_by=user)
+    reason = "Published" if to == Incident.Status.PUBLISHED else "Unpublished"
+    if via:
+        reason += f" by manage.py {via}"
+    with transaction.atomic():
+        # Locked, then written only where the status still differs: of two editors publishing the
+        # same draft at the same moment, one publishes and the other finds nothing to do.
+        ids = list(
+            incidents.exclude(status=to)
+            .select_for_update(no_key=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Incident.objects.filter(pk__in=ids)._write_derived(**values)
+        if keep_history:
+            for incident in Incident.objects.filter(pk__in=ids):
+                incident._history_user = user
+                incident._change_reason = reason
+                incident.save(update_fields=["updated_at"])  # the history row, status read back
+    return len(ids)
 
 
 @dataclass(frozen=True)
@@ -63,40 +93,90 @@ class Correction:
     sentence: str
 
 
-def corrections(incident):
-    """Published figures that were changed or removed after publication, oldest first.
+def _figure(record):
+    return Figure(record.killed_qualifier, record.killed, record.killed_upper).as_stated()
 
-    A new report from a source is a revision, shown in its history; a correction is an
-    edit or deletion of a report already published. Two queries.
+
+def corrections(incident):
+    """Changes to what readers were shown, after publication, oldest first. Four queries.
+
+    A report edited, deleted, restored or moved to or from another incident; a source or an
+    alleged perpetrator renamed. A new report from a source is a revision (shown in its
+    history), not a correction.
     """
     if not incident.published_at:
         return []
+    since = incident.published_at
     records = list(
-        TollReport.history.filter(incident_id=incident.pk).order_by("id", "history_date", "history_id")
+        TollReport.history.filter(
+            id__in=TollReport.history.filter(incident_id=incident.pk).values("id")
+        ).order_by("id", "history_date", "history_id")
     )
-    labels = {s.pk: s.label for s in Source.objects.filter(pk__in={r.source_id for r in records})}
-    found = []
-    previous_by_report = {}
+    source_ids = {r.source_id for r in records}
+    renames = _renames(Source.history.filter(id__in=source_ids), since, "the source", lambda r: r.name)
+    labels = {s.pk: s.label for s in Source.objects.filter(pk__in=source_ids)}
+    named = Q(id__in=Incident.perpetrators.through.objects.filter(incident_id=incident.pk).values("actor_id"))
+    named |= Q(id__in=Incident.claimed_by.through.objects.filter(incident_id=incident.pk).values("actor_id"))
+    renames += _renames(Actor.history.filter(named), since, "the actor", lambda r: r.name)
+
+    found = list(renames)
+    by_report = defaultdict(list)
     for record in records:
-        before = previous_by_report.get(record.id)
-        previous_by_report[record.id] = record
-        if before is None or record.history_date <= incident.published_at:
+        by_report[record.id].append(record)
+    for history in by_report.values():
+        for before, record in zip(history, history[1:], strict=False):
+            if record.history_date <= since:
+                continue
+            sentence = _report_change(incident.pk, before, record, labels)
+            if sentence:
+                day = timezone.localtime(record.history_date).date()
+                found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+    return sorted(found, key=lambda c: c.day)
+
+
+def _report_change(incident_pk, before, record, labels):
+    """What a reader would see change between two history rows of one report, or None."""
+    label = labels.get(before.source_id, "a source")
+    was_here = before.incident_id == incident_pk and before.history_type != "-"
+    is_here = record.incident_id == incident_pk and record.history_type != "-"
+    if before.history_type == "-" and is_here:
+        return f"the figure from {labels.get(record.source_id, label)} ({_figure(record)}) was restored"
+    if was_here and record.history_type == "-":
+        return f"the figure from {label} ({_figure(before)}) was removed"
+    if was_here and not is_here:
+        return f"the figure from {label} ({_figure(before)}) was moved to another incident"
+    if is_here and not was_here:
+        return (
+            f"a figure from {labels.get(record.source_id, label)} ({_figure(record)}) "
+            "was moved here from another incident"
+        )
+    if was_here and any(getattr(record, f) != getattr(before, f) for f in CORRECTED_FIELDS):
+        new_label = labels.get(record.source_id, label)
+        changed_date = record.published_on != before.published_on
+        dated = f" (published {record.published_on:%-d %B %Y})" if changed_date else ""
+        return (
+            f"a figure was corrected from {label}: {_figure(before)} to {new_label}: {_figure(record)}{dated}"
+        )
+    return None
+
+
+def _renames(history, since, what, name_of):
+    """Corrections for renames after ``since`` among ``history`` rows (one query)."""
+    found = []
+    previous = {}
+    for record in history.order_by("id", "history_date", "history_id"):
+        before = previous.get(record.id)
+        previous[record.id] = record
+        if before is None or record.history_date <= since or record.history_type != "~":
             continue
-        label = labels.get(before.source_id, "a source")
-        old = Figure(before.killed_qualifier, before.killed, before.killed_upper).as_stated()
-        day = timezone.localtime(record.history_date).date()
-        if record.history_type == "-":
-            found.append(Correction(day, f"On {day:%-d %B %Y} the figure from {label} ({old}) was removed."))
-        elif any(getattr(record, f) != getattr(before, f) for f in FIGURE_FIELDS):
-            new = Figure(record.killed_qualifier, record.killed, record.killed_upper).as_stated()
-            new_label = labels.get(record.source_id, label)
+        if name_of(before) != name_of(record):
+            day = timezone.localtime(record.history_date).date()
             found.append(
                 Correction(
-                    day,
-                    f"On {day:%-d %B %Y} a figure was corrected from {label}: {old} to {new_label}: {new}.",
+                    day, f"On {day:%-d %B %Y} {what} “{name_of(before)}” was renamed “{name_of(record)}”."
                 )
             )
-    return sorted(found, key=lambda c: c.day)
+    return found
 
 
 def deleted_incidents():
@@ -126,11 +206,16 @@ def _latest_per_record(deletions):
     return list(latest.values())
 
 
-@transaction.atomic
-def restore_incident(*, deletion, user):
-    """Bring back a deleted incident with its alleged perpetrators, claims and the reports deleted with it."""
+def _require_editor(user):
     if not can_publish(user):
         raise PermissionDenied("Only editors can restore deleted records.")
+
+
+@transaction.atomic
+def restore_incident(*, deletion, user):
+    """Bring back a deleted incident, as a draft, with its alleged perpetrators, claims and the
+    reports deleted with it. None if it exists already."""
+    _require_editor(user)
     if Incident.objects.filter(pk=deletion.id).exists():
         return None
     incident = deletion.instance
@@ -150,14 +235,15 @@ def restore_incident(*, deletion, user):
     )
     for record in _latest_per_record(cascade.exclude(id__in=TollReport.objects.values("pk"))):
         _save_restored_report(record, user)
-    incident.refresh_figures()
+    tolls.refresh([incident.pk])
+    incident.refresh_from_db()
     return incident
 
 
 @transaction.atomic
 def restore_report(*, deletion, user):
-    if not can_publish(user):
-        raise PermissionDenied("Only editors can restore deleted records.")
+    """Bring back a deleted report on an incident that exists. None if it exists already."""
+    _require_editor(user)
     if TollReport.objects.filter(pk=deletion.id).exists():
         return None
     if not Incident.objects.filter(pk=deletion.incident_id).exists():

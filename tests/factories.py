@@ -5,9 +5,10 @@ import itertools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.utils import timezone
 
+from incidents import figures
 from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.workflow import publish_incident
 
 _counter = itertools.count(1)
 
@@ -38,16 +39,15 @@ def make_source(name=None, short_name="", kind="monitoring_group", **fields):
 
 
 def make_incident(title=None, location=None, status="published", **fields):
+    """A draft, published through the workflow (as a command would) unless ``status="draft"``."""
     fields.setdefault("kind", "air_strike")
     fields.setdefault("start_date", datetime.date(2023, 10, 5))
-    # Every way of publishing records when (workflow.mark_published, imports, load_demo).
-    fields.setdefault("published_at", timezone.now() if status == "published" else None)
-    return Incident.objects.create(
-        title=title or f"Incident {next(_counter)}",
-        location=location or make_location(),
-        status=status,
-        **fields,
+    incident = Incident.objects.create(
+        title=title or f"Incident {next(_counter)}", location=location or make_location(), **fields
     )
+    if status == "published":
+        publish_incident(incident=incident, user=None, via="tests")
+    return incident
 
 
 def make_report(incident, source=None, killed=10, qualifier="exact", **fields):
@@ -81,3 +81,26 @@ def make_homs():
     make_report(incident, sohr, killed=120, qualifier="more_than", published_on=datetime.date(2023, 10, 6))
     incident.refresh_from_db()
     return incident
+
+
+def stored_range(incident):
+    """The range ``incidents.tolls`` stored on the incident, as a ``figures.TollRange``."""
+    incident = Incident.objects.get(pk=incident.pk)
+    return incident.toll, incident.is_disputed
+
+
+def fresh_range(incident):
+    """The range the pure arithmetic of ``incidents.figures`` gives for the incident's reports now."""
+    reports = list(TollReport.objects.filter(incident_id=incident.pk))
+    toll = figures.incident_range(r.killed_figure for r in figures.current_reports(reports))
+    return toll, toll.is_disputed
+
+
+def current_report_ids(incident):
+    """{source id: [ids of its reports marked current]}: exactly one each when all is well."""
+    marked = {}
+    for source_id, pk in TollReport.objects.filter(incident_id=incident.pk, is_current=True).values_list(
+        "source_id", "pk"
+    ):
+        marked.setdefault(source_id, []).append(pk)
+    return marked

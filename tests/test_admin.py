@@ -94,10 +94,23 @@ def test_an_analyst_cannot_publish_by_posting_the_status(analyst_client, homs_ci
     assert Incident.objects.get().status == "draft"
 
 
-def test_an_editor_can_publish_from_the_form(editor_client, homs_city):
-    response = editor_client.post(ADD_URL, incident_form(homs_city, status="published"))
+def test_an_analyst_cannot_publish_with_a_forged_publish_button(analyst_client, homs_city):
+    response = analyst_client.post(ADD_URL, {**incident_form(homs_city), "_publish": "Save and publish"})
+    assert response.status_code == 403
+    assert not Incident.objects.exists()  # nothing half-done: the save is undone with the refusal
+
+
+def test_an_editor_can_save_and_publish_from_the_form(editor_client, editor, homs_city):
+    response = editor_client.post(ADD_URL, {**incident_form(homs_city), "_publish": "Save and publish"})
     assert response.status_code == 302
-    assert Incident.objects.get().status == "published"
+    incident = Incident.objects.get()
+    assert incident.status == "published" and incident.published_by == editor
+    assert "Save and unpublish" in editor_client.get(f"/admin/incidents/incident/{incident.pk}/change/").text
+
+
+def test_posting_the_status_field_changes_nothing_even_for_an_editor(editor_client, homs_city):
+    editor_client.post(ADD_URL, incident_form(homs_city, status="published"))
+    assert Incident.objects.get().status == "draft"
 
 
 @pytest.mark.parametrize(

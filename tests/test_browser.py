@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from incidents.models import Incident, TollReport
+from incidents.workflow import unpublish_incident
 from tests.factories import make_location, make_tree, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -96,7 +97,7 @@ def test_an_analyst_records_an_incident_with_conflicting_reports_and_is_warned_o
 def test_an_editor_publishes_and_a_reader_finds_the_figures_side_by_side(live_server, new_page):
     call_command("load_demo", verbosity=0)
     homs = Incident.objects.get(slug="homs-military-academy-drone-strike-2023-10-05")
-    Incident.objects.filter(pk=homs.pk).update(status="draft")
+    unpublish_incident(incident=homs, user=None, via="tests")
     make_user("editor", group="Editor")
     base = live_server.url
 

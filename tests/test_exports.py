@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from incidents.exports import csv_cell
+from incidents.exports.cells import csv_cell
 from incidents.models import Incident, Source, TollReport
+from incidents.workflow import publish_incidents
 from tests.factories import (
     make_actor,
     make_homs,
@@ -341,7 +342,7 @@ def bulk_incidents(n, place, moh, sohr, actor):
     """n published incidents with two reports each, inserted in bulk."""
     incidents = Incident.objects.bulk_create(
         [
-            Incident(title=f"Bulk {i}", slug=f"bulk-{i}", kind="shelling", status="published",
+            Incident(title=f"Bulk {i}", slug=f"bulk-{i}", kind="shelling",
                      start_date=datetime.date(2023, 1, 1) + datetime.timedelta(days=i % 365), location=place)
             for i in range(n)
         ]
@@ -356,7 +357,7 @@ def bulk_incidents(n, place, moh, sohr, actor):
             for s, k in ((moh, 3), (sohr, 5))
         ]
     )
-    Incident.objects.all().refresh_figures()
+    publish_incidents(incidents=Incident.objects.all(), user=None, via="tests", keep_history=False)
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,7 @@ def test_healthz_answers_503_without_details_when_the_database_is_down(client, m
     def broken_cursor(*args, **kwargs):
         raise DatabaseError("connection refused to 10.0.0.5 user=secret")
 
-    monkeypatch.setattr("incidents.views.connection.cursor", broken_cursor)
+    monkeypatch.setattr("casualty_tracker.views.connection.cursor", broken_cursor)
     response = client.get("/healthz/")
     assert response.status_code == 503
     assert b"secret" not in response.content and b"10.0.0.5" not in response.content

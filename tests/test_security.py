@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from incidents.logging import JsonFormatter, RequestIdFilter
+from casualty_tracker.logging import JsonFormatter, RequestIdFilter
 from tests.factories import make_actor, make_homs, make_incident, make_location, make_report, make_source
 
 pytestmark = pytest.mark.django_db

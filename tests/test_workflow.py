@@ -90,7 +90,7 @@ class TestPublishing:
         draft = make_incident(status="draft")
         client = clients["editor"]
         data = change_form_data(client.get(change_url(draft)))
-        data["status"] = "published"
+        data["_publish"] = "Save and publish"
         assert client.post(change_url(draft), data).status_code == 302
         draft.refresh_from_db()
         assert draft.is_published and draft.published_by == editor

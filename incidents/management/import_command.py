@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.datasets import DATASETS
-from incidents.importing import (
+from incidents.importing import DATASETS
+from incidents.importing.base import (
     AtomicImportFailed,
     Importer,
     Progress,

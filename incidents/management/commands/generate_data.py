@@ -1,8 +1,8 @@
 """Realistic synthetic data for benchmarks: a place tree, sources, actors, incidents and reports.
 
-Bulk inserts (no history rows, no per-row validation); each incident's stored range is computed
-with the same arithmetic as Incident.refresh_figures(). Reproducible: the same --seed gives the
-same data.
+Bulk inserts (no history rows, no per-row validation); the stored ranges are written by the one
+writer of figures (incidents.tolls, called by the reports' bulk insert) and the status by the
+workflow. Reproducible: the same --seed gives the same data.
 """
 
 import datetime
@@ -12,7 +12,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from incidents.figures import ABOUT, AT_LEAST, BETWEEN, EXACT, MORE_THAN, UNKNOWN, UP_TO, incident_range
+from incidents import workflow
+from incidents.figures import ABOUT, AT_LEAST, BETWEEN, EXACT, MORE_THAN, UNKNOWN, UP_TO
 from incidents.models import Actor, Incident, Location, Source, TollReport
 
 PREFIX = "synthetic-"
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         if Incident.objects.filter(slug__startswith=PREFIX).exists():
             raise CommandError("Synthetic data is already in this database: use a fresh database.")
         self.random = random.Random(seed)
+        self.to_publish = set()
         started = time.monotonic()
         with transaction.atomic():
             places = self.make_places(**options)
@@ -168,25 +170,25 @@ class Command(BaseCommand):
         reports = []
         for incident in incidents:
             base = rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 35, 60, 150])
-            current = []
             for source in rng.sample(sources, rng.choice([1, 1, 2, 2, 3, 4, 5])):
                 revisions = [
                     self.report(incident, source, base, n) for n in range(2 if rng.random() < 0.15 else 1)
                 ]
-                # The latest revision is the source's current figure (inserted last, so it wins ties too).
-                revisions.sort(key=lambda report: report.published_on)
-                revisions[-1].is_current = True
-                current.append(revisions[-1])
                 reports += revisions
-            # What Incident.refresh_figures() stores, from the same arithmetic, without a query per incident.
-            incident.store_range(incident_range(r.killed_figure for r in current))
+        # Marks the current reports and stores every incident's range (incidents.tolls).
         TollReport.objects.bulk_create(reports, batch_size=BATCH)
-        Incident.objects.bulk_update(incidents, Incident.FIGURE_FIELDS, batch_size=1000)
+        workflow.publish_incidents(
+            incidents=Incident.objects.filter(pk__in=[i.pk for i in incidents if i.slug in self.to_publish]),
+            user=None,
+            via="generate_data",
+            keep_history=False,
+        )
         return len(reports)
 
     def incident(self, n, start_date, places):
         rng = self.random
-        published = rng.random() < 0.95
+        if rng.random() < 0.95:  # the rest stay drafts
+            self.to_publish.add(f"{PREFIX}{n}")
         return Incident(
             title=f"{rng.choice(['Strike', 'Shelling', 'Clash', 'Explosion', 'Attack'])} "
             f"near {rng.choice(['market', 'school', 'checkpoint', 'hospital', 'village'])} #{n}",
@@ -196,15 +198,6 @@ class Command(BaseCommand):
             start_date=start_date,
             location=rng.choice(places),
             place=rng.choice(["", "market", "main road", "residential area"]),
-            status="published" if published else "draft",
-            # Published by an editor a few days after the event (the feed lists the newest).
-            published_at=datetime.datetime.combine(
-                start_date + datetime.timedelta(days=rng.randint(0, 20)),
-                datetime.time(12),
-                datetime.timezone.utc,
-            )
-            if published
-            else None,
         )
 
     def report(self, incident, source, base, revision):

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
+from incidents import workflow
 from incidents.models import Actor, Incident, Location, Source, TollReport
 
 ARTICLE_NOTE = (
@@ -275,12 +275,7 @@ class Command(BaseCommand):
             if Incident.objects.filter(slug=spec["slug"]).exists():
                 continue
             fields = {k: v for k, v in spec.items() if k not in ("perpetrators", "reports", "location")}
-            incident = Incident(
-                **fields,
-                location=places[spec["location"]],
-                status=Incident.Status.PUBLISHED,
-                published_at=timezone.now(),
-            )
+            incident = Incident(**fields, location=places[spec["location"]])
             incident.full_clean()
             incident.save()
             incident.perpetrators.set([actors[key] for key in spec["perpetrators"]])
@@ -290,6 +285,7 @@ class Command(BaseCommand):
                 )
                 report.full_clean()
                 report.save()
+            workflow.publish_incident(incident=incident, user=None, via="load_demo")
             created += 1
         for a, b in RELATIONS:
             Incident.objects.get(slug=a).related.add(Incident.objects.get(slug=b))

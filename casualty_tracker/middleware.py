@@ -1,9 +1,11 @@
-"""Request ids for log lines, and keeping the admin out of search engines."""
+"""Request plumbing: a request id on every response and log line, and the client's address."""
 
 import re
 import uuid
 
-from incidents.logging import request_id_var
+from django.conf import settings
+
+from casualty_tracker.logging import request_id_var
 
 # A request id from the proxy is kept only if it is short and plain, so it cannot forge log lines.
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -23,3 +25,16 @@ class RequestIdMiddleware:
         if request.path.startswith(("/admin/", "/export/")):
             response["X-Robots-Tag"] = "noindex, nofollow"
         return response
+
+
+def client_ip(request):
+    """The client's address, for login rate limiting (django-axes' AXES_CLIENT_IP_CALLABLE).
+
+    Behind our reverse proxy (DJANGO_BEHIND_PROXY=1) that is the last address the proxy
+    appended to X-Forwarded-For; earlier entries come from the client and can be forged.
+    """
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR")

@@ -1,6 +1,6 @@
 """Bulk import of conflict-event datasets (UCDP GED, ACLED): reading, validating, saving.
 
-The dataset-specific mapping lives in ``incidents.datasets``; this module turns each
+The dataset-specific mapping lives in ``incidents.importing.ucdp`` and ``.acled``; this module turns each
 mapped ``Event`` into an incident with its place chain, actors and one report whose
 source is the dataset itself. Each row is saved in its own savepoint, so a bad row is
 skipped with its reason and never leaves half an incident.
@@ -9,14 +9,16 @@ skipped with its reason and never leaves half an incident.
 import contextlib
 import csv
 import datetime
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
+from incidents import workflow
 from incidents.models import Actor, Incident, Location, Source, TollReport
 
 PROGRESS_EVERY = 500
@@ -24,6 +26,63 @@ PROGRESS_EVERY = 500
 
 class RowError(Exception):
     """A row that cannot be imported; the message says why, in words an analyst understands."""
+
+
+# --- Reading a row's columns -----------------------------------------------------------------------
+
+
+def required(row, column):
+    value = row.get(column, "")
+    if not value:
+        raise RowError(f"the {column} column is empty")
+    return value
+
+
+def whole_number(row, column, allow_empty=True):
+    value = row.get(column, "")
+    if value == "":
+        if allow_empty:
+            return None
+        raise RowError(f"the {column} column is empty")
+    try:
+        number = int(Decimal(value))
+    except (InvalidOperation, ValueError):
+        raise RowError(f"{column} is not a number: {value!r}") from None
+    if number < 0:
+        raise RowError(f"{column} is negative: {value}")
+    return number
+
+
+def coordinate(row, column, limit):
+    value = row.get(column, "")
+    if value == "":
+        return None
+    try:
+        number = Decimal(value).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        raise RowError(f"{column} is not a number: {value!r}") from None
+    if abs(number) > limit:
+        raise RowError(f"{column} is out of range: {value}")
+    return number
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d/%m/%Y", "%d-%B-%Y", "%Y-%m-%d %H:%M:%S"]
+
+
+def parse_date(row, column):
+    value = required(row, column)
+    text = value.split(".")[0] if re.match(r"^\d{4}-\d\d-\d\d \d", value) else value
+    for date_format in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    raise RowError(f"{column} is not a date: {value!r}")
+
+
+def chain(*levels):
+    """[(kind, name)] without the empty levels."""
+    return [(kind, name) for kind, name in levels if name]
 
 
 @dataclass
@@ -158,9 +217,6 @@ class Importer:
                 dataset_event_id=event.event_id,
                 slug=f"{self.dataset}-{event.event_id}"[:120].lower(),
             )
-            if self.publish:
-                incident.status = Incident.Status.PUBLISHED
-                incident.published_at = timezone.now()
             outcome = "created"
         elif any(getattr(incident, name) != value for name, value in values.items()):
             for name, value in values.items():
@@ -169,6 +225,8 @@ class Importer:
         if outcome != "unchanged":
             _validate(incident)
             incident.save()
+        if outcome == "created" and self.publish:
+            workflow.publish_incident(incident=incident, user=None, via=f"import_{self.dataset}")
         perpetrators = {self.actor_for(name, kind) for name, kind in event.perpetrators}
         if outcome == "created":
             if perpetrators:

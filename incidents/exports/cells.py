@@ -1,0 +1,125 @@
+"""What every CSV export shares: spreadsheet-safe cells, streaming, the permission and the filters."""
+
+import csv
+import io
+from itertools import chain, islice
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from incidents.filters import IncidentFilter
+from incidents.models import Incident, Location
+from incidents.roles import EXPORT_PERMISSION
+
+CHUNK = 2000
+
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_STARTS = frozenset(["=", "+", "-", "@", "\t", "\r"])
+
+
+def yes_no(value):
+    return "true" if value else "false"
+
+
+ROWS_PER_CHUNK = 500  # rows sent per write: fewer, larger writes to the socket
+
+
+def csv_response(name, columns, rows, hxl=False):
+    """Stream ``rows`` (lists, in the order of ``columns``) as a CSV download."""
+
+    def chunks():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for count, row in enumerate(rows, start=1):
+            # Text that a spreadsheet would run as a formula gets a leading ' (numbers stay numbers;
+            # None is written as an empty cell). Inline rather than a function call: it runs per cell.
+            writer.writerow(
+                [
+                    "'" + value if value.__class__ is str and value[:1] in FORMULA_STARTS else value
+                    for value in row
+                ]
+            )
+            if count % ROWS_PER_CHUNK == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return csv_download(name, columns, chunks(), hxl)
+
+
+def csv_lines_response(name, columns, lines, hxl=False):
+    """Stream ``lines``, CSV records already written (see ``csv_cell``), as a CSV download."""
+
+    def chunks():
+        lines_left = iter(lines)
+        while batch := list(islice(lines_left, ROWS_PER_CHUNK)):
+            yield "".join(batch)
+
+    return csv_download(name, columns, chunks(), hxl)
+
+
+def csv_download(name, columns, chunks, hxl):
+    """The streamed response: the header row, the HXL row when asked, then ``chunks``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([column for column, _ in columns])
+    if hxl:
+        writer.writerow([tag for _, tag in columns])
+    response = StreamingHttpResponse(
+        chain([buffer.getvalue()], chunks), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_cell(text):
+    """A text cell as the csv module writes it, made spreadsheet-safe first, for exports that
+    write their lines by hand."""
+    if text is None:
+        return ""
+    if text[:1] in FORMULA_STARTS:
+        text = "'" + text
+    if '"' in text or "," in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def place_text(place, location_name, location_kind):
+    """The free-text place, then the named place when it is finer than a district."""
+    finer = location_name if location_kind in (Location.Kind.ADMIN3, Location.Kind.LOCALITY) else ""
+    if finer and finer.lower() in place.lower():
+        finer = ""
+    return ", ".join(part for part in (place, finer) if part)
+
+
+def export_view(view):
+    """An export: GET or HEAD only; anonymous users go to the login page, logged-in users
+    without the export permission (the Editor group) get 403."""
+    return require_safe(login_required(permission_required(EXPORT_PERMISSION, raise_exception=True)(view)))
+
+
+def filtered_for_export(request):
+    """The incidents /incidents/ shows for the same query string, in the same order.
+
+    ``status=all`` adds drafts (exports are for editors only). Returns (incidents, error text).
+    """
+    incidents = Incident.objects.all()
+    if request.GET.get("status") != "all":
+        incidents = incidents.published()
+    filterset = IncidentFilter(request.GET, queryset=incidents, request=request)
+    if not filterset.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.form.errors.items())
+        return None, f"These filters could not be read, so nothing was exported. {problems}"
+    return filterset.qs, None
+
+
+def bad_request(message):
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def wants_hxl(request):
+    return request.GET.get("hxl") in ("1", "true")

@@ -1,0 +1,98 @@
+"""ACLED rows mapped to our vocabulary (columns found by name; old upper-case files too)."""
+
+import datetime
+
+from incidents.importing.base import Event, chain, coordinate, parse_date, required, whole_number
+from incidents.models import Actor, Incident, Location
+
+KIND = Location.Kind
+
+ACLED_KIND = {
+    "air/drone strike": "air_strike",
+    "shelling/artillery/missile attack": "shelling",
+    "armed clash": "armed_clash",
+    "remote explosive/landmine/ied": "remote_explosive",
+    "chemical weapon": "chemical_weapon",
+    "suicide bomb": "suicide_bomb",
+    "attack": "attack",
+}
+ACLED_DATE_PRECISION = {"1": "day", "2": "week", "3": "month"}
+ACLED_GEO_PRECISION = {"1": "exact", "2": "near", "3": "admin2"}
+ACLED_ACTOR_KIND = {
+    "1": Actor.Kind.STATE_FORCES, "state forces": Actor.Kind.STATE_FORCES,
+    "2": Actor.Kind.NON_STATE_GROUP, "rebel groups": Actor.Kind.NON_STATE_GROUP,
+    "3": Actor.Kind.NON_STATE_GROUP, "political militias": Actor.Kind.NON_STATE_GROUP,
+    "4": Actor.Kind.NON_STATE_GROUP, "identity militias": Actor.Kind.NON_STATE_GROUP,
+    "8": Actor.Kind.FOREIGN_FORCES, "external/other forces": Actor.Kind.FOREIGN_FORCES,
+}  # fmt: skip
+# Older files call the associated actors "ally" actors.
+ACLED_RENAMED = {"ally_actor_1": "assoc_actor_1", "ally_actor_2": "assoc_actor_2"}
+
+
+def acled_actors(row, side):
+    names = [row.get(f"actor{side}", "")] + row.get(f"assoc_actor_{side}", "").split(";")
+    kind = ACLED_ACTOR_KIND.get(row.get(f"inter{side}", "").lower(), Actor.Kind.UNIDENTIFIED)
+    actors = []
+    for name in (n.strip() for n in names):
+        if not name or name.lower().startswith("civilians"):
+            continue
+        actors.append((name, Actor.Kind.UNIDENTIFIED if "unidentified" in name.lower() else kind))
+    return actors
+
+
+def map_acled(row, release_date):
+    row = {ACLED_RENAMED.get(k, k): v for k, v in row.items()}
+    event_id = required(row, "event_id_cnty")
+    start = parse_date(row, "event_date")
+    fatalities = whole_number(row, "fatalities", allow_empty=False)
+    sub_event = row.get("sub_event_type", "")
+    kind = ACLED_KIND.get(sub_event.lower(), "other")
+    place = row.get("location", "")
+    places = chain(
+        (KIND.COUNTRY, row.get("country", "")),
+        (KIND.ADMIN1, row.get("admin1", "")),
+        (KIND.ADMIN2, row.get("admin2", "")),
+        (KIND.ADMIN3, row.get("admin3", "")),
+        (KIND.LOCALITY, place),
+    )
+    perpetrators = acled_actors(row, 1)
+    if kind == "armed_clash":
+        perpetrators += acled_actors(row, 2)
+    published_on = release_date
+    if row.get("timestamp", "").isdigit():
+        published_on = datetime.datetime.fromtimestamp(int(row["timestamp"]), tz=datetime.timezone.utc).date()
+    sources = [s.strip() for s in row.get("source", "").split(";") if s.strip()]
+    where = places[-1][1] if places else "an unknown place"
+    return Event(
+        event_id=event_id,
+        title=f"{sub_event or row.get('event_type') or 'Event'} in {where}",
+        kind=kind,
+        start_date=start,
+        end_date=None,
+        date_precision=ACLED_DATE_PRECISION.get(row.get("time_precision", ""), "day"),
+        places=places,
+        latitude=coordinate(row, "latitude", 90),
+        longitude=coordinate(row, "longitude", 180),
+        location_precision=ACLED_GEO_PRECISION.get(row.get("geo_precision", ""), "exact"),
+        place="",
+        perpetrators=perpetrators,
+        killed=fatalities,
+        killed_qualifier="at_least",
+        killed_upper=None,
+        civilians=None,
+        published_on=min(max(published_on, start), datetime.date.today()),
+        summary=row.get("notes", ""),
+        quote=row.get("notes", ""),
+        note="; ".join(
+            part
+            for part in (
+                f"ACLED event type: {row.get('event_type', '')} / {sub_event}",
+                f"original sources: {'; '.join(sources)}" if sources else "",
+                f"source scale: {row['source_scale']}" if row.get("source_scale") else "",
+            )
+            if part
+        ),
+    )
+
+
+DATASET = (Incident.Dataset.ACLED, "ACLED", "ACLED", "https://acleddata.com/", map_acled)

@@ -1,0 +1,95 @@
+"""UCDP Georeferenced Event Dataset (GED) rows mapped to our vocabulary (columns found by name)."""
+
+from incidents.importing.base import (
+    Event,
+    RowError,
+    chain,
+    coordinate,
+    parse_date,
+    required,
+    whole_number,
+)
+from incidents.models import Actor, Incident, Location
+
+KIND = Location.Kind
+
+UCDP_VIOLENCE = {
+    "1": ("armed_clash", "State-based armed conflict"),
+    "2": ("armed_clash", "Non-state conflict"),
+    "3": ("attack", "One-sided violence against civilians"),
+}
+UCDP_DATE_PRECISION = {"1": "day", "2": "days", "3": "week", "4": "month", "5": "year"}
+UCDP_WHERE_PRECISION = {
+    "1": "exact", "2": "near", "3": "admin2", "4": "admin1", "5": "admin1", "6": "country", "7": "country",
+}  # fmt: skip
+
+
+def ucdp_actor(name):
+    if name.lower().startswith("government of"):
+        return name, Actor.Kind.STATE_FORCES
+    return name, Actor.Kind.NON_STATE_GROUP
+
+
+def map_ucdp(row, release_date):
+    event_id = required(row, "id")
+    violence = row.get("type_of_violence", "")
+    if violence not in UCDP_VIOLENCE:
+        raise RowError(f"type_of_violence must be 1, 2 or 3, not {violence!r}")
+    kind, violence_words = UCDP_VIOLENCE[violence]
+    start = parse_date(row, "date_start")
+    end = parse_date(row, "date_end") if row.get("date_end") else start
+    if end < start:
+        raise RowError("date_end is before date_start")
+    low, best, high = (whole_number(row, c, allow_empty=False) for c in ("low", "best", "high"))
+    if low > high:
+        raise RowError(f"low ({low}) is above high ({high})")
+    precision = row.get("where_prec", "")
+    place = row.get("where_coordinates", "")
+    fine = precision in ("1", "2") and place
+    places = chain(
+        (KIND.COUNTRY, row.get("country", "")),
+        (KIND.ADMIN1, row.get("adm_1", "")),
+        (KIND.ADMIN2, row.get("adm_2", "")),
+        (KIND.LOCALITY, place if fine else ""),
+    )
+    sides = [row.get("side_a", "")] + ([row.get("side_b", "")] if violence != "3" else [])
+    sources = (
+        whole_number(row, "number_of_sources") if row.get("number_of_sources") not in ("", "-1") else None
+    )
+    note = "; ".join(
+        part
+        for part in (
+            f"UCDP best estimate: {best}",
+            f"number of sources: {sources if sources is not None else 'unknown'}",
+            f"original sources: {row['source_original']}" if row.get("source_original") else "",
+            f"source office: {row['source_office']}" if row.get("source_office") else "",
+            f"headline: {row['source_headline']}" if row.get("source_headline") else "",
+        )
+        if part
+    )
+    where = place or row.get("adm_2") or row.get("adm_1") or row.get("country", "")
+    return Event(
+        event_id=event_id,
+        title=f"{violence_words}: {row.get('dyad_name') or ' – '.join(s for s in sides if s)}, {where}",
+        kind=kind,
+        start_date=start,
+        end_date=end if end != start else None,
+        date_precision=UCDP_DATE_PRECISION.get(row.get("date_prec", ""), "day"),
+        places=places,
+        latitude=coordinate(row, "latitude", 90) if fine else None,
+        longitude=coordinate(row, "longitude", 180) if fine else None,
+        location_precision=UCDP_WHERE_PRECISION.get(precision, "exact" if fine else "admin1"),
+        place=row.get("where_description", "") or place,
+        perpetrators=[ucdp_actor(name) for name in sides if name],
+        killed=low,
+        killed_qualifier="exact" if low == high else "between",
+        killed_upper=None if low == high else high,
+        civilians=whole_number(row, "deaths_civilians"),
+        published_on=release_date,
+        summary=f"{row.get('conflict_name', '')}. {row.get('dyad_name', '')}".strip(". "),
+        quote=row.get("source_article", ""),
+        note=note,
+    )
+
+
+DATASET = (Incident.Dataset.UCDP, "UCDP GED", "UCDP GED", "https://ucdp.uu.se/", map_ucdp)

@@ -1,0 +1,63 @@
+"""What every record model shares: validation left to clean(), dates, optimistic locking."""
+
+from django.db import models
+from django.db.models import CheckConstraint, F
+from django.utils import timezone
+
+
+def today():
+    return timezone.localdate()
+
+
+class RulesInCleanMixin:
+    """Leave CheckConstraints to the database when validating a form.
+
+    Each CheckConstraint repeats a rule that ``clean()`` already explains on the
+    field that is wrong; validating it again in ``full_clean()`` would only add a
+    second, vaguer message ("Constraint ... is violated").
+    """
+
+    def get_constraints(self):
+        return [
+            (model, [c for c in constraints if not isinstance(c, CheckConstraint)])
+            for model, constraints in super().get_constraints()
+        ]
+
+
+class EditConflict(Exception):
+    """Someone saved the record after this edit started from it (see ``Versioned.claim_version``)."""
+
+
+class Versioned(models.Model):
+    """A version number that every save moves on, so that no save overwrites a newer one.
+
+    A form that edits a record claims the version it started from (``claim_version``): one
+    conditional UPDATE, inside the transaction that then saves. Under PostgreSQL's row lock a
+    second editor's claim of the same version waits for the first to commit, then matches no
+    row, so exactly one of two same-moment saves wins. Saves made without a claim (scripts,
+    imports) move the version on too, so an editor who opened the record before them is told.
+    """
+
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        abstract = True
+
+    def claim_version(self, expected):
+        """Move the stored version from ``expected`` to the next one, or raise ``EditConflict``."""
+        claimed = (
+            type(self)._base_manager.filter(pk=self.pk, version=expected).update(version=F("version") + 1)
+        )
+        if not claimed:
+            raise EditConflict
+        self.version = expected + 1
+        self._version_claimed = True
+
+    def move_version_on(self):
+        """For a save without a claim: one UPDATE, then the new number is read back."""
+        if getattr(self, "_version_claimed", False):
+            self._version_claimed = False
+            return
+        manager = type(self)._base_manager
+        manager.filter(pk=self.pk).update(version=F("version") + 1)
+        self.version = manager.filter(pk=self.pk).values_list("version", flat=True).first() or 1

@@ -1,0 +1,301 @@
+"""Incidents: what happened, when and where; their stored figures and status are written elsewhere.
+
+The range over an incident's current reports is stored on the incident by ``incidents.tolls``
+and its status by ``incidents.workflow``; ``save()`` and ``update()`` here never write them.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import CheckConstraint, F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from incidents import figures
+from incidents.models.base import RulesInCleanMixin, Versioned, today
+from incidents.models.parties import Actor
+from incidents.models.places import Location
+from incidents.slugs import save_with_free_slug
+
+# The stored figures that totals add up; incident_date_figures_idx holds them too.
+TOTALLED_FIELDS = ["killed_lowest", "killed_highest", "killed_highest_open", "is_disputed"]
+
+
+class IncidentQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status="published")
+
+    def disputed(self, flag=True):
+        """Incidents whose sources disagree (or, with ``flag=False``, do not).
+
+        Written as IN: Django turns ``is_disputed=True`` into a bare ``WHERE is_disputed``,
+        which SQLite cannot look up in ``incident_disputed_idx``.
+        """
+        return self.filter(is_disputed__in=[flag])
+
+    def beneath(self, location):
+        """Incidents in ``location`` or any place beneath it."""
+        return self.filter(location.beneath_q())
+
+    def update(self, **values):
+        refuse_derived_writes(self.model, values)
+        return super().update(**values)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        refuse_derived_writes(self.model, dict.fromkeys(fields))
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if any(incident.status != "draft" for incident in objs):
+            raise ValueError("New incidents start as drafts: publish them with workflow.publish_incidents().")
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def _write_derived(self, **values):
+        """For ``incidents.tolls`` and ``incidents.workflow`` only: the one writer of each column."""
+        return super().update(**values)
+
+
+def refuse_derived_writes(model, values):
+    derived = sorted(set(values) & {*model.FIGURE_FIELDS, *model.WORKFLOW_FIELDS})
+    if derived:
+        raise ValueError(
+            f"{', '.join(derived)}: written only by incidents.tolls (figures) or incidents.workflow (status)."
+        )
+
+
+class Incident(RulesInCleanMixin, Versioned):
+    class Kind(models.TextChoices):
+        # ACLED's sub-event vocabulary, grouped.
+        AIR_STRIKE = "air_strike", "Air or drone strike"
+        SHELLING = "shelling", "Shelling, artillery or missile attack"
+        ARMED_CLASH = "armed_clash", "Armed clash"
+        REMOTE_EXPLOSIVE = "remote_explosive", "Remote explosive / landmine / IED"
+        CHEMICAL_WEAPON = "chemical_weapon", "Chemical weapon"
+        SUICIDE_BOMB = "suicide_bomb", "Suicide bomb"
+        ATTACK = "attack", "Attack on civilians"
+        OTHER = "other", "Other"
+
+    class DatePrecision(models.TextChoices):
+        DAY = "day", "Exact day"
+        DAYS = "days", "Within a few days"
+        WEEK = "week", "Within a week"
+        MONTH = "month", "Within a month"
+        YEAR = "year", "Within a year"
+
+    class LocationPrecision(models.TextChoices):
+        EXACT = "exact", "Exact place"
+        NEAR = "near", "Near the place"
+        ADMIN2 = "admin2", "Somewhere in the district"
+        ADMIN1 = "admin1", "Somewhere in the governorate"
+        COUNTRY = "country", "Somewhere in the country"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    # Stored copies of the range over current reports: written only by incidents.tolls.refresh().
+    FIGURE_FIELDS = [
+        "killed_lowest",
+        "killed_highest",
+        "killed_highest_open",
+        "killed_spread",
+        "figure_count",
+        "source_count",
+        "is_disputed",
+    ]
+    TOTALLED_FIELDS = TOTALLED_FIELDS
+    # Written only by incidents.workflow, the one place where an incident is published or unpublished.
+    WORKFLOW_FIELDS = ["status", "published_at", "published_by"]
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True, blank=True)
+    summary = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    start_date = models.DateField(help_text="The day it happened, or the first day.")
+    end_date = models.DateField(
+        null=True, blank=True, help_text="Only when it lasted several days or the day is uncertain."
+    )
+    date_precision = models.CharField(max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="incidents")
+    place = models.CharField(max_length=200, blank=True, help_text="Free text, e.g. “military academy”.")
+    location_precision = models.CharField(
+        max_length=10, choices=LocationPrecision.choices, default=LocationPrecision.EXACT
+    )
+    perpetrators = models.ManyToManyField(
+        Actor,
+        blank=True,
+        related_name="incidents_perpetrated",
+        verbose_name="alleged perpetrators",
+    )
+    claimed_by = models.ManyToManyField(
+        Actor,
+        blank=True,
+        related_name="incidents_claimed",
+        help_text="Leave empty when nobody claimed responsibility.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
+    related = models.ManyToManyField("self", blank=True, verbose_name="related incidents")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Dataset(models.TextChoices):
+        UCDP = "ucdp", "UCDP GED"
+        ACLED = "acled", "ACLED"
+
+    # Where an imported incident came from, so that a re-import updates it instead of duplicating it.
+    dataset = models.CharField(max_length=10, choices=Dataset.choices, blank=True, editable=False)
+    dataset_event_id = models.CharField("event id in the dataset", max_length=64, blank=True, editable=False)
+
+    killed_lowest = models.IntegerField(null=True, editable=False)
+    killed_highest = models.IntegerField(null=True, editable=False)
+    killed_highest_open = models.BooleanField(default=False, editable=False)
+    killed_spread = models.IntegerField(default=0, editable=False)
+    figure_count = models.IntegerField(default=0, editable=False)
+    source_count = models.IntegerField(default=0, editable=False)
+    is_disputed = models.BooleanField(default=False, editable=False)
+
+    objects = IncidentQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=[*FIGURE_FIELDS, "version"], m2m_fields=["perpetrators", "claimed_by"]
+    )
+
+    class Meta:
+        ordering = ["-start_date", "-pk"]
+        permissions = [
+            ("publish_incident", "Can publish, unpublish and delete published incidents"),
+            ("export_data", "Can export CSV data"),
+        ]
+        constraints = [
+            CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="incident_end_not_before_start",
+            ),
+            CheckConstraint(
+                condition=Q(killed_lowest__isnull=True)
+                | Q(killed_lowest__gte=0, killed_highest__gte=F("killed_lowest")),
+                name="incident_stored_range_ordered",
+            ),
+            # Every way of publishing records when (incidents.workflow); the feed relies on it.
+            CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="incident_published_has_published_at",
+            ),
+            # A dataset's event is imported once; re-imports find it here.
+            models.UniqueConstraint(
+                fields=["dataset", "dataset_event_id"],
+                condition=~Q(dataset=""),
+                name="incident_unique_dataset_event",
+            ),
+        ]
+        # Status is never the first column: nearly every incident is published, so an index
+        # that starts with it narrows nothing, and SQLite, which cannot see that, would read
+        # the whole table through it (searching text took five times as long).
+        indexes = [
+            # /incidents/ newest and oldest first and the date filters. It also holds the stored
+            # figures, so that the totals over every published incident (home page) and per
+            # month are read from this index alone, not from every row of the table.
+            models.Index(fields=["start_date", *TOTALLED_FIELDS, "status"], name="incident_date_figures_idx"),
+            # Sorting by highest toll and the min_killed filter.
+            models.Index(fields=["killed_highest"], name="incident_toll_idx"),
+            # "Most disputed" on the home page and the disputed filter.
+            models.Index(fields=["is_disputed", "killed_spread"], name="incident_disputed_idx"),
+            # The kind filter.
+            models.Index(fields=["kind", "start_date"], name="incident_kind_date_idx"),
+            # The feed: the most recently published first.
+            models.Index(fields=["published_at", "id"], name="incident_published_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("incident_detail", args=[self.slug])
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def toll(self):
+        """The stored range as a ``figures.TollRange`` (no query)."""
+        return figures.TollRange(
+            lowest=self.killed_lowest,
+            highest=self.killed_highest,
+            highest_open=self.killed_highest_open,
+            figure_count=self.figure_count,
+            source_count=self.source_count,
+        )
+
+    def clean(self):
+        errors = {}
+        now = today()
+        if self.start_date and self.start_date > now:
+            errors["start_date"] = "This date is in the future: enter the day the incident happened."
+        if self.end_date:
+            if self.start_date and self.end_date < self.start_date:
+                errors["end_date"] = "The end date cannot be before the start date."
+            elif self.end_date > now:
+                errors["end_date"] = "This date is in the future."
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        """Save what a person or an import entered. Never the stored figures (``incidents.tolls``)
+        nor the status (``incidents.workflow``): this copy's may be stale, so the database's are
+        kept and read back, and the history row records them as they are."""
+        if self._state.adding and (self.pk is None or not Incident._base_manager.filter(pk=self.pk).exists()):
+            if self.status != self.Status.DRAFT:
+                raise ValueError(
+                    "A new incident starts as a draft: publish it with workflow.publish_incident()."
+                )
+            save_with_free_slug(
+                self,
+                lambda: super(Incident, self).save(*args, **kwargs),
+                self.title,
+                f"{self.title} {self.start_date}",
+                fallback=f"{self.kind}-{self.start_date}",
+            )
+            return
+        protected = {*self.FIGURE_FIELDS, *self.WORKFLOW_FIELDS}
+        update_fields = kwargs.pop("update_fields", None) or [
+            f.name for f in self._meta.concrete_fields if not f.primary_key
+        ]
+        kwargs["update_fields"] = {name for name in update_fields if name not in protected} | {"version"}
+        with transaction.atomic():
+            self.move_version_on()
+            stored = Incident._base_manager.filter(pk=self.pk).values(*self.WORKFLOW_FIELDS).get()
+            self.status, self.published_at, self.published_by_id = (
+                stored["status"], stored["published_at"], stored["published_by"],
+            )  # fmt: skip
+            super().save(*args, **kwargs)
+
+    def likely_duplicates(self):
+        """Other incidents within two days at the same place or in the same district."""
+        if not (self.start_date and self.location_id):
+            return Incident.objects.none()
+        window = timezone.timedelta(days=2)
+        start, end = self.start_date - window, (self.end_date or self.start_date) + window
+        location = self.location
+        same_area = Q(location=location)
+        if location.admin2_id:
+            same_area |= Q(location__path__startswith=location.admin2.path)
+        overlapping = Q(start_date__lte=end) & (
+            Q(end_date__isnull=True, start_date__gte=start) | Q(end_date__gte=start)
+        )
+        return (
+            Incident.objects.filter(same_area, overlapping)
+            .exclude(pk=self.pk)
+            .select_related("location")
+            .order_by("start_date")
+        )

@@ -1,0 +1,110 @@
+"""Who acted and who said so: actors (alleged perpetrators, claimants) and sources of figures."""
+
+from django.db import models
+from django.db.models import ProtectedError
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from incidents.slugs import save_with_free_slug
+
+
+class ActorQuerySet(models.QuerySet):
+    def used_by_published_incidents(self):
+        """Published incidents that name any of these actors (as alleged perpetrator or claimant)."""
+        from incidents.models.incidents import Incident
+
+        return (
+            Incident.objects.published()
+            .filter(models.Q(perpetrators__in=self) | models.Q(claimed_by__in=self))
+            .distinct()
+        )
+
+    def refuse_if_published_incidents_use_them(self):
+        """Removing an actor would silently change what readers were told about a published incident."""
+        used = list(self.used_by_published_incidents().order_by("title")[:20])
+        if used:
+            raise ProtectedError(
+                "Named by published incidents, so it cannot be deleted: "
+                + "; ".join(incident.title for incident in used),
+                set(used),
+            )
+
+    def delete(self):
+        self.refuse_if_published_incidents_use_them()
+        return super().delete()
+
+
+class Actor(models.Model):
+    class Kind(models.TextChoices):
+        STATE_FORCES = "state_forces", "State forces"
+        FOREIGN_FORCES = "foreign_forces", "Foreign state forces"
+        NON_STATE_GROUP = "non_state_group", "Non-state armed group"
+        UNIDENTIFIED = "unidentified", "Unidentified"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=120, unique=True, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+
+    objects = ActorQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        save_with_free_slug(
+            self, lambda: super(Actor, self).save(*args, **kwargs), self.name, fallback="actor"
+        )
+
+    def delete(self, *args, **kwargs):
+        Actor.objects.filter(pk=self.pk).refuse_if_published_incidents_use_them()
+        return super().delete(*args, **kwargs)
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", "Government"
+        MONITORING_GROUP = "monitoring_group", "Monitoring group / NGO"
+        INTERNATIONAL_ORG = "international_org", "International organisation"
+        MEDIA = "media", "News media"
+        ARMED_GROUP = "armed_group", "Armed group"
+        DATASET = "dataset", "Conflict dataset"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(
+        max_length=40, blank=True, help_text="Used in tables and exports, e.g. SOHR. Defaults to the name."
+    )
+    slug = models.SlugField(max_length=120, unique=True, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    affiliation = models.TextField(
+        blank=True, help_text="Who runs or funds it, and any side it is aligned with."
+    )
+    website = models.URLField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("source_detail", args=[self.slug])
+
+    @property
+    def label(self):
+        return self.short_name or self.name
+
+    def save(self, *args, **kwargs):
+        save_with_free_slug(
+            self,
+            lambda: super(Source, self).save(*args, **kwargs),
+            self.short_name,
+            self.name,
+            fallback="source",
+        )

@@ -1,0 +1,195 @@
+"""Places: a hierarchy from the country down to a locality, with OCHA P-codes."""
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import CheckConstraint, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from incidents.models.base import RulesInCleanMixin
+from incidents.slugs import save_with_free_slug
+
+
+class Location(RulesInCleanMixin, models.Model):
+    class Kind(models.TextChoices):
+        COUNTRY = "country", "Country"
+        ADMIN1 = "admin1", "Governorate / region (admin 1)"
+        ADMIN2 = "admin2", "District (admin 2)"
+        ADMIN3 = "admin3", "Sub-district (admin 3)"
+        LOCALITY = "locality", "City, town or village"
+
+    LEVELS = {kind: level for level, kind in enumerate(Kind.values)}
+
+    name = models.CharField(max_length=200)
+    name_ar = models.CharField("Arabic name", max_length=200, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The place this one lies in: a locality under its district or governorate.",
+    )
+    pcode = models.CharField(
+        "P-code",
+        max_length=20,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="OCHA place code, e.g. SY07 for Idlib governorate.",
+    )
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    slug = models.SlugField(max_length=120, unique=True, blank=True)
+
+    # Kept by save() so that "this place and everything beneath it" is one indexed
+    # prefix match, and lists show "Jaftallak Haj Hamoud, Idlib, Syria" without joins.
+    path = models.CharField(max_length=255, editable=False, default="")
+    chain = models.CharField(max_length=600, editable=False, default="")
+    country = models.ForeignKey(
+        "self", null=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    admin1 = models.ForeignKey("self", null=True, on_delete=models.SET_NULL, editable=False, related_name="+")
+    admin2 = models.ForeignKey("self", null=True, on_delete=models.SET_NULL, editable=False, related_name="+")
+
+    history = HistoricalRecords(excluded_fields=["path", "chain", "country", "admin1", "admin2"])
+
+    class Meta:
+        ordering = ["chain"]
+        constraints = [
+            CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="location_latitude_in_range",
+            ),
+            CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_in_range",
+            ),
+            CheckConstraint(
+                condition=~Q(kind="country") | Q(parent__isnull=True),
+                name="location_country_has_no_parent",
+            ),
+        ]
+        indexes = [
+            # Filtering by a place includes everything beneath it: a prefix match on path.
+            models.Index(fields=["path"], name="location_path_idx", opclasses=["varchar_pattern_ops"]),
+            # Summary exports and admin filters group incidents by governorate.
+            models.Index(fields=["kind", "name"], name="location_kind_name_idx"),
+        ]
+
+    SHORT_KIND = {
+        "country": "country",
+        "admin1": "governorate",
+        "admin2": "district",
+        "admin3": "sub-district",
+        "locality": "place",
+    }
+
+    def __str__(self):
+        # Several places can share a name (Idlib city, district, governorate): say which.
+        return f"{self.short_chain} ({self.SHORT_KIND.get(self.kind, self.kind)})"
+
+    def get_absolute_url(self):
+        return reverse("location_detail", args=[self.slug])
+
+    @property
+    def short_chain(self):
+        """The chain without repeated names: "Idlib, Syria" for Idlib city in Idlib district."""
+        parts = []
+        for part in (self.chain or self.name).split(", "):
+            if not parts or parts[-1] != part:
+                parts.append(part)
+        return ", ".join(parts)
+
+    @property
+    def level(self):
+        return self.LEVELS[self.kind]
+
+    def clean(self):
+        errors = {}
+        if self.pcode is not None:
+            self.pcode = self.pcode.strip().upper() or None
+        if self.kind == self.Kind.COUNTRY and self.parent_id:
+            errors["parent"] = "A country does not lie inside another place: clear the parent."
+        elif self.parent_id and self.kind:
+            parent = self.parent
+            if self.pk and (parent.pk == self.pk or parent.path.startswith(self.path or "-")):
+                errors["parent"] = "A place cannot lie inside itself or inside one of its own sub-places."
+            elif parent.level >= self.level:
+                errors["parent"] = (
+                    f"A {self.get_kind_display().lower()} cannot lie inside a "
+                    f"{parent.get_kind_display().lower()}: choose a larger place as parent."
+                )
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            errors["latitude"] = "Latitude must be between -90 and 90."
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            errors["longitude"] = "Longitude must be between -180 and 180."
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = (
+                "Give both latitude and longitude, or neither."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if self.pcode is not None:
+            self.pcode = self.pcode.strip().upper() or None
+        old = None
+        if self.pk:
+            old = Location.objects.filter(pk=self.pk).values("path", "chain").first()
+        with transaction.atomic():
+            self._set_ancestry()
+            save_with_free_slug(
+                self,
+                lambda: super(Location, self).save(*args, **kwargs),
+                self.name,
+                f"{self.name} {self.parent.name}" if self.parent_id else None,
+                fallback=self.pcode or "place",
+            )
+            # What depends on this row's own id is only known after the first INSERT.
+            own = {"path": f"{self.parent.path if self.parent_id else '/'}{self.pk}/"}
+            if self.kind in ("country", "admin1", "admin2"):
+                own[f"{self.kind}_id"] = self.pk
+            changed = {k: v for k, v in own.items() if getattr(self, k) != v}
+            if changed:
+                for name, value in changed.items():
+                    setattr(self, name, value)
+                Location.objects.filter(pk=self.pk).update(**changed)
+            if old and (old["path"] != self.path or old["chain"] != self.chain):
+                # Renamed or moved: its sub-places' chains and paths change too.
+                for child in self.children.all():
+                    child.save()
+
+    def _set_ancestry(self):
+        parent = self.parent if self.parent_id else None
+        self.chain = f"{self.name}, {parent.chain}" if parent else self.name
+        for level in ("country", "admin1", "admin2"):
+            if self.kind == level:
+                setattr(self, f"{level}_id", self.pk)
+            else:
+                setattr(self, f"{level}_id", getattr(parent, f"{level}_id") if parent else None)
+
+    def beneath_q(self, prefix="location__"):
+        """A filter for rows whose place is this one or lies beneath it.
+
+        Countries, governorates and districts match on their indexed ancestor column, a plain
+        equality; finer places match the path prefix.
+        """
+        if self.kind in ("country", "admin1", "admin2"):
+            return Q(**{f"{prefix}{self.kind}": self})
+        return Q(**{f"{prefix}path__startswith": self.path})
+
+    def chain_places(self):
+        """This place and those it lies in, smallest first, without repeated names (one query)."""
+        places = []
+        for place in [self, *reversed(self.ancestors())]:
+            if not places or places[-1].name != place.name:
+                places.append(place)
+        return places
+
+    def ancestors(self):
+        """From the country down to the parent (one query)."""
+        ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+        by_id = Location.objects.in_bulk(ids)
+        return [by_id[i] for i in ids if i in by_id]

@@ -1,0 +1,264 @@
+"""Each source's figures for an incident, as published on a date, and their one-row rules."""
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import CheckConstraint, F, Q
+from django.db.models.functions import Coalesce
+from simple_history.models import HistoricalRecords
+
+from incidents import figures, tolls
+from incidents.models.base import RulesInCleanMixin, Versioned, today
+from incidents.models.incidents import Incident
+from incidents.models.parties import Source
+
+
+class Qualifier(models.TextChoices):
+    EXACT = figures.EXACT, "exactly"
+    AT_LEAST = figures.AT_LEAST, "at least"
+    MORE_THAN = figures.MORE_THAN, "more than"
+    ABOUT = figures.ABOUT, "about"
+    UP_TO = figures.UP_TO, "up to"
+    BETWEEN = figures.BETWEEN, "between … and …"
+    UNKNOWN = figures.UNKNOWN, "unknown"
+
+
+def figure_constraints(field):
+    """The one-row rules of a figure (``killed`` or ``injured``) as database constraints."""
+    qualifier, upper = f"{field}_qualifier", f"{field}_upper"
+    return [
+        CheckConstraint(
+            condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
+            name=f"report_{field}_not_negative",
+        ),
+        CheckConstraint(
+            condition=Q(**{qualifier: figures.UNKNOWN, f"{field}__isnull": True})
+            | (~Q(**{qualifier: figures.UNKNOWN}) & Q(**{f"{field}__isnull": False})),
+            name=f"report_{field}_number_unless_unknown",
+        ),
+        CheckConstraint(
+            condition=(Q(**{f"{upper}__isnull": True}) & ~Q(**{qualifier: figures.BETWEEN}))
+            | Q(**{qualifier: figures.BETWEEN, f"{upper}__isnull": False, f"{upper}__gt": F(field)}),
+            name=f"report_{field}_upper_only_for_between",
+        ),
+    ]
+
+
+def of_whom_constraint(field):
+    return CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__gte": 0, "killed__isnull": True})
+        | Q(**{f"{field}__gte": 0, f"{field}__lte": Coalesce("killed_upper", "killed")}),
+        name=f"report_{field}_within_killed",
+    )
+
+
+class TollReportQuerySet(models.QuerySet):
+    """Every bulk write goes through the one writer of figures (``incidents.tolls.refresh``)."""
+
+    def current(self):
+        return self.filter(is_current=True)
+
+    def delete(self):
+        with transaction.atomic():
+            incident_ids = set(self.values_list("incident_id", flat=True))
+            result = super().delete()
+            tolls.refresh(incident_ids)
+        return result
+
+    def update(self, **values):
+        if "is_current" in values:
+            raise ValueError("is_current is written only by incidents.tolls.refresh().")
+        with transaction.atomic():
+            incident_ids = set(self.values_list("incident_id", flat=True))
+            updated = super().update(**values)
+            if "incident" in values or "incident_id" in values:
+                moved_to = values.get(
+                    "incident_id", getattr(values.get("incident"), "pk", values.get("incident"))
+                )
+                incident_ids.add(moved_to)
+            tolls.refresh(incident_ids)
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            tolls.refresh({report.incident_id for report in created})
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if "is_current" in fields:
+            raise ValueError("is_current is written only by incidents.tolls.refresh().")
+        objs = list(objs)
+        with transaction.atomic():
+            incident_ids = set(
+                self.model._base_manager.filter(pk__in=[o.pk for o in objs]).values_list(
+                    "incident_id", flat=True
+                )
+            )
+            updated = super().bulk_update(objs, fields, *args, **kwargs)
+            tolls.refresh(incident_ids | {report.incident_id for report in objs})
+        return updated
+
+    def _write_current(self, value):
+        """For ``incidents.tolls`` only."""
+        return super().update(is_current=value)
+
+
+class TollReport(RulesInCleanMixin, Versioned):
+    Qualifier = Qualifier
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports")
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        error_messages={"null": "Choose the source that published this figure."},
+    )
+    published_on = models.DateField(help_text="The day the source published this figure.")
+    url = models.URLField(
+        "link",
+        max_length=500,
+        blank=True,
+        help_text="Where the source published it. Leave empty only when it was not published online, "
+        "and say where it came from in the note.",
+    )
+    archive_url = models.URLField("archived copy", max_length=500, blank=True)
+    quote = models.TextField(blank=True, help_text="The source's exact words, in any language.")
+
+    killed = models.IntegerField(null=True, blank=True)
+    killed_qualifier = models.CharField(
+        "killed: as stated", max_length=10, choices=Qualifier.choices, default=Qualifier.EXACT
+    )
+    killed_upper = models.IntegerField("killed: upper figure", null=True, blank=True)
+    injured = models.IntegerField(null=True, blank=True)
+    injured_qualifier = models.CharField(
+        "injured: as stated", max_length=10, choices=Qualifier.choices, default=Qualifier.UNKNOWN
+    )
+    injured_upper = models.IntegerField("injured: upper figure", null=True, blank=True)
+    civilians = models.IntegerField("of whom civilians", null=True, blank=True)
+    children = models.IntegerField("of whom children", null=True, blank=True)
+    women = models.IntegerField("of whom women", null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    # Whether this is its source's current report on the incident: written only by incidents.tolls.
+    is_current = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TollReportQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["is_current", "version"])
+
+    class Meta:
+        verbose_name = "toll report"
+        ordering = ["-published_on", "-pk"]
+        constraints = [
+            *figure_constraints("killed"),
+            *figure_constraints("injured"),
+            of_whom_constraint("civilians"),
+            of_whom_constraint("children"),
+            of_whom_constraint("women"),
+        ]
+        indexes = [
+            # Incident pages and the range arithmetic read each incident's current reports.
+            models.Index(fields=["incident", "is_current"], name="report_incident_current_idx"),
+            # Source pages and the source filter: a source's reports, newest first.
+            models.Index(fields=["source", "published_on"], name="report_source_date_idx"),
+        ]
+
+    def __str__(self):
+        source = self.source.label if self.source_id else "?"
+        return f"{source}: {self.killed_figure} killed ({self.published_on})"
+
+    @property
+    def killed_figure(self):
+        return figures.Figure(self.killed_qualifier, self.killed, self.killed_upper)
+
+    @property
+    def injured_figure(self):
+        return figures.Figure(self.injured_qualifier, self.injured, self.injured_upper)
+
+    def clean(self):
+        errors = {}
+        for field in ("killed", "injured"):
+            errors.update(self._figure_errors(field))
+        if "killed" not in errors and "killed_upper" not in errors:
+            bound = self.killed_figure.high
+            for field in ("civilians", "children", "women"):
+                value = getattr(self, field)
+                if value is None:
+                    continue
+                if value < 0:
+                    errors[field] = "A figure cannot be negative."
+                elif bound is not None and value > bound:
+                    errors[field] = (
+                        f"This cannot be more than the number killed ({bound:,}): "
+                        "it counts some of the people killed."
+                    )
+        try:
+            incident = self.incident
+        except Incident.DoesNotExist:  # an inline on a new incident's form
+            incident = None
+        if self.published_on:
+            if self.published_on > today():
+                errors["published_on"] = "This date is in the future."
+            elif incident and incident.start_date and self.published_on < incident.start_date:
+                errors["published_on"] = (
+                    "A report cannot be published before the incident started "
+                    f"({incident.start_date:%-d %B %Y})."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def _figure_errors(self, field):
+        value = getattr(self, field)
+        qualifier = getattr(self, f"{field}_qualifier")
+        upper = getattr(self, f"{field}_upper")
+        label = "killed" if field == "killed" else "injured"
+        if value is not None and value < 0:
+            return {field: "A figure cannot be negative."}
+        if qualifier == figures.UNKNOWN and value is not None:
+            return {
+                f"{field}_qualifier": "'unknown' cannot go with a number: clear the figure or say "
+                "how the source put it (exactly, at least …)."
+            }
+        if qualifier != figures.UNKNOWN and value is None:
+            return {
+                field: f"Enter the number of people {label}, or choose 'unknown' if the source gives none."
+            }
+        if qualifier == figures.BETWEEN and (upper is None or upper <= value):
+            return {f"{field}_upper": "'between' needs an upper figure larger than the lower one."}
+        if qualifier != figures.BETWEEN and upper is not None:
+            return {
+                f"{field}_upper": "Only a 'between' figure has an upper figure: choose 'between' or clear it."
+            }
+        return {}
+
+    def save(self, *args, **kwargs):
+        """Save the report and, through ``incidents.tolls``, its incident's figures (and those of
+        the incident it moved from), in one transaction."""
+        with transaction.atomic():
+            previous_incident_id = None
+            if self.pk:
+                previous_incident_id = (
+                    TollReport._base_manager.filter(pk=self.pk).values_list("incident_id", flat=True).first()
+                )
+            if previous_incident_id:
+                self.move_version_on()
+                if "update_fields" not in kwargs:
+                    kwargs["update_fields"] = [
+                        f.name
+                        for f in self._meta.concrete_fields
+                        if not f.primary_key and f.name != "is_current"
+                    ]
+            super().save(*args, **kwargs)
+            tolls.refresh({self.incident_id, previous_incident_id} - {None})
+            self.is_current = (
+                TollReport._base_manager.filter(pk=self.pk).values_list("is_current", flat=True).first()
+            )
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            incident_id = self.incident_id
+            result = super().delete(*args, **kwargs)
+            tolls.refresh({incident_id})
+        return result
