@@ -168,6 +168,7 @@ class IncidentAdmin(RecordAdmin):
     form = VersionedForm
     change_list_template = "admin/incidents/incident/change_list.html"
     change_form_template = "admin/incidents/incident/change_form.html"
+    object_history_template = "admin/incidents/incident/object_history.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
     list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "dataset"]
     list_select_related = ["location"]
@@ -318,6 +319,11 @@ class IncidentAdmin(RecordAdmin):
             messages.SUCCESS,
         )
         return redirect("admin:incidents_incident_change", incident.pk)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The incident's own history, then every change to its reports (also moves in and out)."""
+        extra_context = {**(extra_context or {}), "report_changes": workflow.report_changes(object_id)}
+        return super().history_view(request, object_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_restore": can_publish(request.user)}

@@ -1,9 +1,13 @@
+import secrets
+
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 # Two people saving records with the same title at the same moment can both find a slug free;
-# the loser of the race tries the next free one, this many times.
-SLUG_ATTEMPTS = 5
+# the loser of the race tries the next free one. Racers cannot see each other's uncommitted
+# slugs, so after a few numbered tries a random suffix ends the race.
+SLUG_ATTEMPTS = 10
+NUMBERED_ATTEMPTS = 3
 
 
 def unique_slug(model, *candidates, exclude_pk=None, max_length=80, fallback="item"):
@@ -44,6 +48,8 @@ def save_with_free_slug(instance, save, *candidates, fallback):
     model = type(instance)
     for attempt in range(SLUG_ATTEMPTS):
         instance.slug = unique_slug(model, *candidates, exclude_pk=instance.pk, fallback=fallback)
+        if attempt >= NUMBERED_ATTEMPTS:
+            instance.slug = f"{instance.slug[:70]}-{secrets.token_hex(3)}"
         try:
             with transaction.atomic():
                 return save()

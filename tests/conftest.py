@@ -38,36 +38,62 @@ def collected_static(tmp_path_factory):
     return settings.STATIC_ROOT
 
 
-# --- Browser tests -------------------------------------------------------------------------------
+# --- Tests that need a service: reported loudly as NOT RUN where it is missing ------------------
 
-_browser_report = {"missing": False, "artifacts": []}
+_browser_report = {"artifacts": []}
+_not_run = {}  # what is missing: (number of tests, how to get it)
+
+POSTGRES_HINT = (
+    "run make test with DATABASE_URL=postgres://USER@127.0.0.1:5432/DB (a role that may CREATE DATABASE); "
+    ".ci/run does this and requires these tests (CT_REQUIRE_POSTGRES=1)"
+)
+
+
+def _set_aside(config, items, marker, missing, hint, required):
+    """Deselect the tests marked ``marker`` when ``missing``; refuse to run at all when required."""
+    marked = [item for item in items if item.get_closest_marker(marker)]
+    if not marked or not missing:
+        return
+    if required:
+        raise pytest.UsageError(
+            f"{len(marked)} {marker} tests cannot run here, and they are required: {hint}"
+        )
+    _not_run[marker] = (len(marked), hint)
+    config.hook.pytest_deselected(items=marked)
+    items[:] = [item for item in items if not item.get_closest_marker(marker)]
 
 
 def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
     from tests.browser import INSTALL_HINT, find_chromium
 
-    browser_items = [item for item in items if item.get_closest_marker("browser")]
-    if not browser_items or find_chromium():
-        return
-    if os.environ.get("CI"):
-        raise pytest.UsageError(
-            f"No Chromium for the browser tests, and CI must run them. Install: {INSTALL_HINT}"
-        )
-    # A new user's machine without a browser: say so loudly, but let the other tests count.
-    _browser_report["missing"] = len(browser_items)
-    config.hook.pytest_deselected(items=browser_items)
-    items[:] = [item for item in items if not item.get_closest_marker("browser")]
+    # A new user's machine without a browser or PostgreSQL: say so loudly, but let the other tests count.
+    _set_aside(
+        config,
+        items,
+        "browser",
+        not find_chromium(),
+        f"no Chromium. Install: {INSTALL_HINT}",
+        bool(os.environ.get("CI")),
+    )
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    _set_aside(
+        config,
+        items,
+        "postgres",
+        not on_postgres,
+        f"the database is not PostgreSQL: {POSTGRES_HINT}",
+        bool(os.environ.get("CT_REQUIRE_POSTGRES")),
+    )
 
 
 def pytest_terminal_summary(terminalreporter):
-    from tests.browser import ARTIFACTS, INSTALL_HINT
+    from tests.browser import ARTIFACTS
 
-    if _browser_report["missing"]:
-        terminalreporter.section("BROWSER TESTS NOT RUN", sep="!", red=True, bold=True)
-        terminalreporter.write_line(
-            f"{_browser_report['missing']} browser tests were NOT run: no Chromium was found.", red=True
-        )
-        terminalreporter.write_line(f"Install one, then run make test again: {INSTALL_HINT}", red=True)
+    for marker, (count, hint) in _not_run.items():
+        terminalreporter.section(f"{marker.upper()} TESTS NOT RUN", sep="!", red=True, bold=True)
+        terminalreporter.write_line(f"{count} {marker} tests were NOT run: {hint}", red=True)
     if _browser_report["artifacts"]:
         terminalreporter.section("Browser failure artifacts", sep="-", red=True)
         terminalreporter.write_line(f"Screenshots and page HTML of failed browser tests: {ARTIFACTS}")

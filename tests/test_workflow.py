@@ -4,10 +4,11 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import ProtectedError
 from django.test import Client
 
-from incidents.models import Incident, TollReport
-from incidents.workflow import publish_incident
+from incidents.models import Actor, Incident, TollReport
+from incidents.workflow import publish_incident, unpublish_incident
 from tests.admin_helpers import change_form_data
 from tests.factories import make_actor, make_homs, make_incident, make_report, make_source, make_user
 
@@ -277,3 +278,177 @@ class TestLogins:
         )
         assert response.status_code == 302
         assert get_user_model().objects.get(pk=client.session["_auth_user_id"]) == other
+
+
+def history_url(record):
+    model = record.instance._meta.model_name
+    return f"/admin/incidents/{model}/{record.id}/history/{record.history_id}/"
+
+
+def revert(client, record):
+    """Open the admin's "Revert" page of a history row and submit it as shown."""
+    page = client.get(history_url(record))
+    assert page.status_code == 200
+    return client.post(history_url(record), change_form_data(page))
+
+
+class TestRevertObeysTheWorkflow:
+    @pytest.mark.parametrize("who", ["analyst", "editor"])
+    def test_reverting_to_a_version_from_when_it_was_published_does_not_republish(self, clients, editor, who):
+        incident = make_incident(title="First title", status="draft")
+        publish_incident(incident=incident, user=editor)
+        published_version = incident.history.get(history_change_reason="Published")
+        unpublish_incident(incident=incident, user=editor)
+        assert revert(clients[who], published_version).status_code == 302
+        incident.refresh_from_db()
+        assert incident.status == "draft" and incident.title == "First title"
+        assert clients["anonymous"].get(incident.get_absolute_url()).status_code == 404
+        assert incident.history.first().status == "draft"  # the history row says what is stored
+
+    @pytest.mark.parametrize("who", ["analyst", "editor"])
+    def test_reverting_to_a_draft_version_does_not_unpublish(self, clients, editor, who):
+        incident = make_incident(title="Draft title", status="draft")
+        draft_version = incident.history.get(history_type="+")
+        publish_incident(incident=incident, user=editor)
+        published_at = incident.published_at
+        assert revert(clients[who], draft_version).status_code == 302
+        incident.refresh_from_db()
+        assert incident.is_published and incident.published_at == published_at
+        assert incident.published_by == editor
+        assert clients["anonymous"].get(incident.get_absolute_url()).status_code == 200
+
+    def test_a_revert_cannot_overwrite_a_newer_save(self, clients):
+        incident = make_incident(title="Old", status="draft")
+        data = change_form_data(clients["analyst"].get(change_url(incident)))
+        clients["analyst"].post(change_url(incident), {**data, "title": "Newer"})
+        old_version = incident.history.get(history_type="+")
+        page = clients["editor"].get(history_url(old_version))
+        clients["analyst"].post(change_url(incident), {**data, "title": "Newest", "version": "2"})
+        response = clients["editor"].post(history_url(old_version), change_form_data(page))
+        assert "Your changes were not saved" in response.content.decode()
+        incident.refresh_from_db()
+        assert incident.title == "Newest"
+
+    @pytest.mark.parametrize("who", ["analyst", "editor"])
+    def test_reverting_a_deleted_report_does_not_restore_it_and_says_why(self, clients, who):
+        homs = make_homs()
+        report = homs.reports.get(source__short_name="SOHR")
+        pk = report.pk
+        version = report.history.first()
+        report.delete()
+        for method in (clients[who].get, clients[who].post):
+            response = method(history_url(version), follow=True)
+            assert response.status_code == 200
+            assert "was deleted, so it cannot be reverted" in response.content.decode()
+        assert not TollReport.objects.filter(pk=pk).exists()
+        homs.refresh_from_db()
+        assert homs.toll.short() == "89+"
+
+    @pytest.mark.parametrize("who", ["analyst", "editor"])
+    def test_reverting_a_deleted_incident_gives_a_clear_message_not_an_error(self, clients, who):
+        incident = make_incident(status="draft")
+        pk, version = incident.pk, incident.history.first()
+        incident.delete()
+        response = clients[who].post(history_url(version), {"title": "forged"}, follow=True)
+        assert response.status_code == 200
+        assert "was deleted, so it cannot be reverted" in response.content.decode()
+        assert not Incident.objects.filter(pk=pk).exists()
+
+
+class TestEveryVisibleChangeIsACorrection:
+    @pytest.fixture
+    def published(self, editor):
+        incident = make_incident("Shelling", status="draft")
+        sohr = make_source("Syrian Observatory for Human Rights", short_name="SOHR")
+        report = make_report(incident, sohr, killed=120, qualifier="more_than")
+        make_report(incident, make_source("MoH", short_name="MoH"), killed=89, qualifier="at_least")
+        publish_incident(incident=incident, user=editor)
+        return incident, report
+
+    def page(self, client, incident):
+        return client.get(incident.get_absolute_url()).content.decode()
+
+    def test_a_report_moved_to_another_incident_is_a_correction_on_both(self, client, published):
+        incident, report = published
+        other = make_incident("Another", status="published")
+        report.incident = other
+        report.save()
+        assert "the figure from SOHR (more than 120) was moved to another incident." in self.page(
+            client, incident
+        )
+        assert "a figure from SOHR (more than 120) was moved here from another incident." in self.page(
+            client, other
+        )
+
+    def test_a_report_moved_to_a_draft_is_a_correction_on_the_published_incident(self, client, published):
+        incident, report = published
+        TollReport.objects.filter(pk=report.pk).update(incident=make_incident(status="draft"))
+        assert "was moved to another incident" in self.page(client, incident)
+
+    def test_a_deleted_then_restored_figure_is_noted_both_times(self, clients, published, editor):
+        incident, report = published
+        pk = report.pk
+        report.delete()
+        deletion = TollReport.history.get(id=pk, history_type="-")
+        clients["editor"].post(f"/admin/incidents/incident/deleted/restore/report/{deletion.history_id}/")
+        html = self.page(clients["anonymous"], incident)
+        assert "the figure from SOHR (more than 120) was removed." in html
+        assert "the figure from SOHR (more than 120) was restored." in html
+
+    def test_a_source_renamed_after_publication_is_noted(self, client, published):
+        incident, report = published
+        source = report.source
+        source.name = "SOHR (UK)"
+        source.save()
+        assert "the source “Syrian Observatory for Human Rights” was renamed “SOHR (UK)”." in self.page(
+            client, incident
+        )
+
+    def test_an_actor_renamed_after_publication_is_noted(self, client, published):
+        incident, _ = published
+        actor = make_actor("Unidentified drone operators")
+        incident.perpetrators.add(actor)
+        actor.name = "Drone operators (unidentified)"
+        actor.save()
+        assert "was renamed “Drone operators (unidentified)”." in self.page(client, incident)
+
+
+class TestActorsOfPublishedIncidents:
+    def test_an_actor_named_by_a_published_incident_cannot_be_deleted(self, clients):
+        incident = make_incident("Homs strike", status="published")
+        actor = make_actor("Russian forces")
+        incident.perpetrators.add(actor)
+        with pytest.raises(ProtectedError, match="Homs strike"):
+            actor.delete()
+        with pytest.raises(ProtectedError):
+            Actor.objects.filter(pk=actor.pk).delete()
+        page = clients["editor"].get(f"/admin/incidents/actor/{actor.pk}/delete/").content.decode()
+        assert "Published incident: Homs strike" in page
+        clients["editor"].post(f"/admin/incidents/actor/{actor.pk}/delete/", {"post": "yes"})
+        clients["editor"].post(
+            "/admin/incidents/actor/",
+            {"action": "delete_selected", "_selected_action": [actor.pk], "post": "yes"},
+        )
+        assert Actor.objects.filter(pk=actor.pk).exists()
+        assert list(incident.perpetrators.all()) == [actor]
+
+    def test_an_actor_only_drafts_name_can_be_deleted(self, clients):
+        draft = make_incident(status="draft")
+        actor = make_actor()
+        draft.perpetrators.add(actor)
+        clients["analyst"].post(f"/admin/incidents/actor/{actor.pk}/delete/", {"post": "yes"})
+        assert not Actor.objects.filter(pk=actor.pk).exists()
+
+
+def test_the_incidents_admin_history_lists_its_reports_changes_and_moves(clients):
+    incident = make_homs()
+    sohr = incident.reports.get(source__short_name="SOHR")
+    sohr.killed = 125
+    sohr.save()
+    sohr.incident = make_incident()
+    sohr.save()
+    incident.reports.get(source__short_name="MoH").delete()
+    html = clients["analyst"].get(f"/admin/incidents/incident/{incident.pk}/history/").content.decode()
+    assert "Changes to its reports" in html
+    assert html.count("SOHR") >= 3 and "more than 125" in html and "changed, on another incident" in html
+    assert "deleted" in html and "at least 89" in html

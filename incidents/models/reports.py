@@ -53,7 +53,8 @@ def of_whom_constraint(field):
 
 
 class TollReportQuerySet(models.QuerySet):
-    """Every bulk write goes through the one writer of figures (``incidents.tolls.refresh``)."""
+    """Every bulk write goes through the one writer of figures (``incidents.tolls.refresh``) and
+    leaves history rows, as a save does (a delete already does: Django sends its signals)."""
 
     def current(self):
         return self.filter(is_current=True)
@@ -69,19 +70,17 @@ class TollReportQuerySet(models.QuerySet):
         if "is_current" in values:
             raise ValueError("is_current is written only by incidents.tolls.refresh().")
         with transaction.atomic():
-            incident_ids = set(self.values_list("incident_id", flat=True))
+            touched = dict(self.values_list("pk", "incident_id"))
             updated = super().update(**values)
-            if "incident" in values or "incident_id" in values:
-                moved_to = values.get(
-                    "incident_id", getattr(values.get("incident"), "pk", values.get("incident"))
-                )
-                incident_ids.add(moved_to)
-            tolls.refresh(incident_ids)
+            changed = list(self.model._base_manager.filter(pk__in=touched))
+            self.model.history.bulk_history_create(changed, update=True, default_change_reason="Bulk update")
+            tolls.refresh({*touched.values(), *(report.incident_id for report in changed)})
         return updated
 
     def bulk_create(self, objs, *args, **kwargs):
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
+            self.model.history.bulk_history_create(created, batch_size=kwargs.get("batch_size"))
             tolls.refresh({report.incident_id for report in created})
         return created
 
@@ -96,6 +95,7 @@ class TollReportQuerySet(models.QuerySet):
                 )
             )
             updated = super().bulk_update(objs, fields, *args, **kwargs)
+            self.model.history.bulk_history_create(objs, update=True, default_change_reason="Bulk update")
             tolls.refresh(incident_ids | {report.incident_id for report in objs})
         return updated
 

@@ -1,0 +1,168 @@
+"""Same-moment saves, raced in threads against the real PostgreSQL.
+
+Each thread has its own database connection and its own logged-in client; a barrier releases
+them together, so their requests overlap inside the database (row locks, conditional writes),
+not one after the other. On SQLite these tests are reported as NOT RUN (see conftest.py).
+"""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from incidents.models import Incident, TollReport
+from tests.admin_helpers import change_form_data
+from tests.factories import (
+    current_report_ids,
+    fresh_range,
+    make_incident,
+    make_location,
+    make_report,
+    make_source,
+    make_user,
+    stored_range,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+RACE_TIMEOUT = 120  # seconds; a deadlock or a hang fails the test instead of blocking the run
+
+
+def race(count, action):
+    """Run ``action(i)`` in ``count`` threads released together; their results, in order."""
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def run(i):
+        try:
+            barrier.wait(timeout=RACE_TIMEOUT)
+            results[i] = action(i)
+        except Exception as error:  # noqa: BLE001 - reported below with the thread's number
+            errors.append((i, error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(RACE_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
+    assert not errors, errors
+    return results
+
+
+def logged_in_clients(count, group="Editor"):
+    clients = []
+    for i in range(count):
+        client = Client()
+        client.force_login(make_user(f"{group.lower()}-{i}", group=group))
+        clients.append(client)
+    return clients
+
+
+def test_of_25_same_moment_saves_of_an_incident_exactly_one_wins_and_the_others_are_told():
+    incident = make_incident(title="Drone strike", status="draft")
+    url = f"/admin/incidents/incident/{incident.pk}/change/"
+    clients = logged_in_clients(25)
+    forms = [change_form_data(client.get(url)) for client in clients]  # all opened the same version
+
+    def save(i):
+        return clients[i].post(url, {**forms[i], "summary": f"Summary written by editor {i}"})
+
+    responses = race(25, save)
+    winners = [i for i, response in enumerate(responses) if response.status_code == 302]
+    assert len(winners) == 1
+    incident.refresh_from_db()
+    assert incident.summary == f"Summary written by editor {winners[0]}"
+    for i, response in enumerate(responses):
+        if i in winners:
+            continue
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f"was changed by editor-{winners[0]} on" in html and "Your changes were not saved" in html
+        assert f"Summary written by editor {i}" in html  # their input comes back to them
+    changes = incident.history.filter(history_type="~")
+    assert changes.count() == 1 and changes.get().summary == incident.summary
+
+
+def test_of_10_same_moment_saves_of_a_report_exactly_one_wins():
+    report = make_report(make_incident(status="draft"), killed=10)
+    url = f"/admin/incidents/tollreport/{report.pk}/change/"
+    clients = logged_in_clients(10, group="Analyst")
+    forms = [change_form_data(client.get(url)) for client in clients]
+
+    responses = race(10, lambda i: clients[i].post(url, {**forms[i], "killed": str(20 + i)}))
+    winners = [i for i, response in enumerate(responses) if response.status_code == 302]
+    assert len(winners) == 1
+    report.refresh_from_db()
+    assert report.killed == 20 + winners[0]
+    assert all("Your changes were not saved" in r.content.decode() for r in responses if r.status_code == 200)
+
+
+def test_10_reports_saved_at_the_same_moment_leave_a_true_range_and_one_current_report_per_source():
+    incident = make_incident()
+    sources = [make_source(f"Source {n}") for n in range(3)]
+    day = incident.start_date
+
+    def add_report(i):
+        return make_report(
+            incident,
+            sources[i % 3],
+            killed=10 * (i + 1),
+            qualifier="at_least" if i % 2 else "exact",
+            published_on=day + datetime.timedelta(days=i // 3),
+        ).pk
+
+    race(10, add_report)
+    assert TollReport.objects.filter(incident=incident).count() == 10
+    assert stored_range(incident) == fresh_range(incident)
+    assert all(len(ids) == 1 for ids in current_report_ids(incident).values())
+    assert len(current_report_ids(incident)) == 3
+
+
+def test_reports_moved_between_two_incidents_at_the_same_moment_leave_both_ranges_true():
+    first, second = make_incident(), make_incident()
+    reports = [make_report(first if i % 2 else second, make_source(), killed=i + 1) for i in range(8)]
+
+    def move(i):
+        report = TollReport.objects.get(pk=reports[i].pk)
+        report.incident = second if report.incident_id == first.pk else first
+        report.save()
+
+    race(8, move)
+    for incident in (first, second):
+        assert stored_range(incident) == fresh_range(incident)
+
+
+def test_8_analysts_adding_incidents_with_the_same_title_at_the_same_moment_all_succeed():
+    place = make_location()
+    clients = logged_in_clients(8, group="Analyst")
+    data = {
+        "title": "Shelling of the market",
+        "kind": "shelling",
+        "start_date": "2023-10-05",
+        "date_precision": "day",
+        "location": place.pk,
+        "location_precision": "exact",
+        "reports-TOTAL_FORMS": "0",
+        "reports-INITIAL_FORMS": "0",
+    }
+
+    responses = race(8, lambda i: clients[i].post("/admin/incidents/incident/add/", data))
+    assert [r.status_code for r in responses] == [302] * 8
+    slugs = list(Incident.objects.filter(title="Shelling of the market").values_list("slug", flat=True))
+    assert len(slugs) == len(set(slugs)) == 8
+
+
+def test_two_editors_publishing_the_same_draft_at_once_publish_it_once():
+    incident = make_incident(status="draft")
+    clients = logged_in_clients(2)
+    action = {"action": "publish_selected", "_selected_action": [incident.pk]}
+
+    race(2, lambda i: clients[i].post("/admin/incidents/incident/", action))
+    incident.refresh_from_db()
+    assert incident.is_published
+    assert incident.history.filter(history_change_reason="Published").count() == 1
