@@ -210,8 +210,16 @@ class IncidentAdmin(RecordAdmin):
     def publication(self, incident):
         if not incident.published_at:
             return "Not yet."
-        who = incident.published_by or "someone"
-        return f"{incident.published_at:%d %B %Y, %H:%M} by {who}"
+        if incident.published_by:
+            who = f"by {incident.published_by}"
+        else:  # a command: its history row says which
+            reason = (
+                incident.history.filter(history_change_reason__startswith="Published by")
+                .values_list("history_change_reason", flat=True)
+                .first()
+            )
+            who = f"({reason.lower()})" if reason else "by a command"
+        return f"{incident.published_at:%d %B %Y, %H:%M} {who}"
 
     def _duplicate_links(self, incident):
         duplicates = incident.likely_duplicates()[:10]

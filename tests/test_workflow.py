@@ -452,3 +452,9 @@ def test_the_incidents_admin_history_lists_its_reports_changes_and_moves(clients
     assert "Changes to its reports" in html
     assert html.count("SOHR") >= 3 and "more than 125" in html and "changed, on another incident" in html
     assert "deleted" in html and "at least 89" in html
+
+
+def test_the_admin_says_which_command_published_an_incident(clients):
+    incident = make_incident(status="published")  # published by the factory as a command would be
+    html = clients["analyst"].get(change_url(incident)).content.decode()
+    assert "(published by manage.py tests)" in html
