@@ -2,6 +2,7 @@
 
 A typo in a production variable must stop the server with a clear message,
 never silently fall back to a default (``DJANGO_DEBUG=ture`` is not False).
+Ours rather than django-environ's: its ``bool()`` reads any unknown word as False.
 """
 
 import os
