@@ -346,7 +346,13 @@ class TollRange:
 
     @property
     def is_disputed(self):
-        """Sources differ: two current figures state different intervals."""
+        """Sources differ: two current figures state different intervals.
+
+        A range rebuilt from stored numbers without its ``agreement`` (``Incident.toll`` until it
+        passes one) falls back to the old reading, two figures with different ends.
+        """
+        if self.agreement is None:
+            return self.figure_count >= 2 and self.lowest != self.highest
         return self.agreement in (DIFFER, CONTRADICT)
 
     @property
