@@ -953,3 +953,9 @@ def test_a_total_never_exceeds_its_wholes_nor_counts_a_part_on_top_of_its_whole(
 
     wholes = {top(i.pk) for i in subset}
     assert result.highest <= sum(incidents[pk].toll.highest for pk in wholes)
+
+
+def test_a_range_rebuilt_without_its_agreement_reads_disputed_when_its_ends_differ():
+    assert TollRange(lowest=89, highest=120, figure_count=2).is_disputed
+    assert not TollRange(lowest=7, highest=7, figure_count=2).is_disputed
+    assert not TollRange(lowest=10, highest=15, figure_count=2, agreement=AGREE).is_disputed
