@@ -175,7 +175,7 @@ class TestIncidentPage:
         response = client.get(homs.get_absolute_url())
         html = text(response)
         assert (
-            "Between 89 and more than 120 people were reported killed, according to 2 sources that disagree."
+            "Between 89 and more than 120 people were reported killed, according to 2 sources that differ."
             in html
         )
         assert html.index("more than 120") < html.index("at least 89")
