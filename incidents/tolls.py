@@ -1,10 +1,10 @@
-"""The one writer of derived figures: which report of each source is current, and each
-incident's stored range (``Incident.FIGURE_FIELDS``).
+"""The one writer of derived figures: which report of each source is current (per population),
+and each incident's stored figures (``Incident.FIGURE_FIELDS``).
 
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
-import, ``generate_data``) ends by calling ``refresh()`` in its own transaction, and nothing
-else writes those columns (their ``update()`` refuses them). The arithmetic is
-``incidents.figures``; this module only reads the reports and stores the results.
+import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
+in its own transaction, and nothing else writes those columns (their ``update()`` refuses
+them). The arithmetic is ``incidents.figures``; this module only reads and stores.
 """
 
 from django.db import transaction
@@ -14,16 +14,22 @@ from incidents import figures
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
 CHUNK = 1000
-# Incidents whose range is written by one UPDATE (a CASE per column).
+# Incidents whose figures are written by one UPDATE (a CASE per column).
 WRITE_BATCH = 200
+
+# What the arithmetic reads of a report.
+REPORT_FIELDS = [
+    "pk", "incident_id", "source_id", "published_on", "published_time", "killed_qualifier", "killed",
+    "killed_upper", "killed_counts", "civilians", "is_current",
+]  # fmt: skip
 
 
 def refresh(incident_ids):
-    """Mark each source's current report and store the range of each of ``incident_ids``.
+    """Mark each source's current reports and store the figures of each of ``incident_ids``.
 
     The incidents' rows are locked first (``SELECT … FOR NO KEY UPDATE``, in id order so that
     two refreshes never wait on each other in a circle): a report saved at the same moment on
-    the same incident waits, and its refresh then reads this one's report too. About four
+    the same incident waits, and its refresh then reads this one's report too. About five
     queries per thousand incidents.
     """
     ids = sorted({pk for pk in incident_ids if pk is not None})
@@ -41,29 +47,25 @@ def _refresh_chunk(ids):
         for row in Incident.objects.select_for_update(no_key=True)
         .filter(pk__in=ids)
         .order_by("pk")
-        .values_list("pk", *Incident.FIGURE_FIELDS)
+        .values_list("pk", "part_of", *Incident.FIGURE_FIELDS)
     }
+    wholes = set(Incident.objects.filter(part_of__in=stored).values_list("part_of", flat=True))
     reports_by_incident = {pk: [] for pk in stored}
-    for report in (
-        TollReport.objects.filter(incident_id__in=stored)
-        .order_by()
-        .only("pk", "incident_id", "source_id", "published_on", "killed_qualifier", "killed", "killed_upper",
-              "is_current")
-    ):  # fmt: skip
+    for report in TollReport.objects.filter(incident_id__in=stored).order_by().only(*REPORT_FIELDS):
         reports_by_incident[report.incident_id].append(report)
 
     now_current, no_longer_current, changed_incidents = [], [], []
     for pk, reports in reports_by_incident.items():
-        current = figures.current_reports(reports)
-        current_ids = {report.pk for report in current}
+        current_ids = {report.pk for report in figures.current_reports(reports)}
         for report in reports:
             if report.is_current and report.pk not in current_ids:
                 no_longer_current.append(report.pk)
             elif not report.is_current and report.pk in current_ids:
                 now_current.append(report.pk)
-        toll = figures.incident_range(report.killed_figure for report in current)
-        values = stored_values(toll)
-        if tuple(values[name] for name in Incident.FIGURE_FIELDS) != stored[pk]:
+        part_of, *old_values = stored[pk]
+        values = stored_values(figures.incident_figures_of_reports(reports))
+        values["in_part_tree"] = part_of is not None or pk in wholes
+        if tuple(values[name] for name in Incident.FIGURE_FIELDS) != tuple(old_values):
             changed_incidents.append(Incident(pk=pk, **values))
 
     if now_current:
@@ -71,10 +73,10 @@ def _refresh_chunk(ids):
     if no_longer_current:
         TollReport.objects.filter(pk__in=no_longer_current)._write_current(False)
     for start in range(0, len(changed_incidents), WRITE_BATCH):
-        _write_ranges(Incident, changed_incidents[start : start + WRITE_BATCH])
+        _write_figures(Incident, changed_incidents[start : start + WRITE_BATCH])
 
 
-def _write_ranges(Incident, incidents):
+def _write_figures(Incident, incidents):
     """One UPDATE for a batch of incidents: each column a CASE over their ids (as bulk_update
     writes it; bulk_update itself goes through update(), which refuses these columns)."""
     if len(incidents) == 1:
@@ -90,14 +92,22 @@ def _write_ranges(Incident, incidents):
     Incident.objects.filter(pk__in=[incident.pk for incident in incidents])._write_derived(**values)
 
 
-def stored_values(toll):
-    """The ``Incident.FIGURE_FIELDS`` of a ``figures.TollRange``, in their order."""
+def stored_values(incident_figures):
+    """The ``Incident.FIGURE_FIELDS`` (but ``in_part_tree``) of a ``figures.IncidentFigures``."""
+    killed, civilians = incident_figures.killed, incident_figures.civilians
     return {
-        "killed_lowest": toll.lowest,
-        "killed_highest": toll.highest,
-        "killed_highest_open": toll.highest_open,
-        "killed_spread": toll.spread,
-        "figure_count": toll.figure_count,
-        "source_count": toll.source_count,
-        "is_disputed": toll.is_disputed,
+        "killed_lowest": killed.lowest,
+        "killed_highest": killed.highest,
+        "killed_highest_open": killed.highest_open,
+        "killed_spread": killed.spread,
+        "figure_count": killed.figure_count,
+        "source_count": incident_figures.source_count,
+        "is_disputed": incident_figures.is_disputed,
+        "killed_agreement": killed.agreement or "",
+        "killed_is_floor": killed.is_floor,
+        "killed_contradictory": incident_figures.killed_contradictory,
+        "civilians_lowest": civilians.lowest,
+        "civilians_highest": civilians.highest,
+        "civilians_highest_open": civilians.highest_open,
+        "is_contradictory": incident_figures.is_contradictory,
     }

@@ -6,7 +6,7 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from incidents import figures
+from incidents import figures, tolls
 from incidents.models import Actor, Incident, Location, Source, TollReport
 from incidents.workflow import publish_incident
 
@@ -84,16 +84,15 @@ def make_homs():
 
 
 def stored_range(incident):
-    """The range ``incidents.tolls`` stored on the incident, as a ``figures.TollRange``."""
+    """What ``incidents.tolls`` stored on the incident: its figures, as ``fresh_range`` gives them."""
     incident = Incident.objects.get(pk=incident.pk)
-    return incident.toll, incident.is_disputed
+    return {name: getattr(incident, name) for name in Incident.FIGURE_FIELDS if name != "in_part_tree"}
 
 
 def fresh_range(incident):
-    """The range the pure arithmetic of ``incidents.figures`` gives for the incident's reports now."""
+    """What the pure arithmetic of ``incidents.figures`` gives for the incident's reports now."""
     reports = list(TollReport.objects.filter(incident_id=incident.pk))
-    toll = figures.incident_range(r.killed_figure for r in figures.current_reports(reports))
-    return toll, toll.is_disputed
+    return tolls.stored_values(figures.incident_figures_of_reports(reports))
 
 
 def current_report_ids(incident):

@@ -12,14 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from incidents import figures
+from incidents import figures, tolls
 from incidents.models.base import RulesInCleanMixin, Versioned, today
 from incidents.models.parties import Actor
 from incidents.models.places import Location
 from incidents.slugs import save_with_free_slug
 
-# The stored figures that totals add up; incident_date_figures_idx holds them too.
-TOTALLED_FIELDS = ["killed_lowest", "killed_highest", "killed_highest_open", "is_disputed"]
+# The stored figures that totals add up; incident_date_figures_idx holds them too. Incidents in a
+# part tree (a whole or a part) are added up apart, in Python (stats.totals), never twice.
+TOTALLED_FIELDS = ["killed_lowest", "killed_highest", "killed_highest_open", "is_disputed", "in_part_tree"]
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -40,7 +41,14 @@ class IncidentQuerySet(models.QuerySet):
 
     def update(self, **values):
         refuse_derived_writes(self.model, values)
-        return super().update(**values)
+        if "part_of" not in values and "part_of_id" not in values:
+            return super().update(**values)
+        with transaction.atomic():  # part trees change: the one writer marks them
+            before = dict(self.values_list("pk", "part_of"))
+            updated = super().update(**values)
+            after = Incident.objects.filter(pk__in=before).values_list("part_of", flat=True)
+            tolls.refresh({*before, *before.values(), *after})
+        return updated
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         refuse_derived_writes(self.model, dict.fromkeys(fields))
@@ -104,6 +112,14 @@ class Incident(RulesInCleanMixin, Versioned):
         "figure_count",
         "source_count",
         "is_disputed",
+        "killed_agreement",
+        "killed_is_floor",
+        "killed_contradictory",
+        "civilians_lowest",
+        "civilians_highest",
+        "civilians_highest_open",
+        "is_contradictory",
+        "in_part_tree",
     ]
     TOTALLED_FIELDS = TOTALLED_FIELDS
     # Written only by incidents.workflow, the one place where an incident is published or unpublished.
@@ -137,6 +153,16 @@ class Incident(RulesInCleanMixin, Versioned):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
     related = models.ManyToManyField("self", blank=True, verbose_name="related incidents")
+    part_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="parts",
+        verbose_name="part of",
+        help_text="The larger incident this one is part of (a day's shelling within a wave; a child "
+        "“among the victims” of an attack). Totals then count its deaths within the whole, never twice.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -163,7 +189,17 @@ class Incident(RulesInCleanMixin, Versioned):
     killed_spread = models.IntegerField(default=0, editable=False)
     figure_count = models.IntegerField(default=0, editable=False)
     source_count = models.IntegerField(default=0, editable=False)
-    is_disputed = models.BooleanField(default=False, editable=False)
+    is_disputed = models.BooleanField(default=False, editable=False)  # sources differ, in any population
+    killed_agreement = models.CharField(
+        max_length=10, blank=True, editable=False
+    )  # agree, differ, contradict
+    killed_is_floor = models.BooleanField(default=False, editable=False)  # from civilian + combatant figures
+    killed_contradictory = models.BooleanField(default=False, editable=False)
+    civilians_lowest = models.IntegerField(null=True, editable=False)
+    civilians_highest = models.IntegerField(null=True, editable=False)
+    civilians_highest_open = models.BooleanField(default=False, editable=False)
+    is_contradictory = models.BooleanField(default=False, editable=False)  # no toll fits every figure
+    in_part_tree = models.BooleanField(default=False, editable=False)  # a whole or a part of one
 
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords(
@@ -186,6 +222,7 @@ class Incident(RulesInCleanMixin, Versioned):
                 | Q(killed_lowest__gte=0, killed_highest__gte=F("killed_lowest")),
                 name="incident_stored_range_ordered",
             ),
+            CheckConstraint(condition=~Q(part_of=F("pk")), name="incident_not_part_of_itself"),
             # Every way of publishing records when (incidents.workflow); the feed relies on it.
             CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
@@ -210,6 +247,8 @@ class Incident(RulesInCleanMixin, Versioned):
             models.Index(fields=["killed_highest"], name="incident_toll_idx"),
             # "Most disputed" on the home page and the disputed filter.
             models.Index(fields=["is_disputed", "killed_spread"], name="incident_disputed_idx"),
+            # The contradictory filter.
+            models.Index(fields=["is_contradictory", "killed_spread"], name="incident_contradictory_idx"),
             # The kind filter.
             models.Index(fields=["kind", "start_date"], name="incident_kind_date_idx"),
             # The feed: the most recently published first.
@@ -228,13 +267,24 @@ class Incident(RulesInCleanMixin, Versioned):
 
     @property
     def toll(self):
-        """The stored range as a ``figures.TollRange`` (no query)."""
+        """The stored all-deaths range as a ``figures.TollRange`` (no query)."""
         return figures.TollRange(
             lowest=self.killed_lowest,
             highest=self.killed_highest,
             highest_open=self.killed_highest_open,
             figure_count=self.figure_count,
             source_count=self.source_count,
+            agreement=self.killed_agreement or None,
+            is_floor=self.killed_is_floor,
+        )
+
+    @property
+    def civilians_toll(self):
+        """The stored civilian range (bounds only) as a ``figures.TollRange`` (no query)."""
+        return figures.TollRange(
+            lowest=self.civilians_lowest,
+            highest=self.civilians_highest,
+            highest_open=self.civilians_highest_open,
         )
 
     def clean(self):
@@ -247,8 +297,31 @@ class Incident(RulesInCleanMixin, Versioned):
                 errors["end_date"] = "The end date cannot be before the start date."
             elif self.end_date > now:
                 errors["end_date"] = "This date is in the future."
+        if self.part_of_id:
+            if self.pk and self.part_of_id == self.pk:
+                errors["part_of"] = "An incident cannot be part of itself."
+            elif self.pk and self.pk in self.part_of.wholes_ids():
+                errors["part_of"] = (
+                    "This incident is a whole of the one you chose (directly or through its parts): "
+                    "an incident cannot be part of its own part."
+                )
         if errors:
             raise ValidationError(errors)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            whole = self.part_of_id
+            result = super().delete(*args, **kwargs)
+            tolls.refresh([whole])  # it may have no part left
+        return result
+
+    def wholes_ids(self):
+        """The ids of this incident and every incident it is part of, up the chain (a query each)."""
+        ids, current = [self.pk], self
+        while current.part_of_id and current.part_of_id not in ids:
+            ids.append(current.part_of_id)
+            current = Incident.objects.only("pk", "part_of").get(pk=current.part_of_id)
+        return ids
 
     def save(self, *args, **kwargs):
         """Save what a person or an import entered. Never the stored figures (``incidents.tolls``)
@@ -259,13 +332,16 @@ class Incident(RulesInCleanMixin, Versioned):
                 raise ValueError(
                     "A new incident starts as a draft: publish it with workflow.publish_incident()."
                 )
-            save_with_free_slug(
-                self,
-                lambda: super(Incident, self).save(*args, **kwargs),
-                self.title,
-                f"{self.title} {self.start_date}",
-                fallback=f"{self.kind}-{self.start_date}",
-            )
+            with transaction.atomic():
+                save_with_free_slug(
+                    self,
+                    lambda: super(Incident, self).save(*args, **kwargs),
+                    self.title,
+                    f"{self.title} {self.start_date}",
+                    fallback=f"{self.kind}-{self.start_date}",
+                )
+                if self.part_of_id:
+                    tolls.refresh([self.pk, self.part_of_id])  # both are now in a part tree
             return
         protected = {*self.FIGURE_FIELDS, *self.WORKFLOW_FIELDS}
         update_fields = kwargs.pop("update_fields", None) or [
@@ -274,11 +350,13 @@ class Incident(RulesInCleanMixin, Versioned):
         kwargs["update_fields"] = {name for name in update_fields if name not in protected} | {"version"}
         with transaction.atomic():
             self.move_version_on()
-            stored = Incident._base_manager.filter(pk=self.pk).values(*self.WORKFLOW_FIELDS).get()
+            stored = Incident._base_manager.filter(pk=self.pk).values(*self.WORKFLOW_FIELDS, "part_of").get()
             self.status, self.published_at, self.published_by_id = (
                 stored["status"], stored["published_at"], stored["published_by"],
             )  # fmt: skip
             super().save(*args, **kwargs)
+            if stored["part_of"] != self.part_of_id:
+                tolls.refresh([self.pk, stored["part_of"], self.part_of_id])
 
     def likely_duplicates(self):
         """Other incidents within two days at the same place or in the same district."""

@@ -19,7 +19,22 @@ class Qualifier(models.TextChoices):
     ABOUT = figures.ABOUT, "about"
     UP_TO = figures.UP_TO, "up to"
     BETWEEN = figures.BETWEEN, "between … and …"
+    SEVERAL = figures.SEVERAL, "several (no number)"
+    DOZENS = figures.DOZENS, "dozens (no number)"
+    SCORES = figures.SCORES, "scores (no number)"
+    HUNDREDS = figures.HUNDREDS, "hundreds (no number)"
+    THOUSANDS = figures.THOUSANDS, "thousands (no number)"
     UNKNOWN = figures.UNKNOWN, "unknown"
+
+
+class Population(models.TextChoices):
+    ALL = figures.ALL, "everyone killed"
+    CIVILIANS = figures.CIVILIANS, "civilians only"
+    COMBATANTS = figures.COMBATANTS, "combatants only"
+
+
+# Said without a number: "unknown" and the plural words ("dozens").
+WORDLESS = [figures.UNKNOWN, *figures.PLURAL_WORDS]
 
 
 def figure_constraints(field):
@@ -31,9 +46,9 @@ def figure_constraints(field):
             name=f"report_{field}_not_negative",
         ),
         CheckConstraint(
-            condition=Q(**{qualifier: figures.UNKNOWN, f"{field}__isnull": True})
-            | (~Q(**{qualifier: figures.UNKNOWN}) & Q(**{f"{field}__isnull": False})),
-            name=f"report_{field}_number_unless_unknown",
+            condition=Q(**{f"{qualifier}__in": WORDLESS, f"{field}__isnull": True})
+            | Q(**{f"{qualifier}__in": figures.NUMBER_QUALIFIERS, f"{field}__isnull": False}),
+            name=f"report_{field}_number_only_with_a_numbered_qualifier",
         ),
         CheckConstraint(
             condition=(Q(**{f"{upper}__isnull": True}) & ~Q(**{qualifier: figures.BETWEEN}))
@@ -44,9 +59,11 @@ def figure_constraints(field):
 
 
 def of_whom_constraint(field):
+    """An "of whom" count is within the killed figure's upper bound (any, when it is open)."""
     return CheckConstraint(
         condition=Q(**{f"{field}__isnull": True})
         | Q(**{f"{field}__gte": 0, "killed__isnull": True})
+        | Q(**{f"{field}__gte": 0, "killed_qualifier__in": figures.OPEN_QUALIFIERS})
         | Q(**{f"{field}__gte": 0, f"{field}__lte": Coalesce("killed_upper", "killed")}),
         name=f"report_{field}_within_killed",
     )
@@ -106,6 +123,7 @@ class TollReportQuerySet(models.QuerySet):
 
 class TollReport(RulesInCleanMixin, Versioned):
     Qualifier = Qualifier
+    Population = Population
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports")
     source = models.ForeignKey(
@@ -115,6 +133,11 @@ class TollReport(RulesInCleanMixin, Versioned):
         error_messages={"null": "Choose the source that published this figure."},
     )
     published_on = models.DateField(help_text="The day the source published this figure.")
+    published_time = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="Only to order two figures a source published on the same day (UTC).",
+    )
     url = models.URLField(
         "link",
         max_length=500,
@@ -130,6 +153,14 @@ class TollReport(RulesInCleanMixin, Versioned):
         "killed: as stated", max_length=10, choices=Qualifier.choices, default=Qualifier.EXACT
     )
     killed_upper = models.IntegerField("killed: upper figure", null=True, blank=True)
+    killed_counts = models.CharField(
+        "killed: who is counted",
+        max_length=10,
+        choices=Population.choices,
+        default=Population.ALL,
+        help_text="Whom the killed figure counts: everyone, or only civilians or combatants "
+        "(as SNHR and Airwars publish civilian tolls).",
+    )
     injured = models.IntegerField(null=True, blank=True)
     injured_qualifier = models.CharField(
         "injured: as stated", max_length=10, choices=Qualifier.choices, default=Qualifier.UNKNOWN
@@ -157,6 +188,10 @@ class TollReport(RulesInCleanMixin, Versioned):
             of_whom_constraint("civilians"),
             of_whom_constraint("children"),
             of_whom_constraint("women"),
+            CheckConstraint(
+                condition=Q(civilians__isnull=True) | Q(killed_counts=Population.ALL),
+                name="report_of_whom_civilians_only_when_counting_everyone",
+            ),
         ]
         indexes = [
             # Incident pages and the range arithmetic read each incident's current reports.
@@ -182,7 +217,7 @@ class TollReport(RulesInCleanMixin, Versioned):
         for field in ("killed", "injured"):
             errors.update(self._figure_errors(field))
         if "killed" not in errors and "killed_upper" not in errors:
-            bound = self.killed_figure.high
+            bound = self.killed_figure.upper_bound  # None when open ("at least 89"): no bound
             for field in ("civilians", "children", "women"):
                 value = getattr(self, field)
                 if value is None:
@@ -194,6 +229,11 @@ class TollReport(RulesInCleanMixin, Versioned):
                         f"This cannot be more than the number killed ({bound:,}): "
                         "it counts some of the people killed."
                     )
+        if self.civilians is not None and self.killed_counts != Population.ALL and "civilians" not in errors:
+            errors["civilians"] = (
+                "Only a figure of everyone killed has an “of whom civilians” count: a civilians-only "
+                "or combatants-only figure says whom it counts in “killed: who is counted”."
+            )
         try:
             incident = self.incident
         except Incident.DoesNotExist:  # an inline on a new incident's form
@@ -221,9 +261,15 @@ class TollReport(RulesInCleanMixin, Versioned):
                 f"{field}_qualifier": "'unknown' cannot go with a number: clear the figure or say "
                 "how the source put it (exactly, at least …)."
             }
-        if qualifier != figures.UNKNOWN and value is None:
+        if qualifier in figures.PLURAL_WORDS and value is not None:
             return {
-                field: f"Enter the number of people {label}, or choose 'unknown' if the source gives none."
+                field: f"'{qualifier}' is said without a number: clear the figure, or choose 'at least' "
+                "(or another qualifier) if the source gives one."
+            }
+        if qualifier in figures.NUMBER_QUALIFIERS and value is None:
+            return {
+                field: f"Enter the number of people {label}, or choose 'unknown' (or a word such as "
+                "'dozens') if the source gives none."
             }
         if qualifier == figures.BETWEEN and (upper is None or upper <= value):
             return {f"{field}_upper": "'between' needs an upper figure larger than the lower one."}
