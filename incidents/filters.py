@@ -122,9 +122,15 @@ class IncidentFilter(django_filters.FilterSet):
     )
     disputed = django_filters.ChoiceFilter(
         label="Figures",
-        choices=[("true", "Disputed only"), ("false", "Not disputed")],
+        choices=[("true", "Sources differ"), ("false", "Sources agree")],
         method="only_disputed",
         empty_label="Disputed or not",
+    )
+    contradictory = django_filters.ChoiceFilter(
+        label="Contradictions",
+        choices=[("true", "Sources contradict each other"), ("false", "No contradiction")],
+        method="only_contradictory",
+        empty_label="With or without",
     )
     min_killed = WholeNumberFilter(
         label="At least … killed (highest figure)",
@@ -171,6 +177,9 @@ class IncidentFilter(django_filters.FilterSet):
 
     def only_disputed(self, queryset, name, value):
         return queryset.disputed(value == "true")
+
+    def only_contradictory(self, queryset, name, value):
+        return queryset.contradictory(value == "true")
 
     def sort_by(self, queryset, name, value):
         # Without a sort, the model's ordering (newest first) applies.

@@ -9,37 +9,75 @@ from django.db.models.functions import Coalesce
 
 from incidents import figures
 from incidents.models import Incident, Source, TollReport
+from incidents.models.reports import stated_ends_sql
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too.
 TOTALLED_FIELDS = Incident.TOTALLED_FIELDS
+
+
+ALONE = Q(in_part_tree=False)  # neither a whole nor a part: added up in SQL as it is
 
 
 def _sums_for_total():
     """The aggregates behind a ``figures.Total``.
 
     They name only columns of ``incident_date_figures_idx`` (COUNT(*), not COUNT(id)),
-    so that the totals over every published incident are read from that index alone.
+    so that the totals over every published incident are read from that index alone. The
+    ranges of incidents in a part tree are left out: ``_part_trees`` adds them, never twice.
     """
     return {
         "incidents": Count("*"),
         "incidents_with_figures": Count("killed_lowest"),
         "disputed_incidents": Count("is_disputed", filter=Q(is_disputed=True)),
-        "lowest": Coalesce(Sum("killed_lowest"), 0),
-        "highest": Coalesce(Sum("killed_highest"), 0),
-        "open_incidents": Count("killed_highest_open", filter=Q(killed_highest_open=True)),
+        "lowest": Coalesce(Sum("killed_lowest", filter=ALONE), 0),
+        "highest": Coalesce(Sum("killed_highest", filter=ALONE), 0),
+        "open_incidents": Count("killed_highest_open", filter=ALONE & Q(killed_highest_open=True)),
     }
 
 
-def _total(sums, sources=0):
+NOTHING = figures.Ends()
+
+
+def _total(sums, sources=0, trees=NOTHING):
+    """A ``figures.Total`` from ``_sums_for_total()`` plus what the part trees add (``Ends``)."""
     sums = dict(sums)
-    open_incidents = sums.pop("open_incidents")
-    return figures.Total(**sums, highest_open=open_incidents > 0, sources=sources)
+    highest_open = sums.pop("open_incidents") > 0 or trees.highest_open
+    if trees.is_known:
+        sums["lowest"] += trees.lowest
+        sums["highest"] += trees.highest
+    return figures.Total(**sums, highest_open=highest_open, sources=sources)
+
+
+def part_tree_parents():
+    """{incident id: the id of its whole} for every part. One query (parts are few)."""
+    return dict(Incident.objects.filter(part_of__isnull=False).values_list("pk", "part_of"))
+
+
+def tree_members(incidents, *extra):
+    """The incidents of ``incidents`` in a part tree, as ``figures.IncidentToll`` (with ``extra``
+    values, e.g. a group key, alongside). One query."""
+    fields = ["pk", "part_of", "killed_lowest", "killed_highest", "killed_highest_open"]
+    for pk, part_of, lowest, highest, is_open, *rest in (
+        incidents.filter(in_part_tree=True).order_by().values_list(*fields, *extra)
+    ):
+        toll = figures.TollRange(lowest=lowest, highest=highest, highest_open=is_open)
+        yield figures.IncidentToll(pk, part_of, toll), rest
+
+
+def tree_ends(members, parents):
+    """What a set's part-tree incidents add, never counting a part within its whole (``Ends``)."""
+    if not members:
+        return figures.Ends()
+    return figures.total_with_parts(members, parents=parents).ends()
 
 
 def totals(incidents, sources=None):
-    """The range over ``incidents`` as a ``figures.Total``. Two queries (one when the caller
-    already knows how many sources reported on them)."""
+    """The range over ``incidents`` as a ``figures.Total`` (DESIGN.md: parts are counted within
+    their whole, never twice). Four queries (three when the caller knows how many sources
+    reported on them)."""
     sums = incidents.order_by().aggregate(**_sums_for_total())
+    members = [member for member, _ in tree_members(incidents)]
+    trees = tree_ends(members, part_tree_parents())
     if sources is None:
         sources = (
             TollReport.objects.filter(is_current=True, incident__in=incidents.order_by().values("pk"))
@@ -47,7 +85,7 @@ def totals(incidents, sources=None):
             .distinct()
             .count()
         )
-    return _total(sums, sources=sources)
+    return _total(sums, sources=sources, trees=trees)
 
 
 def count_sources_reporting(reports):
@@ -72,7 +110,7 @@ def published_sources():
 
 
 def monthly_totals(incidents):
-    """(first day of month, Total) for each month with incidents, oldest first. One query.
+    """(first day of month, Total) for each month with incidents, oldest first. Three queries.
 
     Grouped by day in SQL and by month here: the day is an indexed column on every
     database (SQLite would call a Python function per row to truncate dates to months),
@@ -86,7 +124,13 @@ def monthly_totals(incidents):
         sums = months.setdefault(month, dict.fromkeys(day, 0))
         for name, value in day.items():
             sums[name] += value
-    return [(month, _total(sums)) for month, sums in months.items()]
+    by_month = {}
+    for member, (start_date,) in tree_members(incidents, "start_date"):
+        by_month.setdefault(start_date.replace(day=1), []).append(member)
+    parents = part_tree_parents() if by_month else {}
+    return [
+        (month, _total(sums, trees=tree_ends(by_month.get(month), parents))) for month, sums in months.items()
+    ]
 
 
 def incident_counts_beneath(incidents, places):
@@ -102,33 +146,46 @@ def incident_counts_beneath(incidents, places):
 # --- How a source's figures compare with other sources' ------------------------------------------
 
 
+KNOWN_QUALIFIERS = [*figures.NUMBER_QUALIFIERS, *figures.PLURAL_WORDS]
+
+
 def compared_pairs(source):
     """Other sources' current figures on incidents where ``source`` also has one, each annotated
     with this source's figure (one join, shared by the filter and the annotations)."""
     return (
         TollReport.objects.filter(
-            is_current=True, killed__isnull=False, incident__status=Incident.Status.PUBLISHED
+            is_current=True,
+            killed_counts=figures.ALL,
+            incident__status=Incident.Status.PUBLISHED,
+            killed_qualifier__in=KNOWN_QUALIFIERS,
         )
         .exclude(source=source)
         .filter(
             incident__reports__source=source,
             incident__reports__is_current=True,
-            incident__reports__killed__isnull=False,
+            incident__reports__killed_counts=figures.ALL,
+            incident__reports__killed_qualifier__in=KNOWN_QUALIFIERS,
         )
         .annotate(
             mine_qualifier=F("incident__reports__killed_qualifier"),
-            mine_low=F("incident__reports__killed"),
+            mine_value=F("incident__reports__killed"),
             mine_upper=F("incident__reports__killed_upper"),
-            mine_high=Coalesce("incident__reports__killed_upper", "incident__reports__killed"),
-            theirs_high=Coalesce("killed_upper", "killed"),
         )
+        .annotate(**_intervals("mine", "incident__reports__"), **_intervals("theirs", ""))
     )
 
 
+def _intervals(name, prefix):
+    low, high, _ = stated_ends_sql(prefix)
+    return {f"{name}_low": low, f"{name}_high": high}
+
+
 def verdict_rules():
-    """Two figures are "the same or overlapping" when their ranges touch."""
+    """Compares the numbers each source stated (``Figure.stated_low``/``stated_high``): higher
+    when this source's lowest is above the other's highest ("at least 89" is lower than "more
+    than 120"), "the same or overlapping" when their stated ranges touch."""
     higher = Q(mine_low__gt=F("theirs_high"))
-    lower = Q(mine_high__lt=F("killed"))
+    lower = Q(mine_high__lt=F("theirs_low"))
     return {"higher": higher, "lower": lower, "same": ~higher & ~lower}
 
 
@@ -148,6 +205,6 @@ def compared_incidents(source, verdict, limit=100):
         .order_by("-incident__start_date", "pk")[:limit]
     )
     return [
-        (pair.incident, figures.Figure(pair.mine_qualifier, pair.mine_low, pair.mine_upper), pair)
+        (pair.incident, figures.Figure(pair.mine_qualifier, pair.mine_value, pair.mine_upper), pair)
         for pair in pairs
     ]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 from incidents import charts, figures, stats, workflow
 from incidents.filters import filter_incidents
 from incidents.models import Incident, Location, Source, TollReport
-from incidents.roles import can_export
+from incidents.roles import can_export, can_see_drafts
 
 PAGE_SIZE = 25
 
@@ -52,9 +52,9 @@ def home(request):
         in_month = published.filter(start_date__gte=month_start, start_date__lte=latest_day)
         latest_month = (month_start, stats.totals(in_month))
     context = {
-        "latest": published.select_related("location").order_by("-start_date", "-pk")[:8],
+        "latest": published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8],
         "most_disputed": published.disputed()
-        .select_related("location")
+        .select_related("location", "part_of")
         .order_by("-killed_spread", "-start_date")[:5],
         "all_time": stats.totals(published, sources=stats.published_sources()),
         "latest_month": latest_month,
@@ -65,7 +65,8 @@ def home(request):
 
 @require_safe
 def incident_list(request):
-    filterset, incidents = filter_incidents(request, Incident.objects.published().select_related("location"))
+    listed = Incident.objects.published().select_related("location", "part_of")
+    filterset, incidents = filter_incidents(request, listed)
     page = paginate(request, incidents)
     context = {
         "filterset": filterset,
@@ -77,23 +78,34 @@ def incident_list(request):
 
 @require_safe
 def incident_detail(request, slug):
+    visible = visible_incidents(request)
     incident = get_object_or_404(
-        visible_incidents(request).prefetch_related(
+        visible.select_related("part_of").prefetch_related(
             "perpetrators",
             "claimed_by",
-            Prefetch("related", queryset=visible_incidents(request).order_by("start_date")),
+            Prefetch("related", queryset=visible.order_by("start_date")),
+            Prefetch("parts", queryset=visible.order_by("start_date", "pk")),
         ),
         slug=slug,
     )
+    if incident.part_of and not (incident.part_of.is_published or can_see_drafts(request.user)):
+        incident.part_of = None  # a draft whole is not shown to readers
     reports = list(incident.reports.select_related("source").order_by("published_on", "pk"))
+    by_population = figures.current_figures(reports)
+    sentences = population_sentences(by_population)
     current = [r for r in reports if r.is_current]
-    current.sort(key=lambda r: (-(r.killed_figure.high if r.killed_figure.is_known else -1), r.source.label))
+    current.sort(
+        key=lambda r: (r.killed_counts != figures.ALL, -(r.killed_figure.high or -1), r.source.label)
+    )
     by_source = defaultdict(list)
     for report in reports:
-        by_source[report.source].append(report)
+        by_source[(report.source, report.killed_counts)].append(report)
     revisions = [
-        figures.revision_sentence(source.label, [(r.published_on, r.killed_figure) for r in source_reports])
-        for source, source_reports in by_source.items()
+        figures.revision_sentence(
+            source.label if population == figures.ALL else f"{source.label} ({population} only)",
+            [(r.published_on, r.killed_figure) for r in source_reports],
+        )
+        for (source, population), source_reports in by_source.items()
         if len(source_reports) > 1
     ]
     corrections = workflow.corrections(incident)
@@ -104,11 +116,13 @@ def incident_detail(request, slug):
             *(c.day for c in corrections),
         ]
     )
+    killed_current = [r for r in current if r.killed_counts == figures.ALL]
     context = {
         "incident": incident,
         "current": current,
-        "sentence": figures.range_sentence(r.killed_figure for r in current),
-        "chart": charts.source_chart((r.source.label, r.killed_figure) for r in current),
+        "sentence": sentences[0] if sentences else figures.range_sentence([]),
+        "more_sentences": sentences[1:],
+        "chart": charts.source_chart((r.source.label, r.killed_figure) for r in killed_current),
         "revisions": revisions,
         "place_chain": incident.location.chain_places(),
         "last_updated": last_updated,
@@ -117,13 +131,35 @@ def incident_detail(request, slug):
     return render(request, "incidents/incident_detail.html", context)
 
 
+def population_sentences(by_population):
+    """The range in words for each population with figures, all deaths first (DESIGN.md)."""
+    incident_figures = figures.incident_figures(by_population)
+    sentences = []
+    killed = by_population[figures.ALL]
+    if killed:
+        sentences.append(figures.range_sentence([sf.figure for sf in killed]))
+    elif incident_figures.killed.is_floor:
+        sentences.append(figures.floor_sentence(incident_figures.killed))
+    for population in (figures.CIVILIANS, figures.COMBATANTS):
+        if by_population[population]:
+            sentences.append(
+                figures.range_sentence([sf.figure for sf in by_population[population]], population=population)
+            )
+    if incident_figures.conflicts_across:
+        sentences.append(
+            "The civilian and combatant figures are more than the highest figure of everyone killed: "
+            "the sources contradict each other."
+        )
+    return sentences
+
+
 @require_safe
 def location_detail(request, slug):
     location = get_object_or_404(Location, slug=slug)
     incidents = Incident.objects.published().beneath(location)
     children = list(location.children.order_by("name"))
     total = stats.totals(incidents)
-    listed = incidents.select_related("location").order_by("-start_date", "-pk")
+    listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
     context = {
         "location": location,
         "place_chain": location.chain_places(),

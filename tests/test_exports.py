@@ -82,9 +82,16 @@ class TestIncidentsCsv:
         assert list(homs) == [
             "id", "title", "start_date", "end_date", "kind", "country", "admin1", "admin2", "place", "pcode",
             "latitude", "longitude", "perpetrators", "killed_lowest", "killed_highest", "killed_highest_open",
-            "source_count", "figures", "url",
+            "source_count", "figures", "url", "killed_disputed", "killed_contradictory", "civilians_lowest",
+            "civilians_highest", "civilians_highest_open", "part_of", "attribution_disputed", "title_ar",
+            "summary_ar", "victims_identified",
         ]  # fmt: skip
         assert homs["killed_lowest"] == "89" and homs["killed_highest"] == "120"
+        assert (homs["killed_disputed"], homs["killed_contradictory"], homs["part_of"]) == (
+            "true",
+            "false",
+            "",
+        )
         assert homs["killed_highest_open"] == "true" and homs["source_count"] == "2"
         assert homs["figures"] == "MoH: at least 89 (2023-10-05); SOHR: more than 120 (2023-10-06)"
         assert (homs["country"], homs["admin1"], homs["admin2"]) == ("Syria", "Homs", "Homs")
@@ -93,6 +100,11 @@ class TestIncidentsCsv:
         assert homs["url"] == "http://testserver/incidents/homs-military-academy-drone-strike-2023-10-05/"
         idlib = rows["Government shelling and missile attacks on Idlib after the Homs strike"]
         assert idlib["pcode"] == "SY07" and idlib["end_date"] == "2023-10-06"
+        assert (idlib["civilians_lowest"], idlib["civilians_highest"], idlib["civilians_highest_open"]) == (
+            "7", "7", "false",
+        )  # fmt: skip
+        child = rows["Russian air attack on Jaftallak Haj Hamoud kills a two-year-old child"]
+        assert child["part_of"] == idlib["id"]  # a part is a row of its own, marked with its whole
 
     def test_only_published_incidents_unless_an_editor_asks_for_all(self, editor_client):
         make_incident("Public")
@@ -176,9 +188,12 @@ class TestReportsCsv:
             "report_id", "incident_id", "incident_title", "incident_date", "admin1", "place", "source",
             "source_kind", "published_on", "killed_as_reported", "killed_qualifier", "killed", "killed_upper",
             "injured_as_reported", "injured", "injured_upper", "civilians", "children", "women", "is_current",
-            "url", "quote",
+            "url", "quote", "killed_counts", "published_time", "killed_best", "archive_url", "note",
+            "quote_language", "quote_translation", "translation_is_machine", "dataset_event_id",
         ]  # fmt: skip
+        assert all(len(row) == 31 and None not in row.values() for row in rows)  # every line whole
         first, latest = rows
+        assert (latest["killed_counts"], latest["published_time"], latest["note"]) == ("all", "", "")
         assert (first["killed_as_reported"], first["is_current"]) == ("100", "false")
         assert latest["killed_as_reported"] == "between 110 and 130"
         assert (latest["killed"], latest["killed_upper"], latest["killed_qualifier"]) == (
@@ -246,7 +261,7 @@ def belongs(incident_row, by, group_value):
 
 
 class TestSummaryCsv:
-    @pytest.mark.parametrize("by", ["admin1", "admin2", "month", "kind", "perpetrator", "source"])
+    @pytest.mark.parametrize("by", ["admin1", "admin2", "month", "kind", "perpetrator"])
     def test_totals_equal_the_sums_of_the_incident_rows(self, editor_client, varied, by):
         incidents = read_csv(editor_client.get("/export/incidents.csv?location=syria"))
         summary = read_csv(editor_client.get(f"/export/summary.csv?by={by}&location=syria"))
@@ -261,14 +276,48 @@ class TestSummaryCsv:
             ]
             assert int(group["disputed_incidents"]) == len(disputed)
 
+    def test_by_source_each_source_adds_its_own_figures_not_the_incidents_range(self, editor_client, varied):
+        summary = read_csv(editor_client.get("/export/summary.csv?by=source&location=syria"))
+        assert summary
+        for group in summary:
+            own = [
+                r.killed_figure
+                for r in TollReport.objects.filter(
+                    source__name=group["source"], is_current=True, killed_counts="all",
+                    incident__status="published", incident__location__country__slug="syria",
+                )
+            ]  # fmt: skip
+            assert int(group["incidents"]) == len(own), group
+            assert int(group["killed_lowest_total"]) == sum(f.stated_low or 0 for f in own), group
+            assert int(group["killed_highest_total"]) == sum(f.stated_high or 0 for f in own), group
+            assert group["killed_highest_open"] == ("true" if any(f.is_open for f in own) else "false")
+
+    def test_by_source_the_french_never_said_471(self, editor_client):
+        place = make_location("Gaza City")
+        french, moh = make_source("French military intelligence"), make_source("Gaza Ministry of Health")
+        incident = make_incident("Al-Ahli hospital explosion", location=place)
+        make_report(incident, french, killed=10, qualifier="between", killed_upper=50)
+        make_report(incident, moh, killed=471)
+        rows = {r["source"]: r for r in read_csv(editor_client.get("/export/summary.csv?by=source"))}
+        assert (rows[french.name]["killed_lowest_total"], rows[french.name]["killed_highest_total"]) == (
+            "10",
+            "50",
+        )
+        assert (rows[moh.name]["killed_lowest_total"], rows[moh.name]["killed_highest_total"]) == (
+            "471",
+            "471",
+        )
+
     def test_grouping_by_governorate_and_month(self, editor_client, demo):
         rows = read_csv(editor_client.get("/export/summary.csv?by=admin1&by=month"))
         columns = ["admin1", "admin1_pcode", "month", "incidents", "disputed_incidents",
-                   "killed_lowest_total", "killed_highest_total", "sources"]  # fmt: skip
+                   "killed_lowest_total", "killed_highest_total", "sources",
+                   "killed_highest_open"]  # fmt: skip
         assert [list(row) for row in rows] == [columns, columns]
+        # The two-year-old is recorded as part of the Idlib shelling: counted within its 17.
         assert [list(row.values()) for row in rows] == [
-            ["Homs", "SY04", "2023-10", "1", "1", "89", "120", "2"],
-            ["Idlib", "SY07", "2023-10", "3", "0", "20", "20", "1"],
+            ["Homs", "SY04", "2023-10", "1", "1", "89", "120", "2", "true"],
+            ["Idlib", "SY07", "2023-10", "3", "0", "19", "19", "1", "false"],
         ]
 
     def test_months_are_grouped_across_a_year(self, editor_client):

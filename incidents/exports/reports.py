@@ -48,6 +48,16 @@ REPORT_COLUMNS = [
     ("is_current", "#meta+current"),
     ("url", "#meta+url"),
     ("quote", "#description+quote"),
+    # Appended (DESIGN.md); a column whose feature has not landed yet is present and empty.
+    ("killed_counts", "#affected+killed+population"),
+    ("published_time", "#date+reported+time"),
+    ("killed_best", "#affected+killed+best"),
+    ("archive_url", "#meta+url+archive"),
+    ("note", "#description+note"),
+    ("quote_language", "#description+quote+language"),
+    ("quote_translation", "#description+quote+i_en"),
+    ("translation_is_machine", "#description+quote+machine"),
+    ("dataset_event_id", "#meta+id+dataset"),
 ]
 
 
@@ -70,7 +80,7 @@ INCIDENT_FIELDS_FOR_REPORTS = [
 REPORT_FIELDS = [
     "incident_id", "pk", "source_id", "iso_date", "killed_qualifier", "killed", "killed_upper",
     "injured_qualifier", "injured", "injured_upper", "civilians", "children", "women", "is_current",
-    "url", "quote",
+    "url", "quote", "killed_counts", "published_time", "archive_url", "note",
 ]  # fmt: skip
 
 
@@ -111,11 +121,14 @@ def _incident_lines(incidents, reports, sources):
                 f"{killed_cells(killed_qualifier, killed, killed_upper)},"
                 f"{injured_cells(injured_qualifier, injured, injured_upper)},"
                 f"{victim_cells(civilians, children, women)},{yes_no(is_current)},"
-                f"{csv_cell(url)},{csv_cell(quote)}\r\n"
+                # killed_best, then after the note quote_language, quote_translation,
+                # translation_is_machine and dataset_event_id: empty until their issues land.
+                f"{csv_cell(url)},{csv_cell(quote)},{killed_counts},{number(published_time)},,"
+                f"{csv_cell(archive_url)},{csv_cell(note)},,,,\r\n"
                 for (
                     _, report_pk, source_id, published_on, killed_qualifier, killed, killed_upper,
                     injured_qualifier, injured, injured_upper, civilians, children, women, is_current,
-                    url, quote,
+                    url, quote, killed_counts, published_time, archive_url, note,
                 ) in reports.get(pk, ())
             ]
         )  # fmt: skip

@@ -3,7 +3,16 @@
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
-from incidents.exports.cells import bad_request, csv_response, export_view, filtered_for_export, wants_hxl
+from incidents import figures, stats
+from incidents.exports.cells import (
+    bad_request,
+    csv_response,
+    export_view,
+    filtered_for_export,
+    wants_hxl,
+    yes_no,
+)
+from incidents.models.reports import stated_ends_sql
 
 # ?by= value: its columns, each (name, HXL tag, expression to group on).
 GROUPINGS = {
@@ -27,30 +36,41 @@ SUMMARY_COLUMNS = [
     ("killed_lowest_total", "#affected+killed+min"),
     ("killed_highest_total", "#affected+killed+max"),
     ("sources", "#meta+source+num"),
+    ("killed_highest_open", "#affected+killed+max+open"),
 ]
 
 
 def summary_rows(incidents, groupings):
-    """One row per group: totals as ranges (DESIGN.md). Two queries whatever the data size.
+    """One row per group: totals as ranges (DESIGN.md). Four queries whatever the data size.
 
-    Grouping by source counts an incident once for each source with a current report on it;
-    grouping by perpetrator, once for each alleged perpetrator.
+    Each group's total counts a part within its whole, never twice: incidents in a part tree
+    are added up apart (``stats.tree_ends``). Grouping by source adds each source's own current
+    figure of everyone killed (``stated_ends_sql``), never the incident's range; grouping by
+    perpetrator counts an incident once for each alleged perpetrator.
     """
     columns = [column for key in groupings for column in GROUPINGS[key]]
     # Prefixed so that a group called "kind" does not clash with the field.
     expressions = {f"group_{name}": expression for name, _, expression in columns}
     names = list(expressions)
     base = incidents.order_by()
+    alone = stats.ALONE
     if "source" in groupings:
-        base = base.filter(reports__is_current=True)
+        # One joined row per incident and source: that source's current figure of everyone killed.
+        base = base.filter(reports__is_current=True, reports__killed_counts=figures.ALL)
+        low, high, is_open = stated_ends_sql("reports__")
+        grouped = base.annotate(**expressions, figure_open=is_open)
+        open_figure = Q(figure_open=True)
+    else:
+        low, high, open_figure = F("killed_lowest"), F("killed_highest"), Q(killed_highest_open=True)
+        grouped = base.annotate(**expressions)
     totals = (
-        base.annotate(**expressions)
-        .values(*names)
+        grouped.values(*names)
         .annotate(
             incidents=Count("pk", distinct=True),
             disputed_incidents=Count("pk", distinct=True, filter=Q(is_disputed=True)),
-            killed_lowest_total=Coalesce(Sum("killed_lowest"), Value(0)),
-            killed_highest_total=Coalesce(Sum("killed_highest"), Value(0)),
+            killed_lowest_total=Coalesce(Sum(low, filter=alone), Value(0)),
+            killed_highest_total=Coalesce(Sum(high, filter=alone), Value(0)),
+            open_figures=Count("pk", filter=alone & open_figure),
         )
         .order_by(*names)
     )
@@ -61,17 +81,37 @@ def summary_rows(incidents, groupings):
         .values(*names)
         .annotate(sources=Count("reports__source", distinct=True, filter=Q(reports__is_current=True)))
     }
+    trees = _part_trees(base, expressions, names, "source" in groupings)
     for row in totals:
         key = tuple(row[n] for n in names)
         values = [f"{row[n]:%Y-%m}" if n == "group_month" and row[n] else row[n] for n in names]
+        tree = trees.get(key, stats.NOTHING)
         yield [
             *values,
             row["incidents"],
             row["disputed_incidents"],
-            row["killed_lowest_total"],
-            row["killed_highest_total"],
+            row["killed_lowest_total"] + (tree.lowest or 0),
+            row["killed_highest_total"] + (tree.highest or 0),
             source_counts.get(key, 0),
+            yes_no(row["open_figures"] > 0 or tree.highest_open),
         ]
+
+
+def _part_trees(base, expressions, names, by_source):
+    """{group key: Ends} of each group's incidents that are wholes or parts. Two queries."""
+    members = base.filter(in_part_tree=True).annotate(**expressions)
+    fields = ["pk", "part_of", "killed_lowest", "killed_highest", "killed_highest_open"]
+    if by_source:
+        low, high, is_open = stated_ends_sql("reports__")
+        members = members.annotate(own_low=low, own_high=high, own_open=is_open)
+        fields = ["pk", "part_of", "own_low", "own_high", "own_open"]
+    groups = {}
+    for row in members.values_list(*names, *fields):
+        key, (pk, part_of, lowest, highest, is_open) = tuple(row[: len(names)]), row[len(names) :]
+        toll = figures.TollRange(lowest=lowest, highest=highest, highest_open=is_open)
+        groups.setdefault(key, []).append(figures.IncidentToll(pk, part_of, toll))
+    parents = stats.part_tree_parents() if groups else {}
+    return {key: stats.tree_ends(group, parents) for key, group in groups.items()}
 
 
 @export_view

@@ -35,6 +35,11 @@ class IncidentQuerySet(models.QuerySet):
         """
         return self.filter(is_disputed__in=[flag])
 
+    def contradictory(self, flag=True):
+        """Incidents where no single toll fits every source's figure (or, with False, the others).
+        Written as IN, like ``disputed()``."""
+        return self.filter(is_contradictory__in=[flag])
+
     def beneath(self, location):
         """Incidents in ``location`` or any place beneath it."""
         return self.filter(location.beneath_q())

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import CheckConstraint, F, Q
+from django.db.models import Case, CheckConstraint, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
@@ -69,12 +69,68 @@ def of_whom_constraint(field):
     )
 
 
+def _floors(qualifier):
+    return [When(**{qualifier: word}, then=Value(floor)) for word, floor in figures.PLURAL_FLOORS.items()]
+
+
+def stated_ends_sql(prefix=""):
+    """SQL for a report's killed ``Figure.stated_low``, ``stated_high`` and ``is_open`` (NULL ends
+    when unknown). ``prefix`` is a join path to the report, e.g. "reports__". The same arithmetic
+    as ``incidents.figures``; tests keep the two equal."""
+    qualifier, killed = f"{prefix}killed_qualifier", F(f"{prefix}killed")
+    unknown = When(**{qualifier: figures.UNKNOWN}, then=Value(None))
+    low = Case(
+        unknown, When(**{qualifier: figures.UP_TO}, then=Value(0)), *_floors(qualifier), default=killed,
+        output_field=models.IntegerField(),
+    )  # fmt: skip
+    high = Case(
+        unknown, When(**{qualifier: figures.BETWEEN}, then=F(f"{prefix}killed_upper")), *_floors(qualifier),
+        default=killed, output_field=models.IntegerField(),
+    )  # fmt: skip
+    is_open = Case(
+        When(**{f"{qualifier}__in": figures.OPEN_QUALIFIERS}, then=Value(True)),
+        default=Value(False),
+        output_field=models.BooleanField(),
+    )
+    return low, high, is_open
+
+
+def interval_sql(prefix=""):
+    """SQL for a report's killed ``Figure.interval``: its low and its high (NULL when open or unknown)."""
+    qualifier, killed = f"{prefix}killed_qualifier", F(f"{prefix}killed")
+    low = Case(
+        When(**{qualifier: figures.UNKNOWN}, then=Value(None)),
+        When(**{qualifier: figures.MORE_THAN}, then=killed + 1),
+        When(**{qualifier: figures.UP_TO}, then=Value(0)),
+        *_floors(qualifier),
+        default=killed,
+        output_field=models.IntegerField(),
+    )
+    high = Case(
+        When(**{qualifier: figures.BETWEEN}, then=F(f"{prefix}killed_upper")),
+        When(**{f"{qualifier}__in": [figures.EXACT, figures.ABOUT, figures.UP_TO]}, then=killed),
+        default=Value(None),
+        output_field=models.IntegerField(),
+    )
+    return low, high
+
+
 class TollReportQuerySet(models.QuerySet):
     """Every bulk write goes through the one writer of figures (``incidents.tolls.refresh``) and
     leaves history rows, as a save does (a delete already does: Django sends its signals)."""
 
     def current(self):
         return self.filter(is_current=True)
+
+    def with_stated_ends(self):
+        """Annotates ``stated_low``, ``stated_high`` and ``stated_open`` (see ``stated_ends_sql``)."""
+        low, high, is_open = stated_ends_sql()
+        return self.annotate(stated_low=low, stated_high=high, stated_open=is_open)
+
+    def with_intervals(self):
+        """Annotates ``interval_low`` and ``interval_high`` (see ``interval_sql``)."""
+        low, high = interval_sql()
+        return self.annotate(interval_low=low, interval_high=high)
 
     def delete(self):
         with transaction.atomic():
