@@ -7,15 +7,12 @@ in its own transaction, and nothing else writes those columns (their ``update()`
 them). The arithmetic is ``incidents.figures``; this module only reads and stores.
 """
 
-from django.db import transaction
-from django.db.models import Case, Value, When
+from django.db import connection, transaction
 
 from incidents import figures
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
 CHUNK = 1000
-# Incidents whose figures are written by one UPDATE (a CASE per column).
-WRITE_BATCH = 200
 
 # What the arithmetic reads of a report.
 REPORT_FIELDS = [
@@ -72,24 +69,29 @@ def _refresh_chunk(ids):
         TollReport.objects.filter(pk__in=now_current)._write_current(True)
     if no_longer_current:
         TollReport.objects.filter(pk__in=no_longer_current)._write_current(False)
-    for start in range(0, len(changed_incidents), WRITE_BATCH):
-        _write_figures(Incident, changed_incidents[start : start + WRITE_BATCH])
+    _write_figures(Incident, changed_incidents)
 
 
 def _write_figures(Incident, incidents):
-    """One UPDATE for a batch of incidents: each column a CASE over their ids (as bulk_update
-    writes it; bulk_update itself goes through update(), which refuses these columns)."""
-    if len(incidents) == 1:
-        values = {name: getattr(incidents[0], name) for name in Incident.FIGURE_FIELDS}
-    else:
-        values = {
-            name: Case(
-                *[When(pk=incident.pk, then=Value(getattr(incident, name))) for incident in incidents],
-                output_field=Incident._meta.get_field(name),
-            )
-            for name in Incident.FIGURE_FIELDS
-        }
-    Incident.objects.filter(pk__in=[incident.pk for incident in incidents])._write_derived(**values)
+    """One UPDATE statement, run for each changed incident (executemany).
+
+    Plain SQL: Django's update() refuses these columns outside this module, and its
+    bulk_update builds a CASE per column and row, which took most of a bulk refresh's time.
+    """
+    if not incidents:
+        return
+    quote = connection.ops.quote_name
+    fields = [Incident._meta.get_field(name) for name in Incident.FIGURE_FIELDS]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Only our own table and column names, quoted; every value is a parameter.
+    sql = f"UPDATE {quote(Incident._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(incident, field.attname), connection) for field in fields]
+        + [incident.pk]
+        for incident in incidents
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def stored_values(incident_figures):
