@@ -134,9 +134,11 @@ class TollReportInline(admin.TabularInline):
         "version",
         "source",
         "published_on",
+        "published_time",
         "killed_qualifier",
         "killed",
         "killed_upper",
+        "killed_counts",
         "injured_qualifier",
         "injured",
         "injured_upper",
@@ -170,7 +172,7 @@ class IncidentAdmin(RecordAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
     object_history_template = "admin/incidents/incident/object_history.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
-    list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "dataset"]
+    list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "is_contradictory", "dataset"]
     list_select_related = ["location"]
     search_fields = [
         "title",
@@ -181,7 +183,7 @@ class IncidentAdmin(RecordAdmin):
         "reports__source__short_name",
     ]
     date_hierarchy = "start_date"
-    autocomplete_fields = ["location", "perpetrators", "claimed_by", "related"]
+    autocomplete_fields = ["location", "perpetrators", "claimed_by", "related", "part_of"]
     inlines = [TollReportInline]
     actions = ["publish_selected", "unpublish_selected", "export_incidents_csv", "export_reports_csv"]
     readonly_fields = ["status", "possible_duplicates", "publication", "dataset", "dataset_event_id"]
@@ -192,7 +194,15 @@ class IncidentAdmin(RecordAdmin):
         ("Who", {"fields": ["perpetrators", "claimed_by"]}),
         (
             "Context",
-            {"fields": ["related", "possible_duplicates", "publication", ("dataset", "dataset_event_id")]},
+            {
+                "fields": [
+                    "part_of",
+                    "related",
+                    "possible_duplicates",
+                    "publication",
+                    ("dataset", "dataset_event_id"),
+                ]
+            },
         ),
     ]
 
@@ -373,7 +383,7 @@ class TollReportAdmin(RecordAdmin):
     form = VersionedForm
     formfield_overrides = HTTPS_LINKS
     list_display = ["incident", "source", "published_on", "killed_as_stated", "is_current"]
-    list_filter = ["is_current", "killed_qualifier", "source__kind", "source"]
+    list_filter = ["is_current", "killed_qualifier", "killed_counts", "source__kind", "source"]
     list_select_related = ["incident", "source"]
     search_fields = ["incident__title", "source__name", "source__short_name", "quote", "note"]
     autocomplete_fields = ["incident", "source"]

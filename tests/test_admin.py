@@ -20,6 +20,8 @@ def report_row(source, /, **fields):
         "killed_qualifier": "exact",
         "killed": "",
         "killed_upper": "",
+        "killed_counts": "all",
+        "published_time": "",
         "injured_qualifier": "unknown",
         "injured": "",
         "injured_upper": "",
