@@ -21,7 +21,7 @@ from incidents.admin_forms import InlineVersionedForm, VersionedForm
 from incidents.exports.cells import csv_lines_response, csv_response
 from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
 from incidents.exports.reports import REPORT_COLUMNS, report_lines
-from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 from incidents.roles import can_export, can_publish
 
 admin.site.site_header = "Casualty Tracker"
@@ -152,6 +152,24 @@ class TollReportInline(admin.TabularInline):
     ]
 
 
+class AttributionInline(admin.TabularInline):
+    """Who each source says did it, beside the reports: one compact row per source and actor."""
+
+    model = Attribution
+    form = InlineVersionedForm
+    extra = 0
+    autocomplete_fields = ["source", "actor"]
+    fields = ["source", "stance", "actor", "published_on", "report", "quote"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only this incident's reports can back an attribution.
+        if db_field.name == "report":
+            incident_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = TollReport.objects.filter(incident_id=incident_id).select_related("source")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class Admin1Filter(admin.SimpleListFilter):
     title = "governorate"
     parameter_name = "admin1"
@@ -183,15 +201,26 @@ class IncidentAdmin(RecordAdmin):
         "reports__source__short_name",
     ]
     date_hierarchy = "start_date"
-    autocomplete_fields = ["location", "perpetrators", "claimed_by", "related", "part_of"]
-    inlines = [TollReportInline]
+    autocomplete_fields = ["location", "related", "part_of"]
+    inlines = [TollReportInline, AttributionInline]
     actions = ["publish_selected", "unpublish_selected", "export_incidents_csv", "export_reports_csv"]
-    readonly_fields = ["status", "possible_duplicates", "publication", "dataset", "dataset_event_id"]
+    readonly_fields = [
+        "status",
+        "alleged_perpetrators",
+        "claims",
+        "possible_duplicates",
+        "publication",
+        "dataset",
+        "dataset_event_id",
+    ]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
         ("Where", {"fields": ["location", "place", "location_precision"]}),
-        ("Who", {"fields": ["perpetrators", "claimed_by"]}),
+        (
+            "Who (from the attributions below)",
+            {"fields": ["alleged_perpetrators", "claims"]},
+        ),
         (
             "Context",
             {
@@ -209,6 +238,17 @@ class IncidentAdmin(RecordAdmin):
     @admin.display(description="Killed (range)", ordering="killed_highest")
     def killed_range(self, incident):
         return incident.toll.short()
+
+    @admin.display(description="Alleged perpetrators")
+    def alleged_perpetrators(self, incident):
+        names = [actor.name for actor in incident.perpetrators.all()] if incident.pk else []
+        disputed = " (disputed: sources differ)" if incident.pk and incident.attribution_disputed else ""
+        return ", ".join(names) + disputed if names else "No source alleges anyone yet."
+
+    @admin.display(description="Claimed by")
+    def claims(self, incident):
+        names = [actor.name for actor in incident.claimed_by.all()] if incident.pk else []
+        return ", ".join(names) or "No one has claimed it."
 
     @admin.display(description="Possible duplicates")
     def possible_duplicates(self, incident):
@@ -376,6 +416,17 @@ class IncidentAdmin(RecordAdmin):
                     links,
                 ),
             )
+
+
+@admin.register(Attribution)
+class AttributionAdmin(RecordAdmin):
+    form = VersionedForm
+    list_display = ["incident", "source", "stance", "actor", "published_on"]
+    list_filter = ["stance", "source__kind"]
+    list_select_related = ["incident", "source", "actor"]
+    search_fields = ["incident__title", "source__name", "actor__name", "quote"]
+    autocomplete_fields = ["incident", "source", "actor", "report"]
+    date_hierarchy = "published_on"
 
 
 @admin.register(TollReport)

@@ -1,6 +1,6 @@
 """Who may do what: the Analyst and Editor groups, their permissions, and the checks on them."""
 
-RECORD_MODELS = ["incident", "tollreport", "source", "location", "actor"]
+RECORD_MODELS = ["incident", "tollreport", "attribution", "source", "location", "actor"]
 
 # Analysts enter and correct records; they cannot publish, unpublish, restore deleted records or
 # delete a published incident (incidents.workflow and admin.py ask can_publish()).

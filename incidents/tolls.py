@@ -1,5 +1,6 @@
-"""The one writer of derived figures: which report of each source is current (per population),
-and each incident's stored figures (``Incident.FIGURE_FIELDS``).
+"""The one writer of derived data: which report of each source is current (per population),
+each incident's stored figures (``Incident.FIGURE_FIELDS``), and its alleged perpetrators and
+claims (``Incident.DERIVED_M2M``, from the attributions).
 
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
@@ -9,7 +10,7 @@ them). The arithmetic is ``incidents.figures``; this module only reads and store
 
 from django.db import connection, transaction
 
-from incidents import figures
+from incidents import blame, figures
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
 CHUNK = 1000
@@ -19,6 +20,9 @@ REPORT_FIELDS = [
     "pk", "incident_id", "source_id", "published_on", "published_time", "killed_qualifier", "killed",
     "killed_upper", "killed_counts", "civilians", "is_current",
 ]  # fmt: skip
+
+
+ATTRIBUTION_FIELDS = ["pk", "incident_id", "source_id", "actor_id", "stance", "published_on"]
 
 
 def refresh(incident_ids):
@@ -37,7 +41,7 @@ def refresh(incident_ids):
 
 def _refresh_chunk(ids):
     # Imported here: the models call refresh() from their save().
-    from incidents.models import Incident, TollReport
+    from incidents.models import Attribution, Incident, TollReport
 
     stored = {
         row[0]: row[1:]
@@ -50,6 +54,12 @@ def _refresh_chunk(ids):
     reports_by_incident = {pk: [] for pk in stored}
     for report in TollReport.objects.filter(incident_id__in=stored).order_by().only(*REPORT_FIELDS):
         reports_by_incident[report.incident_id].append(report)
+    attributions = {pk: [] for pk in stored}
+    for attribution in (
+        Attribution.objects.filter(incident_id__in=stored).order_by().only(*ATTRIBUTION_FIELDS)
+    ):
+        attributions[attribution.incident_id].append(attribution)
+    blames = {pk: blame.blame(attributions[pk]) for pk in stored}
 
     now_current, no_longer_current, changed_incidents = [], [], []
     for pk, reports in reports_by_incident.items():
@@ -62,6 +72,7 @@ def _refresh_chunk(ids):
         part_of, *old_values = stored[pk]
         values = stored_values(figures.incident_figures_of_reports(reports))
         values["in_part_tree"] = part_of is not None or pk in wholes
+        values["attribution_disputed"] = blames[pk].is_disputed
         if tuple(values[name] for name in Incident.FIGURE_FIELDS) != tuple(old_values):
             changed_incidents.append(Incident(pk=pk, **values))
 
@@ -70,6 +81,27 @@ def _refresh_chunk(ids):
     if no_longer_current:
         TollReport.objects.filter(pk__in=no_longer_current)._write_current(False)
     _write_figures(Incident, changed_incidents)
+    _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
+    _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, b in blames.items()})
+
+
+def _write_actors(through, wanted):
+    """Make the incident-actor rows of ``through`` be ``wanted`` ({incident id: actor ids})."""
+    held = {pk: set() for pk in wanted}
+    for incident_id, actor_id in through.objects.filter(incident_id__in=wanted).values_list(
+        "incident_id", "actor_id"
+    ):
+        held[incident_id].add(actor_id)
+    for pk, actors in wanted.items():
+        if held[pk] - actors:
+            through.objects.filter(incident_id=pk, actor_id__in=held[pk] - actors).delete()
+    through.objects.bulk_create(
+        [
+            through(incident_id=pk, actor_id=actor)
+            for pk, actors in wanted.items()
+            for actor in actors - held[pk]
+        ]
+    )
 
 
 def _write_figures(Incident, incidents):

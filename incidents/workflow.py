@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from incidents import tolls
 from incidents.figures import Figure
-from incidents.models import Actor, Incident, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Source, TollReport
 from incidents.roles import can_publish
 
 # Reports deleted this close to their incident were deleted with it (a cascade).
@@ -244,8 +244,8 @@ def _require_editor(user):
 
 @transaction.atomic
 def restore_incident(*, deletion, user):
-    """Bring back a deleted incident, as a draft, with its alleged perpetrators, claims and the
-    reports deleted with it. None if it exists already."""
+    """Bring back a deleted incident, as a draft, with the reports and attributions deleted with
+    it (its alleged perpetrators and claims follow from them). None if it exists already."""
     _require_editor(user)
     if Incident.objects.filter(pk=deletion.id).exists():
         return None
@@ -254,18 +254,15 @@ def restore_incident(*, deletion, user):
     incident._history_user = user
     incident._change_reason = "Restored after deletion"
     incident.save()
-    previous = deletion.prev_record
-    if previous is not None:
-        incident.perpetrators.set([row.actor_id for row in previous.perpetrators.all()])
-        incident.claimed_by.set([row.actor_id for row in previous.claimed_by.all()])
-    cascade = TollReport.history.filter(
-        incident_id=incident.pk,
-        history_type="-",
-        history_date__gte=deletion.history_date - CASCADE_WINDOW,
-        history_date__lte=deletion.history_date + CASCADE_WINDOW,
-    )
-    for record in _latest_per_record(cascade.exclude(id__in=TollReport.objects.values("pk"))):
-        _save_restored_report(record, user)
+    for model in (TollReport, Attribution):  # reports first: an attribution may point to one
+        cascade = model.history.filter(
+            incident_id=incident.pk,
+            history_type="-",
+            history_date__gte=deletion.history_date - CASCADE_WINDOW,
+            history_date__lte=deletion.history_date + CASCADE_WINDOW,
+        )
+        for record in _latest_per_record(cascade.exclude(id__in=model.objects.values("pk"))):
+            _save_restored(record, user)
     tolls.refresh([incident.pk])
     incident.refresh_from_db()
     return incident
@@ -279,12 +276,16 @@ def restore_report(*, deletion, user):
         return None
     if not Incident.objects.filter(pk=deletion.incident_id).exists():
         raise ValueError("Restore its incident first: the report belongs to a deleted incident.")
-    return _save_restored_report(deletion, user)
+    return _save_restored(deletion, user)
 
 
-def _save_restored_report(record, user):
-    report = record.instance
-    report._history_user = user
-    report._change_reason = "Restored after deletion"
-    report.save()
-    return report
+def _save_restored(record, user):
+    """Save a deleted report or attribution again from its last history row."""
+    restored = record.instance
+    gone = isinstance(restored, Attribution) and restored.report_id
+    if gone and not TollReport.objects.filter(pk=restored.report_id).exists():
+        restored.report = None  # its report is gone for good
+    restored._history_user = user
+    restored._change_reason = "Restored after deletion"
+    restored.save()
+    return restored

@@ -6,8 +6,8 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from incidents import figures, tolls
-from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents import blame, figures, tolls
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 from incidents.workflow import publish_incident
 
 _counter = itertools.count(1)
@@ -61,6 +61,18 @@ def make_report(incident, source=None, killed=10, qualifier="exact", **fields):
     )
 
 
+def make_attribution(incident, actor=None, source=None, stance="alleged", **fields):
+    """``source`` says ``actor`` did it (or, with ``stance``, claims or denies), on the incident's day."""
+    fields.setdefault("published_on", incident.start_date)
+    return Attribution.objects.create(
+        incident=incident,
+        actor=actor or make_actor(),
+        source=source or make_source(),
+        stance=stance,
+        **fields,
+    )
+
+
 def make_user(username, group=None, staff=True, superuser=False):
     user = get_user_model().objects.create_user(
         username=username, password="a-long-test-password", is_staff=staff, is_superuser=superuser
@@ -92,7 +104,11 @@ def stored_range(incident):
 def fresh_range(incident):
     """What the pure arithmetic of ``incidents.figures`` gives for the incident's reports now."""
     reports = list(TollReport.objects.filter(incident_id=incident.pk))
-    return tolls.stored_values(figures.incident_figures_of_reports(reports))
+    values = tolls.stored_values(figures.incident_figures_of_reports(reports))
+    values["attribution_disputed"] = blame.blame(
+        Attribution.objects.filter(incident_id=incident.pk)
+    ).is_disputed
+    return values
 
 
 def current_report_ids(incident):

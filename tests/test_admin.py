@@ -52,6 +52,8 @@ def incident_form(location, reports=(), **fields):
         "reports-INITIAL_FORMS": "0",
         "reports-MIN_NUM_FORMS": "0",
         "reports-MAX_NUM_FORMS": "1000",
+        "attributions-TOTAL_FORMS": "0",
+        "attributions-INITIAL_FORMS": "0",
         **fields,
     }
     for index, row in enumerate(reports):

@@ -18,6 +18,7 @@ from incidents.models import Incident, Source, TollReport
 from incidents.workflow import publish_incidents
 from tests.factories import (
     make_actor,
+    make_attribution,
     make_homs,
     make_incident,
     make_location,
@@ -155,7 +156,7 @@ def varied(db):
             start_date=datetime.date(2023, 10, day),
         )
         if day % 4 == 0:
-            incident.perpetrators.add(gunmen)
+            make_attribution(incident, gunmen)
         make_report(incident, killed=day * 3)
         if day % 5 == 0:
             make_report(incident, Source.objects.get(short_name="SOHR"), killed=day * 4, qualifier="at_least")
@@ -346,7 +347,7 @@ class TestSpreadsheetSafety:
     def test_formula_injection_is_neutralised_in_every_text_column(self, editor_client, payload):
         place = make_location(payload, kind="admin1")
         incident = make_incident(payload, location=place, place=payload)
-        incident.perpetrators.add(make_actor(payload))
+        make_attribution(incident, make_actor(payload))
         make_report(incident, make_source(payload, short_name=payload), killed=5, quote=payload, note=payload)
         for url in [
             "/export/incidents.csv",

@@ -33,8 +33,10 @@ class TestUcdp:
         assert homs.status == "draft" and homs.kind == "armed_clash"
         assert homs.location.chain == "Homs town, Hims district, Hims governorate, Syria"
         assert homs.location.latitude is not None and homs.location_precision == "exact"
-        assert {a.name for a in homs.perpetrators.all()} == {"Government of Syria", "Syrian insurgents"}
+        # State-based conflict: UCDP names two sides, not a perpetrator.
+        assert not homs.perpetrators.exists() and not homs.attributions.exists()
         report = homs.reports.get()
+        assert "parties involved: Government of Syria; Syrian insurgents" in report.note
         assert report.source.name == "UCDP GED" and report.source.kind == Source.Kind.DATASET
         assert report.killed_figure.as_stated() == "between 89 and 123"
         assert report.civilians == 60 and report.published_on == datetime.date(2024, 6, 1)
@@ -52,6 +54,9 @@ class TestUcdp:
         assert one_sided.location_precision == "admin1" and one_sided.date_precision == "days"
         assert one_sided.end_date == datetime.date(2023, 10, 6)
         assert [a.name for a in one_sided.perpetrators.all()] == ["Government of Syria"]
+        attribution = one_sided.attributions.get()  # one-sided violence: side A did it, says UCDP
+        assert (attribution.source.name, attribution.stance) == ("UCDP GED", "alleged")
+        assert attribution.report == one_sided.reports.get()
         assert "number of sources: unknown" in one_sided.reports.get().note
         country_level = ucdp("503")
         assert country_level.location.kind == "country" and country_level.location_precision == "country"
@@ -118,8 +123,12 @@ class TestAcled:
         assert report.quote.startswith("On 5 October 2023, drones struck") and '"at least 89"' in report.quote
         assert "original sources: SANA; Syrian Observatory for Human Rights" in report.note
         assert report.published_on == datetime.date(2023, 10, 7)  # from the timestamp
-        perpetrators = {a.name: a.kind for a in homs.perpetrators.all()}
-        assert perpetrators == {"Unidentified Armed Group (Syria)": "unidentified"}
+        # Remote violence by an unidentified group: no one is named, so no attribution.
+        assert not homs.perpetrators.exists()
+        assert (
+            "parties involved: Unidentified Armed Group (Syria); Military Forces of Syria (2000-)"
+            in report.note
+        )
 
     def test_actors_kinds_and_precisions(self):
         run("import_acled", "acled.csv")
@@ -131,11 +140,13 @@ class TestAcled:
         }
         clash = Incident.objects.get(dataset_event_id="SYR1003")
         assert clash.location_precision == "near" and clash.location.chain == "Sarmin, Ariha, Idleb, Syria"
-        assert {a.name for a in clash.perpetrators.all()} == {
-            "Hayat Tahrir al Sham",
-            "Military Forces of Syria (2000-)",
-        }
-        assert clash.reports.get().killed_figure.as_stated() == "at least 0"
+        assert not clash.perpetrators.exists()  # a battle names parties, not a perpetrator
+        assert (
+            "parties involved: Hayat Tahrir al Sham; Military Forces of Syria (2000-)"
+            in clash.reports.get().note
+        )
+        assert clash.reports.get().killed_figure.as_stated() == "0"  # ACLED's zero is a real zero
+        assert clash.toll.short() == "0"
 
     def test_an_older_upper_case_file_with_an_hxl_row_and_day_first_dates(self):
         out, _ = run("import_acled", "acled_old.csv")
@@ -168,3 +179,62 @@ def test_imported_data_round_trips_through_the_exports(editor_client):
     reports = b"".join(editor_client.get("/export/reports.csv").streaming_content).decode()
     sources = {r["source"] for r in csv.DictReader(io.StringIO(reports))}
     assert sources == {"UCDP GED", "ACLED"}
+
+
+ACLED_ROW = {
+    "event_id_cnty": "SYR9", "event_date": "2023-10-05", "time_precision": "1", "country": "Syria",
+    "admin1": "Idleb", "location": "Sarmin", "fatalities": "3", "sub_event_type": "Attack",
+    "actor2": "Civilians (Syria)", "inter1": "State forces", "inter2": "Civilians",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "event_type, actor1, alleged",
+    [
+        (
+            "Violence against civilians",
+            "Military Forces of Syria (2000-)",
+            ["Military Forces of Syria (2000-)"],
+        ),
+        (
+            "Violence against civilians",
+            "Unidentified Armed Group (Syria)",
+            ["Unidentified Armed Group (Syria)"],
+        ),
+        (
+            "Explosions/Remote violence",
+            "Military Forces of Russia (1991-)",
+            ["Military Forces of Russia (1991-)"],
+        ),
+        ("Explosions/Remote violence", "Unidentified Armed Group (Syria)", []),
+        ("Remote violence", "Military Forces of Syria (2000-)", ["Military Forces of Syria (2000-)"]),
+        ("Battles", "Hayat Tahrir al Sham", []),
+        ("Protests", "Protesters (Syria)", []),
+        ("Riots", "Rioters (Syria)", []),
+        ("Strategic developments", "Military Forces of Syria (2000-)", []),
+    ],
+)
+def test_acled_names_a_perpetrator_only_where_its_event_type_gives_a_direction(event_type, actor1, alleged):
+    from incidents.importing.acled import map_acled
+
+    event = map_acled({**ACLED_ROW, "event_type": event_type, "actor1": actor1}, datetime.date(2024, 1, 1))
+    assert [name for name, _ in event.perpetrators] == alleged
+    assert event.parties == [actor1]  # "Civilians (Syria)" is the target, not a party that acted
+
+
+@pytest.mark.parametrize(
+    "violence, alleged",
+    [("1", []), ("2", []), ("3", ["Government of Syria"])],
+    ids=["state", "non-state", "one-sided"],
+)
+def test_ucdp_names_side_a_as_perpetrator_only_for_one_sided_violence(violence, alleged):
+    from incidents.importing.ucdp import map_ucdp
+
+    row = {
+        "id": "9", "type_of_violence": violence, "date_start": "2023-10-05", "low": "1", "best": "2",
+        "high": "3", "country": "Syria", "side_a": "Government of Syria",
+        "side_b": "Civilians" if violence == "3" else "IS",
+    }  # fmt: skip
+    event = map_ucdp(row, datetime.date(2024, 1, 1))
+    assert [name for name, _ in event.perpetrators] == alleged
+    assert event.parties[0] == "Government of Syria"

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from incidents.models import Incident
 from tests.factories import (
     make_actor,
+    make_attribution,
     make_homs,
     make_incident,
     make_location,
@@ -37,7 +38,7 @@ def add_incidents(n, location, sources, day=datetime.date(2023, 1, 1)):
         incident = make_incident(
             f"Bulk {i}", location=location, start_date=day + datetime.timedelta(days=i % 300)
         )
-        incident.perpetrators.add(make_actor())
+        make_attribution(incident, make_actor())
         for j, source in enumerate(sources):
             make_report(incident, source, killed=5 + j + i % 7)
 
@@ -86,7 +87,7 @@ class TestIncidentList:
             kind="locality", name="Idlib"
         )
         idlib = make_incident("Shelling of Idlib", location=idlib_city, kind="shelling")
-        idlib.perpetrators.add(make_actor("Syrian government forces"))
+        make_attribution(idlib, make_actor("Syrian government forces"))
         make_report(idlib, make_source("News"), killed=17)
         later = make_incident("Later strike", location=homs.location, start_date=datetime.date(2023, 10, 9))
         make_report(later, killed=3)
@@ -207,7 +208,7 @@ class TestIncidentPage:
 
     def test_facts_perpetrators_claim_place_chain_related_and_updated(self, client):
         homs = make_homs()
-        homs.perpetrators.add(make_actor("Unidentified drone operators", kind="unidentified"))
+        make_attribution(homs, make_actor("Unidentified drone operators", kind="unidentified"))
         shelling = make_incident("Shelling of Idlib that followed")
         draft = make_incident("Draft related", status="draft")
         homs.related.add(shelling, draft)
@@ -263,7 +264,7 @@ class TestIncidentPage:
             make_report(incident, source, killed=i, published_on=datetime.date(2023, 10, 5))
             make_report(incident, source, killed=i + 1, published_on=datetime.date(2023, 10, 6))
             incident.related.add(make_incident())
-            incident.perpetrators.add(make_actor())
+            make_attribution(incident, make_actor())
         assert queries_for(client, incident.get_absolute_url()) == few
 
 

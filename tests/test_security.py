@@ -19,7 +19,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from casualty_tracker.logging import JsonFormatter, RequestIdFilter
-from tests.factories import make_actor, make_homs, make_incident, make_location, make_report, make_source
+from tests.factories import (
+    make_actor,
+    make_attribution,
+    make_homs,
+    make_incident,
+    make_location,
+    make_report,
+    make_source,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +77,8 @@ class TestEscaping:
     def hostile(self, db):
         place = make_location(XSS, kind="admin1", name_ar=XSS)
         incident = make_incident(XSS, location=place, place=XSS, summary=XSS)
-        incident.perpetrators.add(make_actor(XSS))
-        incident.claimed_by.add(make_actor(XSS + " 2"))
+        make_attribution(incident, make_actor(XSS))
+        make_attribution(incident, make_actor(XSS + " 2"), stance="claimed")
         source = make_source(XSS, short_name=XSS[:40], affiliation=XSS, website="javascript:alert(1)")
         make_report(incident, source, killed=3, quote=XSS, note=XSS, url="javascript:alert(2)")
         return incident, source, place

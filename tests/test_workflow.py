@@ -10,7 +10,15 @@ from django.test import Client
 from incidents.models import Actor, Incident, TollReport
 from incidents.workflow import publish_incident, unpublish_incident
 from tests.admin_helpers import change_form_data
-from tests.factories import make_actor, make_homs, make_incident, make_report, make_source, make_user
+from tests.factories import (
+    make_actor,
+    make_attribution,
+    make_homs,
+    make_incident,
+    make_report,
+    make_source,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +152,7 @@ class TestHistory:
 
     def test_an_editor_restores_a_deleted_incident_with_its_reports_and_perpetrators(self, clients):
         homs = make_homs()
-        homs.perpetrators.add(make_actor("Unidentified drone operators"))
+        make_attribution(homs, make_actor("Unidentified drone operators"))
         pk = homs.pk
         clients["editor"].post(f"/admin/incidents/incident/{pk}/delete/", {"post": "yes"})
         assert not Incident.objects.filter(pk=pk).exists()
@@ -407,7 +415,7 @@ class TestEveryVisibleChangeIsACorrection:
     def test_an_actor_renamed_after_publication_is_noted(self, client, published):
         incident, _ = published
         actor = make_actor("Unidentified drone operators")
-        incident.perpetrators.add(actor)
+        make_attribution(incident, actor)
         actor.name = "Drone operators (unidentified)"
         actor.save()
         assert "was renamed “Drone operators (unidentified)”." in self.page(client, incident)
@@ -417,7 +425,7 @@ class TestActorsOfPublishedIncidents:
     def test_an_actor_named_by_a_published_incident_cannot_be_deleted(self, clients):
         incident = make_incident("Homs strike", status="published")
         actor = make_actor("Russian forces")
-        incident.perpetrators.add(actor)
+        make_attribution(incident, actor)
         with pytest.raises(ProtectedError, match="Homs strike"):
             actor.delete()
         with pytest.raises(ProtectedError):
@@ -432,10 +440,15 @@ class TestActorsOfPublishedIncidents:
         assert Actor.objects.filter(pk=actor.pk).exists()
         assert list(incident.perpetrators.all()) == [actor]
 
-    def test_an_actor_only_drafts_name_can_be_deleted(self, clients):
+    def test_an_actor_named_only_in_a_drafts_attribution_is_kept_until_that_is_removed(self, clients):
         draft = make_incident(status="draft")
-        actor = make_actor()
-        draft.perpetrators.add(actor)
+        actor = make_actor("Unnamed gunmen")
+        attribution = make_attribution(draft, actor)
+        page = clients["analyst"].get(f"/admin/incidents/actor/{actor.pk}/delete/").content.decode()
+        assert "would require deleting the following protected related objects" in page
+        clients["analyst"].post(f"/admin/incidents/actor/{actor.pk}/delete/", {"post": "yes"})
+        assert Actor.objects.filter(pk=actor.pk).exists()
+        attribution.delete()
         clients["analyst"].post(f"/admin/incidents/actor/{actor.pk}/delete/", {"post": "yes"})
         assert not Actor.objects.filter(pk=actor.pk).exists()
 

@@ -40,6 +40,30 @@ def acled_actors(row, side):
     return actors
 
 
+# ACLED's codebook: Actor 1 and Actor 2 "do not imply directionality". Only these event types say
+# who acted upon whom: in violence against civilians Actor 1 is the perpetrator (Actor 2 the
+# civilians), and in explosions / remote violence Actor 1 is the one who fired or detonated. There
+# Actor 1 is recorded as alleged by ACLED, for remote violence only when ACLED names the actor (an
+# "Unidentified …" group is no attribution). Battles, protests, riots and strategic developments
+# name parties, not perpetrators.
+DIRECTED_EVENT_TYPES = {
+    "violence against civilians": True,  # an unidentified perpetrator is still recorded
+    "explosions/remote violence": False,  # a named actor only
+    "remote violence": False,  # older files
+}
+
+
+def acled_perpetrators(row):
+    """The actors ACLED's event type makes the perpetrator (see DIRECTED_EVENT_TYPES)."""
+    event_type = row.get("event_type", "").strip().lower()
+    if event_type not in DIRECTED_EVENT_TYPES:
+        return []
+    unidentified_too = DIRECTED_EVENT_TYPES[event_type]
+    # Actor 1 and its associated actors, who act alongside it.
+    side = acled_actors(row, 1)
+    return [(name, kind) for name, kind in side if unidentified_too or kind != Actor.Kind.UNIDENTIFIED]
+
+
 def map_acled(row, release_date):
     row = {ACLED_RENAMED.get(k, k): v for k, v in row.items()}
     event_id = required(row, "event_id_cnty")
@@ -55,9 +79,8 @@ def map_acled(row, release_date):
         (KIND.ADMIN3, row.get("admin3", "")),
         (KIND.LOCALITY, place),
     )
-    perpetrators = acled_actors(row, 1)
-    if kind == "armed_clash":
-        perpetrators += acled_actors(row, 2)
+    parties = acled_actors(row, 1) + acled_actors(row, 2)
+    perpetrators = acled_perpetrators(row)
     published_on = release_date
     if row.get("timestamp", "").isdigit():
         published_on = datetime.datetime.fromtimestamp(int(row["timestamp"]), tz=datetime.timezone.utc).date()
@@ -76,8 +99,10 @@ def map_acled(row, release_date):
         location_precision=ACLED_GEO_PRECISION.get(row.get("geo_precision", ""), "exact"),
         place="",
         perpetrators=perpetrators,
+        parties=[name for name, _ in parties],
         killed=fatalities,
-        killed_qualifier="at_least",
+        # ACLED's fatalities are a conservative figure ("at least"); a 0 is a real zero.
+        killed_qualifier="at_least" if fatalities else "exact",
         killed_upper=None,
         civilians=None,
         published_on=min(max(published_on, start), datetime.date.today()),

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from incidents import workflow
-from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 
 PROGRESS_EVERY = 500
 
@@ -100,7 +100,7 @@ class Event:
     longitude: object
     location_precision: str
     place: str
-    perpetrators: list  # [(name, Actor.Kind)]
+    perpetrators: list  # [(name, Actor.Kind)]: those the dataset says did it (its attributions)
     killed: int | None
     killed_qualifier: str
     killed_upper: int | None
@@ -109,6 +109,7 @@ class Event:
     summary: str = ""
     quote: str = ""
     note: str = ""
+    parties: list = field(default_factory=list)  # names of every actor involved, as the dataset gives them
 
 
 @dataclass
@@ -227,19 +228,34 @@ class Importer:
             incident.save()
         if outcome == "created" and self.publish:
             workflow.publish_incident(incident=incident, user=None, via=f"import_{self.dataset}")
-        perpetrators = {self.actor_for(name, kind) for name, kind in event.perpetrators}
-        if outcome == "created":
-            if perpetrators:
-                incident.perpetrators.add(*perpetrators)
-        elif {a.pk for a in perpetrators} != set(incident.perpetrators.values_list("pk", flat=True)):
-            incident.perpetrators.set(perpetrators)
-            outcome = "updated" if outcome == "unchanged" else outcome
-        if self.save_report(incident, event) and outcome == "unchanged":
+        report, report_changed = self.save_report(incident, event)
+        attributions_changed = self.save_attributions(incident, report, event)
+        if outcome == "unchanged" and (report_changed or attributions_changed):
             outcome = "updated"
         return outcome
 
+    def save_attributions(self, incident, report, event):
+        """The dataset's own attributions: it alleges the actors its event type names as perpetrators
+        (see the mappers). Other sources' attributions are never touched. True if any changed."""
+        wanted = {self.actor_for(name, kind).pk for name, kind in event.perpetrators}
+        held = dict(
+            Attribution.objects.filter(incident=incident, source=self.source, stance="alleged").values_list(
+                "actor_id", "pk"
+            )
+        )
+        stale = [pk for actor, pk in held.items() if actor not in wanted]
+        if stale:
+            Attribution.objects.filter(pk__in=stale).delete()
+        for actor in wanted - set(held):
+            Attribution(
+                incident=incident, actor_id=actor, source=self.source, stance="alleged", report=report,
+                published_on=report.published_on,
+            ).save()  # fmt: skip
+        return bool(stale) or bool(wanted - set(held))
+
     def save_report(self, incident, event):
-        """The dataset's one report on the incident, kept up to date with the latest release."""
+        """The dataset's one report on the incident, kept up to date with the latest release.
+        (report, whether it changed)."""
         report = TollReport.objects.filter(incident=incident, source=self.source).first() or TollReport(
             incident=incident, source=self.source
         )
@@ -250,15 +266,15 @@ class Importer:
             "killed_upper": event.killed_upper,
             "civilians": event.civilians,
             "quote": event.quote,
-            "note": event.note,
+            "note": "; ".join(part for part in (event.note, parties_note(event.parties)) if part),
         }
         if report.pk and all(getattr(report, name) == value for name, value in values.items()):
-            return False
+            return report, False
         for name, value in values.items():
             setattr(report, name, value)
         _validate(report)
         report.save()
-        return True
+        return report, True
 
     def location_for(self, event):
         """The place chain (country > … > place), created when missing; cached for the run."""
@@ -290,6 +306,10 @@ class Importer:
             )
             self.actors[name.lower()] = actor
         return actor
+
+
+def parties_note(parties):
+    return f"parties involved: {'; '.join(parties)}" if parties else ""
 
 
 # Foreign keys the importer has just looked up or created: checking them again costs a query each.

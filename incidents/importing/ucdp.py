@@ -80,7 +80,9 @@ def map_ucdp(row, release_date):
         longitude=coordinate(row, "longitude", 180) if fine else None,
         location_precision=UCDP_WHERE_PRECISION.get(precision, "exact" if fine else "admin1"),
         place=row.get("where_description", "") or place,
-        perpetrators=[ucdp_actor(name) for name in sides if name],
+        # UCDP's sides are parties; only one-sided violence (type 3) names who did it: side A.
+        perpetrators=[ucdp_actor(sides[0])] if violence == "3" and sides[0] else [],
+        parties=[name for name in (row.get("side_a", ""), row.get("side_b", "")) if name],
         killed=low,
         killed_qualifier="exact" if low == high else "between",
         killed_upper=None if low == high else high,

@@ -4,6 +4,7 @@ Every rule is kept twice: a named database ``CheckConstraint`` (the backstop for
 scripts) and the same rule in ``clean()`` with a message on the field that is wrong, for the admin.
 """
 
+from incidents.models.attributions import Attribution
 from incidents.models.base import EditConflict, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident, IncidentQuerySet
 from incidents.models.parties import Actor, Source
@@ -12,6 +13,7 @@ from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
 
 __all__ = [
     "Actor",
+    "Attribution",
     "EditConflict",
     "Incident",
     "IncidentQuerySet",

@@ -125,7 +125,10 @@ class Incident(RulesInCleanMixin, Versioned):
         "civilians_highest_open",
         "is_contradictory",
         "in_part_tree",
+        "attribution_disputed",
     ]
+    # Also derived, by the same writer: written from the attributions, never edited directly.
+    DERIVED_M2M = ["perpetrators", "claimed_by"]
     TOTALLED_FIELDS = TOTALLED_FIELDS
     # Written only by incidents.workflow, the one place where an incident is published or unpublished.
     WORKFLOW_FIELDS = ["status", "published_at", "published_by"]
@@ -144,18 +147,16 @@ class Incident(RulesInCleanMixin, Versioned):
     location_precision = models.CharField(
         max_length=10, choices=LocationPrecision.choices, default=LocationPrecision.EXACT
     )
+    # Derived from the attributions by incidents.tolls (filters and history read them):
+    # actors that at least one source currently alleges, and actors that currently claim it.
     perpetrators = models.ManyToManyField(
         Actor,
         blank=True,
+        editable=False,
         related_name="incidents_perpetrated",
         verbose_name="alleged perpetrators",
     )
-    claimed_by = models.ManyToManyField(
-        Actor,
-        blank=True,
-        related_name="incidents_claimed",
-        help_text="Leave empty when nobody claimed responsibility.",
-    )
+    claimed_by = models.ManyToManyField(Actor, blank=True, editable=False, related_name="incidents_claimed")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
     related = models.ManyToManyField("self", blank=True, verbose_name="related incidents")
     part_of = models.ForeignKey(
@@ -205,6 +206,8 @@ class Incident(RulesInCleanMixin, Versioned):
     civilians_highest_open = models.BooleanField(default=False, editable=False)
     is_contradictory = models.BooleanField(default=False, editable=False)  # no toll fits every figure
     in_part_tree = models.BooleanField(default=False, editable=False)  # a whole or a part of one
+    # Sources currently allege different actors, or an alleged actor denies (incidents.blame).
+    attribution_disputed = models.BooleanField(default=False, editable=False)
 
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords(

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from incidents import workflow
 from incidents.figures import ABOUT, AT_LEAST, BETWEEN, EXACT, MORE_THAN, UNKNOWN, UP_TO
-from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 
 PREFIX = "synthetic-"
 BATCH = 5000
@@ -158,25 +158,30 @@ class Command(BaseCommand):
             ],
             batch_size=BATCH,
         )
-        through = Incident.perpetrators.through
-        through.objects.bulk_create(
-            [
-                through(incident_id=incident.pk, actor_id=actor.pk)
-                for incident in incidents
-                for actor in rng.sample(actors, rng.choice([0, 1, 1, 1, 2]))
-            ],
-            batch_size=BATCH,
-        )
-        reports = []
+        reports, attributions = [], []
         for incident in incidents:
             base = rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 35, 60, 150])
-            for source in rng.sample(sources, rng.choice([1, 1, 2, 2, 3, 4, 5])):
+            reporting = rng.sample(sources, rng.choice([1, 1, 2, 2, 3, 4, 5]))
+            for source in reporting:
                 revisions = [
                     self.report(incident, source, base, n) for n in range(2 if rng.random() < 0.15 else 1)
                 ]
                 reports += revisions
-        # Marks the current reports and stores every incident's range (incidents.tolls).
+            # Most sources name no one; some allege an actor; a few name different actors.
+            for actor in rng.sample(actors, rng.choice([0, 1, 1, 1, 2])):
+                attributions.append(
+                    Attribution(
+                        incident=incident,
+                        actor=actor,
+                        source=rng.choice(reporting),
+                        stance="alleged",
+                        published_on=incident.start_date,
+                    )
+                )
+        # Marks the current reports, stores every incident's range and its alleged perpetrators
+        # (incidents.tolls, called by each bulk insert).
         TollReport.objects.bulk_create(reports, batch_size=BATCH)
+        Attribution.objects.bulk_create(attributions, batch_size=BATCH)
         workflow.publish_incidents(
             incidents=Incident.objects.filter(pk__in=[i.pk for i in incidents if i.slug in self.to_publish]),
             user=None,

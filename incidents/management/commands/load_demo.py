@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from incidents import workflow
-from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 
+ARTICLE_DATE = datetime.date(2023, 11, 14)
 ARTICLE_NOTE = (
     "Relayed in a news article dated 14 November 2023 (the project's seed article); "
     "no link to the original statement is recorded."
@@ -88,7 +89,16 @@ INCIDENTS = [
         "location": "homs-city",
         "place": "Military academy, graduation ceremony",
         "location_precision": "exact",
-        "perpetrators": ["drone-operators"],
+        # The article: drones attacked; the ministries blamed "terrorists"; no group claimed it.
+        "attributions": [
+            (
+                "news",
+                "drone-operators",
+                "alleged",
+                "several drones carried out an unprecedented attack on a graduation ceremony at the "
+                "military academy",
+            )
+        ],
         "reports": [
             {
                 "source": "moh",
@@ -124,7 +134,15 @@ INCIDENTS = [
         "location": "idlib-gov",
         "place": "Opposition-held areas of Idlib governorate",
         "location_precision": "admin1",
-        "perpetrators": ["syrian-forces"],
+        "attributions": [
+            (
+                "news",
+                "syrian-forces",
+                "alleged",
+                "Syrian government forces intensified their assault on Idlib, resorting to shelling and "
+                "missile attacks.",
+            )
+        ],
         "reports": [
             {
                 "source": "news",
@@ -151,7 +169,9 @@ INCIDENTS = [
         "location": "jaftallak",
         "place": "Jaftallak Haj Hamoud village",
         "location_precision": "exact",
-        "perpetrators": ["russian-forces"],
+        "attributions": [
+            ("news", "russian-forces", "alleged", "a two-year-old child caught in a Russian air attack")
+        ],
         "reports": [
             {
                 "source": "news",
@@ -181,7 +201,15 @@ INCIDENTS = [
         "location": "idlib-city",
         "place": "Residential areas",
         "location_precision": "near",
-        "perpetrators": ["syrian-forces"],
+        "attributions": [
+            (
+                "news",
+                "syrian-forces",
+                "alleged",
+                "a married couple was tragically killed when Syrian government artillery targeted "
+                "residential areas in Idlib city.",
+            )
+        ],
         "reports": [
             {
                 "source": "news",
@@ -277,17 +305,27 @@ class Command(BaseCommand):
         for spec in INCIDENTS:
             if Incident.objects.filter(slug=spec["slug"]).exists():
                 continue
-            fields = {k: v for k, v in spec.items() if k not in ("perpetrators", "reports", "location")}
+            fields = {k: v for k, v in spec.items() if k not in ("attributions", "reports", "location")}
             incident = Incident(**fields, location=places[spec["location"]])
             incident.full_clean()
             incident.save()
-            incident.perpetrators.set([actors[key] for key in spec["perpetrators"]])
             for report_spec in spec["reports"]:
                 report = TollReport(
                     incident=incident, **{**report_spec, "source": sources[report_spec["source"]]}
                 )
                 report.full_clean()
                 report.save()
+            for source, actor, stance, quote in spec["attributions"]:
+                attribution = Attribution(
+                    incident=incident,
+                    source=sources[source],
+                    actor=actors[actor],
+                    stance=stance,
+                    quote=quote,
+                    published_on=ARTICLE_DATE,
+                )
+                attribution.full_clean()
+                attribution.save()
             workflow.publish_incident(incident=incident, user=None, via="load_demo")
             created += 1
         for part, whole in PARTS:
