@@ -126,6 +126,15 @@ class IncidentFilter(django_filters.FilterSet):
         method="only_disputed",
         empty_label="Disputed or not",
     )
+    attribution = django_filters.ChoiceFilter(
+        label="Attribution",
+        choices=[
+            ("disputed", "Disputed: sources blame different actors, or one denies"),
+            ("agreed", "Agreed"),
+        ],
+        method="by_attribution",
+        empty_label="Disputed or not",
+    )
     contradictory = django_filters.ChoiceFilter(
         label="Contradictions",
         choices=[("true", "Sources contradict each other"), ("false", "No contradiction")],
@@ -177,6 +186,9 @@ class IncidentFilter(django_filters.FilterSet):
 
     def only_disputed(self, queryset, name, value):
         return queryset.disputed(value == "true")
+
+    def by_attribution(self, queryset, name, value):
+        return queryset.filter(attribution_disputed__in=[value == "disputed"])
 
     def only_contradictory(self, queryset, name, value):
         return queryset.contradictory(value == "true")

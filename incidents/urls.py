@@ -13,6 +13,7 @@ urlpatterns = [
     path("incidents/<slug:slug>/", views.incident_detail, name="incident_detail"),
     path("locations/<slug:slug>/", views.location_detail, name="location_detail"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
+    path("actors/<slug:slug>/", views.actor_detail, name="actor_detail"),
     path("export/incidents.csv", export_incidents, name="export_incidents"),
     path("export/reports.csv", export_reports, name="export_reports"),
     path("export/summary.csv", export_summary, name="export_summary"),

@@ -8,13 +8,14 @@ from collections import defaultdict
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from incidents import charts, figures, stats, workflow
+from incidents import blame, charts, figures, stats, workflow
 from incidents.filters import filter_incidents
-from incidents.models import Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 from incidents.roles import can_export, can_see_drafts
 
 PAGE_SIZE = 25
@@ -117,7 +118,14 @@ def incident_detail(request, slug):
         ]
     )
     killed_current = [r for r in current if r.killed_counts == figures.ALL]
+    attributions = list(
+        incident.attributions.select_related("actor", "source").order_by("published_on", "pk")
+    )
+    current_stances = list(blame.current_stances(attributions).values())
     context = {
+        "attributions": attributions,
+        "current_stances": {a.pk for a in current_stances},
+        "blame_sentence": blame.blame_sentence(current_stances),
         "incident": incident,
         "current": current,
         "sentence": sentences[0] if sentences else figures.range_sentence([]),
@@ -188,6 +196,30 @@ def source_detail(request, slug):
         "examples": stats.compared_incidents(source, listed) if listed in comparison else [],
     }
     return render(request, "incidents/source_detail.html", context)
+
+
+@require_safe
+def actor_detail(request, slug):
+    """Incidents attributed to an actor, by whom, and the totals where sources agree on it and
+    where the attribution is disputed (no actor is silently charged with a disputed toll)."""
+    actor = get_object_or_404(Actor, slug=slug)
+    published = Incident.objects.published()
+    alleged = published.filter(perpetrators=actor)
+    attributions = (
+        Attribution.objects.filter(actor=actor, incident__status=Incident.Status.PUBLISHED)
+        .select_related("incident", "incident__location", "source")
+        .order_by("-incident__start_date", "incident_id", "published_on", "pk")
+    )
+    page = paginate(request, attributions, per_page=50)
+    if not page.paginator.count and not can_see_drafts(request.user):
+        raise Http404("No published incident names this actor.")
+    context = {
+        "actor": actor,
+        "page": page,
+        "agreed": stats.totals(alleged.filter(attribution_disputed=False)),
+        "disputed": stats.totals(alleged.filter(attribution_disputed=True)),
+    }
+    return render(request, "incidents/actor_detail.html", context)
 
 
 @require_safe

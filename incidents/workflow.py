@@ -98,7 +98,7 @@ def _figure(record):
 
 
 def corrections(incident):
-    """Changes to what readers were shown, after publication, oldest first. Four queries.
+    """Changes to what readers were shown, after publication, oldest first. Seven queries.
 
     A report edited, deleted, restored or moved to or from another incident; a source or an
     alleged perpetrator renamed. A new report from a source is a revision (shown in its
@@ -131,7 +131,48 @@ def corrections(incident):
             if sentence:
                 day = timezone.localtime(record.history_date).date()
                 found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+    found += _attribution_corrections(incident.pk, since)
     return sorted(found, key=lambda c: c.day)
+
+
+ATTRIBUTION_FIELDS = ["actor_id", "source_id", "stance", "published_on"]
+STANCE_WORDS = {"alleged": "alleged", "claimed": "claimed", "denied": "denied"}
+
+
+def _attribution_corrections(incident_pk, since):
+    """Attributions readers saw that were changed, removed or restored after publication (a new
+    attribution is a new statement, not a correction). Three queries, however many there are."""
+    # The history model's plain manager, so that the ids below are a subquery (simple-history's
+    # own manager would read them into a list first, a query fewer only when there is none).
+    history = Attribution.history.model._default_manager.filter(incident_id=incident_pk)
+    records = list(history.order_by("id", "history_date", "history_id"))
+    names = {("actor", a.pk): a.name for a in Actor.objects.filter(pk__in=history.values("actor_id"))}
+    names |= {("source", s.pk): s.label for s in Source.objects.filter(pk__in=history.values("source_id"))}
+
+    def said(record):
+        source, actor = (
+            names.get(("source", record.source_id), "a source"),
+            names.get(("actor", record.actor_id), "an actor"),
+        )
+        return f"{source} {STANCE_WORDS[record.stance]} {actor}"
+
+    found, previous = [], {}
+    for record in records:
+        before = previous.get(record.id)
+        previous[record.id] = record
+        if before is None or record.history_date <= since:
+            continue
+        day = timezone.localtime(record.history_date).date()
+        if record.history_type == "-":
+            sentence = f"the attribution “{said(before)}” was removed"
+        elif before.history_type == "-":
+            sentence = f"the attribution “{said(record)}” was restored"
+        elif any(getattr(record, f) != getattr(before, f) for f in ATTRIBUTION_FIELDS):
+            sentence = f"an attribution was corrected from “{said(before)}” to “{said(record)}”"
+        else:
+            continue
+        found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+    return found
 
 
 @dataclass(frozen=True)

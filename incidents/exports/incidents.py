@@ -93,7 +93,7 @@ def incident_rows(incidents, absolute_url):
             incident.civilians_highest,
             yes_no(incident.civilians_highest_open) if incident.civilians_lowest is not None else "",
             incident.part_of_id,
-            NOT_YET,  # attribution_disputed
+            yes_no(incident.attribution_disputed),
             NOT_YET,  # title_ar
             NOT_YET,  # summary_ar
             NOT_YET,  # victims_identified

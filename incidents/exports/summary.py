@@ -1,6 +1,6 @@
 """summary.csv: totals as ranges per group (place, month, kind, perpetrator, source)."""
 
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
 from incidents import figures, stats
@@ -51,6 +51,12 @@ def summary_rows(incidents, groupings):
     columns = [column for key in groupings for column in GROUPINGS[key]]
     # Prefixed so that a group called "kind" does not clash with the field.
     expressions = {f"group_{name}": expression for name, _, expression in columns}
+    if "perpetrator" in groupings:
+        # Each actor's incidents where the sources agree on the actor apart from the disputed ones,
+        # told apart by the appended "attribution" column: no actor carries a disputed toll unmarked.
+        expressions["group_attribution"] = Case(
+            When(attribution_disputed=True, then=Value("disputed")), default=Value("agreed")
+        )
     names = list(expressions)
     base = incidents.order_by()
     alone = stats.ALONE
@@ -84,7 +90,8 @@ def summary_rows(incidents, groupings):
     trees = _part_trees(base, expressions, names, "source" in groupings)
     for row in totals:
         key = tuple(row[n] for n in names)
-        values = [f"{row[n]:%Y-%m}" if n == "group_month" and row[n] else row[n] for n in names]
+        shown = [n for n in names if n != "group_attribution"]
+        values = [f"{row[n]:%Y-%m}" if n == "group_month" and row[n] else row[n] for n in shown]
         tree = trees.get(key, stats.NOTHING)
         yield [
             *values,
@@ -94,6 +101,7 @@ def summary_rows(incidents, groupings):
             row["killed_highest_total"] + (tree.highest or 0),
             source_counts.get(key, 0),
             yes_no(row["open_figures"] > 0 or tree.highest_open),
+            *([row["group_attribution"]] if "group_attribution" in names else []),
         ]
 
 
@@ -128,5 +136,7 @@ def export_summary(request):
     if error:
         return bad_request(error)
     columns = [(name, tag) for g in groupings for name, tag, _ in GROUPINGS[g]] + SUMMARY_COLUMNS
+    if "perpetrator" in groupings:
+        columns.append(("attribution", "#group+perpetrator+status"))
     name = "summary-by-" + "-".join(groupings)
     return csv_response(name, columns, summary_rows(incidents, groupings), hxl=wants_hxl(request))

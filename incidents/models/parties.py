@@ -54,6 +54,9 @@ class Actor(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("actor_detail", args=[self.slug])
+
     def save(self, *args, **kwargs):
         save_with_free_slug(
             self, lambda: super(Actor, self).save(*args, **kwargs), self.name, fallback="actor"
