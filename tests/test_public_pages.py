@@ -188,12 +188,35 @@ class TestIncidentPage:
         svg = html[html.index("<svg") : html.index("</svg>")]
         assert "SOHR: more than 120." in svg and "MoH: at least 89." in svg
         assert svg.count('class="open-arrow"') == 2
+        assert svg.count('class="dot"') == 0
+        # One shared scale, labelled from 0 to a round number above 120.
+        assert ">0</text>" in svg and ">150</text>" in svg
 
-    def test_a_range_is_drawn_as_an_outlined_bar(self, client):
+    def test_a_range_is_drawn_as_a_line_between_end_caps_and_an_exact_figure_as_a_dot(self, client):
         incident = make_incident()
-        make_report(incident, killed=10, qualifier="between", killed_upper=15)
+        make_report(
+            incident,
+            make_source("French military intelligence"),
+            killed=100,
+            qualifier="between",
+            killed_upper=300,
+        )
+        make_report(incident, make_source("Local council"), killed=471)
         html = text(client.get(incident.get_absolute_url()))
-        assert 'class="range-bar"' in html and "between 10 and 15" in html
+        svg = html[html.index("<svg") : html.index("</svg>")]
+        assert svg.count('class="interval"') == 1 and svg.count('class="cap"') == 2
+        assert svg.count('class="dot"') == 1 and 'class="open-arrow"' not in svg
+        assert "French military intelligence: between 100 and 300." in svg and "Local council: 471." in svg
+        assert 'role="img"' in svg and 'viewBox="0 0 340 ' in svg
+
+    def test_a_long_source_name_is_shortened_in_the_chart_and_given_whole_in_its_title(self, client):
+        incident = make_incident()
+        name = "Syrian Network for Human Rights, field documentation network"
+        make_report(incident, make_source(name), qualifier="dozens", killed=None)
+        html = text(client.get(incident.get_absolute_url()))
+        svg = html[html.index("<svg") : html.index("</svg>")]
+        assert f"<title>{name}: dozens (counted as at least 24)</title>" in svg
+        assert f'class="label" x="8" y="22">{name[:29]}…</text>' in svg
 
     def test_each_sources_earlier_figures_are_told(self, client):
         incident = make_incident()
