@@ -1,69 +1,174 @@
 """Geometry for the small inline-SVG charts. Templates draw; this module only measures.
 
-Charts must read without colour: every bar carries its figure in words, a range is an
-outlined bar, and an open figure ("more than 120") ends in an arrow.
+Charts must read without colour: shapes carry the meaning, and every mark has its figure in
+words beside it and in the SVG's text alternative.
+
+The source chart is an interval plot (DESIGN.md, "Reading the figures"): each source's current
+figure on one shared scale, as a dot (an exact figure, "about N"), a line between two end caps
+(a range: "between N and M", "up to N" from 0), or a line from its floor that ends in an arrow
+past the end of the scale (an open figure: "at least", "more than", a plural word from its
+floor). Each source's label and its figure in words sit on their own lines above its plot line,
+left-aligned, so nothing has to share a line with a mark and nothing clips.
+
+The SVG scales with its container (viewBox, width 100%), text included, so the viewBox is narrow
+enough that its text stays legible on a 320 px phone, and CSS caps its width on a desktop.
 """
 
 from dataclasses import dataclass
 
-CHART_WIDTH = 600
-LABEL_WIDTH = 140  # room for the source's name on the left
-FIGURE_ROOM = 150  # room for the figure in words on the right
-ROW_HEIGHT = 28
+CHART_WIDTH = 600  # the monthly chart
+
+# --- The source chart, in viewBox units -------------------------------------------------------
+
+SOURCE_CHART_WIDTH = 340  # about 290 px on a 320 px phone: 14-unit text is still 12 px there
+TEXT_X = 8  # labels start here, left-aligned
+SCALE_LEFT = 14  # zero; room on its left for a dot's radius
+SCALE_RIGHT = 290  # the round maximum of the axis
+ARROW_TIP = 330  # open figures run past the scale's end to here: "and more"
+ARROW_LENGTH = 10
+CHART_TOP = 6  # room above the first label for its ascenders and its halo (see site.css)
+ROW_HEIGHT = 58  # label line, figure line, plot line, a gap
+LABEL_BASELINE = 16  # from the row's top
+WORDS_BASELINE = 34
+PLOT_LINE = 46
+# A label longer than this is cut with "…" and given whole in a <title>. 14-unit bold text is at
+# most about 10 units a character for ordinary names: 30 of them fit between TEXT_X and the edge.
+LABEL_CHARS = 30
+# The axis's end is the smallest of these (times a power of ten) not below the largest figure.
+ROUND_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+
+DOT = "dot"
+RANGE = "range"
+OPEN = "open"
+
+
+def round_maximum(value):
+    """The axis's end: the smallest round number not below ``value`` (89 → 100, 120 → 150,
+    300 → 300, 471 → 500). Zero gets 10, so that a real zero sits at the left of a scale."""
+    if value <= 0:
+        return 10
+    magnitude = 10 ** (len(str(value)) - 1)
+    for step in ROUND_STEPS:
+        if step * magnitude >= value:
+            return int(step * magnitude)
+    return 10 * magnitude  # not reached: 10 × magnitude is always enough
+
+
+def _x(value, scale_max):
+    return round(SCALE_LEFT + (SCALE_RIGHT - SCALE_LEFT) * value / scale_max, 1)
+
+
+def _shortened(label):
+    if len(label) <= LABEL_CHARS:
+        return label
+    return label[: LABEL_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
-class SourceBar:
-    label: str
-    words: str
-    y: int
-    solid_width: float  # from zero to the lower end
-    range_x: float  # where a range starts (the lower end)
-    range_width: float  # from the lower to the upper end; 0 for a single figure
-    is_open: bool
-    end_x: float  # where the bar ends and the arrow or words begin
+class SourceRow:
+    """One source's figure: its label and words above, its mark on the plot line below."""
+
+    label: str  # as drawn: cut to LABEL_CHARS
+    full_label: str
+    words: str  # the figure as stated, a plural word with how it is counted
+    shape: str  # DOT, RANGE or OPEN
+    x_low: float  # the dot, or where the line starts
+    x_high: float  # where a range ends; an open figure's arrow tip; the dot again for a dot
+    top: int
+
+    @property
+    def label_y(self):
+        return self.top + LABEL_BASELINE
+
+    @property
+    def words_y(self):
+        return self.top + WORDS_BASELINE
+
+    @property
+    def line_y(self):
+        return self.top + PLOT_LINE
+
+    @property
+    def is_shortened(self):
+        return self.label != self.full_label
+
+    @property
+    def line_end(self):
+        """Where the line stops: at a range's end, or where an open figure's arrowhead begins."""
+        return round(self.x_high - ARROW_LENGTH, 1) if self.shape == OPEN else self.x_high
+
+    @property
+    def xs(self):
+        """Every x this row draws at (tests check that all lie inside the viewBox)."""
+        return (TEXT_X, self.x_low, self.x_high, self.line_end)
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    value: int
+
+    @property
+    def text(self):
+        return f"{self.value:,}"
 
 
 @dataclass(frozen=True)
 class SourceChart:
-    bars: list
-    height: int
+    rows: list
+    ticks: list
     scale_max: int
-    axis_x: int
-    axis_end: int
+    width: int
+    height: int
+    axis_y: int
+    axis_left: int = SCALE_LEFT
+    axis_right: int = SCALE_RIGHT
+    text_x: int = TEXT_X
 
-
-def _scale(value, scale_max):
-    drawable = CHART_WIDTH - LABEL_WIDTH - FIGURE_ROOM
-    return round(drawable * value / scale_max, 1) if scale_max else 0
+    @property
+    def tick_label_y(self):
+        return self.axis_y + 18
 
 
 def source_chart(labelled_figures):
-    """One bar per source for an incident page. ``labelled_figures``: (label, Figure) pairs."""
+    """Each source's figure as an interval on one scale, for an incident page.
+
+    ``labelled_figures``: (label, Figure) pairs, in the order to draw them; unknown figures are
+    left out (they have no interval to draw). The scale runs from 0 to a round number at or
+    above the largest number any source stated.
+    """
     known = [(label, figure) for label, figure in labelled_figures if figure.is_known]
-    scale_max = max((figure.high for _, figure in known), default=0)
-    bars = []
-    for row, (label, figure) in enumerate(known):
-        low_width = _scale(figure.low, scale_max)
-        high_width = _scale(figure.high, scale_max)
-        bars.append(
-            SourceBar(
-                label=label,
-                words=figure.as_stated(),
-                y=row * ROW_HEIGHT + 8,
-                solid_width=low_width,
-                range_x=LABEL_WIDTH + low_width,
-                range_width=high_width - low_width,
-                is_open=figure.is_open,
-                end_x=LABEL_WIDTH + high_width,
+    scale_max = round_maximum(max((figure.stated_high for _, figure in known), default=0))
+    rows = []
+    for index, (label, figure) in enumerate(known):
+        x_low = _x(figure.stated_low, scale_max)
+        if figure.is_open:
+            shape, x_high = OPEN, ARROW_TIP
+        elif figure.stated_high > figure.stated_low:
+            shape, x_high = RANGE, _x(figure.stated_high, scale_max)
+        else:
+            shape, x_high = DOT, x_low
+        rows.append(
+            SourceRow(
+                label=_shortened(label),
+                full_label=label,
+                words=figure.as_stated_with_reading(),
+                shape=shape,
+                x_low=x_low,
+                x_high=x_high,
+                top=CHART_TOP + index * ROW_HEIGHT,
             )
         )
+    half = scale_max // 2
+    tick_values = [0, half, scale_max] if half * 2 == scale_max and half else [0, scale_max]
+    axis_y = CHART_TOP + len(rows) * ROW_HEIGHT + 4
     return SourceChart(
-        bars=bars,
-        height=len(bars) * ROW_HEIGHT + 16,
+        rows=rows,
+        ticks=[Tick(x=_x(value, scale_max), value=value) for value in tick_values],
         scale_max=scale_max,
-        axis_x=LABEL_WIDTH,
-        axis_end=CHART_WIDTH - FIGURE_ROOM,
+        width=SOURCE_CHART_WIDTH,
+        height=axis_y + 26,
+        axis_y=axis_y,
     )
 
 

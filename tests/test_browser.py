@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from incidents.models import Incident, TollReport
 from incidents.workflow import unpublish_incident
-from tests.factories import make_location, make_tree, make_user
+from tests.browser import ARTIFACTS
+from tests.factories import make_incident, make_location, make_report, make_source, make_tree, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -123,7 +124,59 @@ def test_an_editor_publishes_and_a_reader_finds_the_figures_side_by_side(live_se
     )
     table = reader.locator("table").first.inner_text()
     assert "more than 120" in table and "at least 89" in table
-    assert reader.locator("svg.chart .open-arrow").count() == 2
+    assert reader.locator("svg.source-chart .open-arrow").count() == 2
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_source_chart_fits_a_phone_and_a_desktop_with_every_label_inside_it(live_server, new_page, width):
+    incident = make_incident("Strike on the market")
+    long_name = "Syrian Network for Human Rights, field documentation network"  # 60 characters
+    for name, figure in [
+        ("French military intelligence", {"killed": 100, "qualifier": "between", "killed_upper": 300}),
+        ("Local council", {"killed": 471}),
+        ("Syrian Ministry of Health", {"killed": 10, "qualifier": "at_least"}),
+        (long_name, {"killed": None, "qualifier": "dozens"}),
+    ]:
+        make_report(incident, make_source(name), **figure)
+    page = new_page(width=width, height=900)
+    page.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    chart = page.locator("svg.source-chart")
+    chart.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    chart.locator("xpath=..").screenshot(path=ARTIFACTS / f"chart-{width}.png")
+
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    svg = chart.bounding_box()
+    assert svg["width"] <= width - 16  # the page's own margins stay
+    texts = chart.locator("text")
+    assert texts.count() == 4 * 2 + 3  # a label and a figure per source, three axis labels
+    for index in range(texts.count()):
+        box = texts.nth(index).bounding_box()
+        inside_across = svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"]
+        inside_down = svg["y"] <= box["y"] and box["y"] + box["height"] <= svg["y"] + svg["height"]
+        assert inside_across and inside_down, (texts.nth(index).text_content(), box, svg)
+    # Highest first, as in the table; the long name cut, whole in its row's tooltip.
+    labels = chart.locator("text.label").all_text_contents()
+    assert labels[:2] == ["Local council", "French military intelligence"]
+    assert labels[2].endswith("…") and long_name.startswith(labels[2][:-1])
+    assert labels[3] == "Syrian Ministry of Health"
+    assert (
+        chart.locator("g.source-row > title").nth(2).text_content()
+        == f"{long_name}: dozens (counted as at least 24)"
+    )
+    assert chart.locator("text.words").all_text_contents() == [
+        "471",
+        "between 100 and 300",
+        "dozens (counted as at least 24)",
+        "at least 10",
+    ]
+    # Legible on the phone, not oversized on the desktop.
+    font_px = chart.locator("text.label").first.evaluate("t => t.getBoundingClientRect().height")
+    assert 12 <= font_px <= 24
+    # Shapes, not colours: one dot, one range with two end caps, two arrows.
+    assert chart.locator(".dot").count() == 1
+    assert chart.locator(".interval").count() == 3 and chart.locator(".cap").count() == 4
+    assert chart.locator(".open-arrow").count() == 2
 
 
 def test_an_editor_downloads_exactly_the_filtered_incidents(live_server, new_page):

@@ -1,6 +1,7 @@
 """What readers see: published incidents only, conflicting figures side by side."""
 
 import datetime
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -189,12 +190,35 @@ class TestIncidentPage:
         svg = html[html.index("<svg") : html.index("</svg>")]
         assert "SOHR: more than 120." in svg and "MoH: at least 89." in svg
         assert svg.count('class="open-arrow"') == 2
+        assert svg.count('class="dot"') == 0
+        # One shared scale, labelled from 0 to a round number above 120.
+        assert ">0</text>" in svg and ">150</text>" in svg
 
-    def test_a_range_is_drawn_as_an_outlined_bar(self, client):
+    def test_a_range_is_drawn_as_a_line_between_end_caps_and_an_exact_figure_as_a_dot(self, client):
         incident = make_incident()
-        make_report(incident, killed=10, qualifier="between", killed_upper=15)
+        make_report(
+            incident,
+            make_source("French military intelligence"),
+            killed=100,
+            qualifier="between",
+            killed_upper=300,
+        )
+        make_report(incident, make_source("Local council"), killed=471)
         html = text(client.get(incident.get_absolute_url()))
-        assert 'class="range-bar"' in html and "between 10 and 15" in html
+        svg = html[html.index("<svg") : html.index("</svg>")]
+        assert svg.count('class="interval"') == 1 and svg.count('class="cap"') == 2
+        assert svg.count('class="dot"') == 1 and 'class="open-arrow"' not in svg
+        assert "French military intelligence: between 100 and 300." in svg and "Local council: 471." in svg
+        assert 'role="img"' in svg and 'viewBox="0 0 340 ' in svg
+
+    def test_a_long_source_name_is_shortened_in_the_chart_and_given_whole_in_its_title(self, client):
+        incident = make_incident()
+        name = "Syrian Network for Human Rights, field documentation network"
+        make_report(incident, make_source(name), qualifier="dozens", killed=None)
+        html = text(client.get(incident.get_absolute_url()))
+        svg = html[html.index("<svg") : html.index("</svg>")]
+        assert f"<title>{name}: dozens (counted as at least 24)</title>" in svg
+        assert f'class="label" x="8" y="22">{name[:29]}…</text>' in svg
 
     def test_each_sources_earlier_figures_are_told(self, client):
         incident = make_incident()
@@ -402,6 +426,71 @@ def test_the_methodology_explains_ranges_disputes_and_no_averaging(client):
     html = text(client.get("/methodology/"))
     for phrase in ["lowest", "highest", "open", "disputed", "We do not average figures"]:
         assert phrase in html
+
+
+@pytest.mark.parametrize(
+    "rule, example",
+    [
+        ("as stated", "We never write “about 105” (an average)"),
+        ("plural words", "“dozens (counted as at least 24)”"),
+        ("plural words", "“thousands (counted as at least 2,000)”"),
+        ("more than", '<td data-label="Reads as">121 or more</td>'),
+        ("zero", "No one was reported killed, according to 1 source."),
+        ("current figure", "Its current figure\nstays “at least 50”"),
+        ("populations", "never shows “31–89, disputed”"),
+        ("floor", "At least 71 people were reported killed, counting the civilian and combatant"),
+        ("contradictory populations", "50 civilians cannot fit inside 5 deaths"),
+        ("range", "<strong>89–120+</strong>"),
+        ("equal ends", "“120 or more than 120 people were reported killed”, not “120+”"),
+        ("differ", '<td data-label="The sources">differ, but do not contradict</td>'),
+        (
+            "contradict",
+            '<th scope="row">“471” and “between 100 and 300”</th>'
+            '<td data-label="Why">471 is not between 100 and 300</td>'
+            '<td data-label="The sources">contradict</td>',
+        ),
+        (
+            "agree",
+            '<th scope="row">“between 10 and 15” and “between 10 and 15”</th>'
+            '<td data-label="Why">both allow 10 to 15</td><td data-label="The sources">agree</td>',
+        ),
+        ("parts", "the wave of 17 with a child recorded as a part still counts 17"),
+        ("parts on the home page", "<strong>108–139+</strong>, not 109–140+"),
+        ("totals", "the total is <strong>10–60</strong>"),
+        ("per source", "the French never said 471"),
+        ("corrections", "a figure was corrected from MoH: 98 to MoH: 89"),
+    ],
+)
+def test_the_methodology_gives_a_worked_example_for_each_rule(client, rule, example):
+    html = " ".join(text(client.get("/methodology/")).split())
+    assert " ".join(example.split()) in html, rule
+
+
+def test_the_methodology_examples_are_what_the_demo_pages_show(client):
+    """The page quotes the demo's home page total and the Homs sentence: keep them true."""
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+    home = text(client.get("/"))
+    assert "Between <strong>108</strong> and <strong>139+</strong>" in home
+    homs = text(client.get("/incidents/homs-military-academy-drone-strike-2023-10-05/"))
+    assert (
+        "Between 89 and more than 120 people were reported killed, according to 2 sources that differ."
+        in homs
+    )
+    methodology = " ".join(text(client.get("/methodology/")).split())
+    assert (
+        "“Between 89 and more than 120 people were reported killed, according to 2 sources that differ.”"
+        in methodology
+    )
+
+
+def test_the_methodology_reads_in_order_with_labelled_tables(client):
+    html = text(client.get("/methodology/"))
+    levels = [int(level) for level in re.findall(r"<h([1-6])", html)]
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert html.count("<caption>") == 2 and html.count('<th scope="col">') == 6
+    assert html.count('<th scope="row">') == 12 + 5  # every wording, every agreement example
 
 
 @pytest.mark.parametrize("url", ["/", "/incidents/", "/methodology/", "/locations/syria/", "/sources/sohr/"])
