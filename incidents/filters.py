@@ -6,6 +6,7 @@ from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
 
 from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.roles import can_see_drafts
 
 # More deaths than any single incident has had; keeps huge numbers out of the database.
 MAX_FIGURE = 10_000_000
@@ -16,6 +17,17 @@ SORTS = {
     "toll": ("Highest toll", ["-killed_highest", "-start_date", "-pk"]),
     "disputed": ("Most disputed", ["-is_disputed", "-killed_spread", "-start_date", "-pk"]),
 }
+
+
+def names_to_choose(request, queryset):
+    """The places, actors or sources a menu lists and a slug in the address may name.
+
+    Only those that published incidents use: a name that appears only in drafts is never
+    public, and its slug reads like an unknown one. Those who edit incidents see them all.
+    """
+    if request is not None and can_see_drafts(request.user):
+        return queryset
+    return queryset.public()
 
 
 def locations_to_choose(request):
@@ -29,7 +41,15 @@ def locations_to_choose(request):
     # Only something shaped like a slug reaches the database (PostgreSQL refuses NUL characters).
     if slug_re.fullmatch(slug):
         wanted |= Q(slug=slug)
-    return Location.objects.filter(wanted).order_by("chain")
+    return names_to_choose(request, Location.objects.filter(wanted)).order_by("chain")
+
+
+def actors_to_choose(request):
+    return names_to_choose(request, Actor.objects.all())
+
+
+def sources_to_choose(request):
+    return names_to_choose(request, Source.objects.all())
 
 
 class SlugChoiceField(forms.ModelChoiceField):
@@ -106,7 +126,7 @@ class IncidentFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label="Kind", choices=Incident.Kind.choices, empty_label="Any kind")
     perpetrator = SlugFilter(
         label="Alleged perpetrator",
-        queryset=Actor.objects.all(),
+        queryset=actors_to_choose,
         to_field_name="slug",
         field_name="perpetrators",
         empty_label="Anyone",
@@ -114,7 +134,7 @@ class IncidentFilter(django_filters.FilterSet):
     )
     source = SlugFilter(
         label="Reported by",
-        queryset=Source.objects.all(),
+        queryset=sources_to_choose,
         to_field_name="slug",
         method="reported_by",
         empty_label="Any source",
