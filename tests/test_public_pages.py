@@ -515,3 +515,22 @@ class TestStaffWithoutAGroup:
                      make_user("root", superuser=True)]:  # fmt: skip
             client.force_login(user)
             assert "Draft: only staff" in text(client.get(draft_url)), user
+
+
+def test_the_feed_carries_titles_and_summaries_as_text_escaped_once(client):
+    # An Atom reader renders type="html" content live, and our CSP does not reach it (issue 15).
+    hostile = '<img src=x onerror=alert(1)><script>alert("x")</script> & &amp;'
+    place = make_location(f"Town {hostile}", kind="admin1")
+    make_report(make_incident(f"Strike {hostile}", location=place, summary=f"Summary {hostile}"), killed=3)
+    response = client.get("/incidents/feed/")
+    assert b"<script>" not in response.content and b"<img src" not in response.content
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.fromstring(response.content)  # noqa: S314 (our own feed)
+    entry = root.find(f"{atom}entry")
+    title, summary = entry.find(f"{atom}title"), entry.find(f"{atom}summary")
+    assert title.get("type") == "text" and summary.get("type") == "text"
+    assert title.text == f"Strike {hostile} (3 killed)"  # the parser unescapes once: the raw text
+    assert summary.text.startswith(f"5 October 2023, Town {hostile}. ")
+    assert summary.text.endswith(f"Summary {hostile}")
+    for element in [root.find(f"{atom}title"), root.find(f"{atom}subtitle")]:
+        assert element.get("type") == "text", element.tag
