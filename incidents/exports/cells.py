@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+import sys
 from itertools import chain, islice
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -15,8 +17,30 @@ from incidents.roles import EXPORT_PERMISSION
 
 CHUNK = 2000
 
-# Spreadsheets run a cell that starts with one of these as a formula.
+# Spreadsheets run a cell that starts with one of these as a formula, also after spaces.
 FORMULA_STARTS = frozenset(["=", "+", "-", "@", "\t", "\r"])
+WHITESPACE = frozenset(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())  # what \s matches
+RISKY_FIRST = FORMULA_STARTS | WHITESPACE
+# A spreadsheet in a semicolon locale splits a cell at ";" (others at ","), so a formula
+# character after a separator and any spaces starts a cell too.
+FORMULA_AFTER_SEPARATOR = re.compile(r"[;,]\s*[=+\-@\t\r]")
+# The place for a ' : before each formula character that starts the cell or a part of it, past
+# any whitespace other than the formula characters tab and CR themselves.
+FORMULA_START = re.compile(r"(?:^|[;,])[^\S\t\r]*(?=[=+\-@\t\r])")
+
+
+def spreadsheet_safe(text):
+    """``text`` with a ' before each formula character that starts it or follows a separator
+    (past any spaces), so that a spreadsheet shows it as text. Nothing else changes.
+
+    Every text cell of every export goes through here, so nearly all cells, which need
+    nothing, cost only a look at their first character and, when they hold a separator, one
+    regex scan (which, starting with a character set, skips quickly); only a risky cell is
+    rewritten.
+    """
+    if text[:1] in RISKY_FIRST or (("," in text or ";" in text) and FORMULA_AFTER_SEPARATOR.search(text)):
+        return FORMULA_START.sub(r"\g<0>'", text)
+    return text
 
 
 def yes_no(value):
@@ -33,14 +57,8 @@ def csv_response(name, columns, rows, hxl=False):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for count, row in enumerate(rows, start=1):
-            # Text that a spreadsheet would run as a formula gets a leading ' (numbers stay numbers;
-            # None is written as an empty cell). Inline rather than a function call: it runs per cell.
-            writer.writerow(
-                [
-                    "'" + value if value.__class__ is str and value[:1] in FORMULA_STARTS else value
-                    for value in row
-                ]
-            )
+            # Text is made spreadsheet-safe; numbers stay numbers, None is an empty cell.
+            writer.writerow([spreadsheet_safe(value) if value.__class__ is str else value for value in row])
             if count % ROWS_PER_CHUNK == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -81,8 +99,7 @@ def csv_cell(text):
     write their lines by hand."""
     if text is None:
         return ""
-    if text[:1] in FORMULA_STARTS:
-        text = "'" + text
+    text = spreadsheet_safe(text)
     if '"' in text or "," in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
