@@ -1,5 +1,7 @@
 """The filters of /incidents/, shared with the CSV exports (DESIGN.md, "List filters")."""
 
+import re
+
 import django_filters
 from django import forms
 from django.core.validators import slug_re
@@ -76,6 +78,25 @@ class SlugFilter(django_filters.ModelChoiceFilter):
     field_class = SlugChoiceField
 
 
+class ISODateField(forms.DateField):
+    """YYYY-MM-DD and nothing else: 10/05/2023 is 5 October in much of the world and 10 May
+    elsewhere, so no other way of writing a date is guessed at."""
+
+    ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-05."}
+
+    def to_python(self, value):
+        # strptime alone would take 2023-10-5 too.
+        if isinstance(value, str) and value.strip() and not self.ISO_DATE.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class ISODateFilter(django_filters.DateFilter):
+    field_class = ISODateField
+
+
 class WholeNumberFilter(django_filters.NumberFilter):
     # "2.5 killed" is a typo worth flagging, not a figure.
     field_class = forms.IntegerField
@@ -101,14 +122,13 @@ class IncidentFilterForm(forms.Form):
 
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="search", max_length=200)
-    date_after = django_filters.DateFilter(
+    date_after = ISODateFilter(
         field_name="start_date",
         lookup_expr="gte",
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-05."},
     )
-    date_before = django_filters.DateFilter(
+    date_before = ISODateFilter(
         field_name="start_date",
         lookup_expr="lte",
         label="To",

@@ -109,6 +109,17 @@ class TestIncidentsCsv:
             "min_killed" in response.content.decode() and "nothing was exported" in response.content.decode()
         )
 
+    @pytest.mark.parametrize(
+        "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
+    )
+    def test_a_date_that_is_not_iso_is_a_400_with_the_iso_message(self, editor_client, url):
+        make_homs()
+        response = editor_client.get(
+            f"{url}&date_after=10/05/2023" if "?" in url else f"{url}?date_after=10/05/2023"
+        )
+        assert response.status_code == 400
+        assert "date_after: Enter a date as YYYY-MM-DD, e.g. 2023-10-05." in response.content.decode()
+
 
 QUERIES = [
     "",

@@ -118,6 +118,17 @@ class TestIncidentList:
         assert "89–120+" not in html
         assert 'aria-invalid="true"' in html
 
+    @pytest.mark.parametrize("value", ["10/05/2023", "10/05/23", "2023-10-5", "2023-1-05"])
+    @pytest.mark.parametrize("field", ["date_after", "date_before"])
+    def test_dates_are_iso_only(self, client, field, value):
+        # 10/05/2023 is 5 October in much of the world and 10 May elsewhere (issue 15).
+        homs = make_homs()
+        response = client.get("/incidents/", {field: value})
+        html = text(response)
+        assert "Enter a date as YYYY-MM-DD, e.g. 2023-10-" in html
+        assert homs.title not in html
+        assert homs.title in text(client.get("/incidents/", {field: "2023-10-05"}))
+
     @pytest.mark.parametrize(
         "sort, first",
         [("newest", "Later strike"), ("oldest", None), ("toll", "Drone strike on the Homs military academy")],
