@@ -476,3 +476,26 @@ def test_editors_can_export_selected_incidents_from_the_admin(editor_client, dem
 def test_analysts_do_not_get_the_export_actions(analyst_client, demo):
     response = analyst_client.get("/admin/incidents/incident/")
     assert "export_incidents_csv" not in response.content.decode()
+
+
+def test_no_export_is_kept_by_a_cache(editor_client, demo):
+    # Exports can hold drafts (status=all): a shared proxy or the browser must never keep them (issue 15).
+    responses = [
+        editor_client.get(url)
+        for url in [
+            "/export/incidents.csv?status=all",
+            "/export/reports.csv",
+            "/export/summary.csv?by=kind",
+            "/export/incidents.csv?min_killed=-3",  # 400
+            "/export/summary.csv?by=nonsense",  # 400
+        ]
+    ]
+    homs = Incident.objects.get(slug="homs-military-academy-drone-strike-2023-10-05")
+    responses += [
+        editor_client.post("/admin/incidents/incident/", {"action": action, "_selected_action": [homs.pk]})
+        for action in ["export_incidents_csv", "export_reports_csv"]
+    ]
+    for response in responses:
+        assert response.status_code in (200, 400)
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= directives, (response.status_code, response["Cache-Control"])

@@ -9,6 +9,8 @@ from itertools import chain, islice
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from incidents.filters import IncidentFilter
@@ -91,6 +93,9 @@ def csv_download(name, columns, chunks, hxl):
     )
     filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # An export can hold drafts: no proxy or browser may keep it (the admin's export actions
+    # come here too).
+    add_never_cache_headers(response)
     return response
 
 
@@ -115,8 +120,11 @@ def place_text(place, location_name, location_kind):
 
 def export_view(view):
     """An export: GET or HEAD only; anonymous users go to the login page, logged-in users
-    without the export permission (the Editor group) get 403."""
-    return require_safe(login_required(permission_required(EXPORT_PERMISSION, raise_exception=True)(view)))
+    without the export permission (the Editor group) get 403. No answer, not even a 400 that
+    repeats the filters, is kept by a cache."""
+    return never_cache(
+        require_safe(login_required(permission_required(EXPORT_PERMISSION, raise_exception=True)(view)))
+    )
 
 
 def filtered_for_export(request):
