@@ -19,7 +19,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from casualty_tracker.logging import JsonFormatter, RequestIdFilter
-from tests.factories import make_actor, make_homs, make_incident, make_location, make_report, make_source
+from tests.factories import (
+    make_actor,
+    make_homs,
+    make_incident,
+    make_location,
+    make_report,
+    make_source,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +187,61 @@ def test_fuzzed_admin_entry_never_gives_a_500(analyst_client, values):
     }  # fmt: skip
     response = analyst_client.post("/admin/incidents/incident/add/", data)
     assert response.status_code in (200, 302)
+
+
+# --- The admin's changelists, fuzzed as the public filters are (issue 15) --------------------------
+
+ADMIN_CHANGELISTS = ["incident", "tollreport", "source", "location", "actor"]
+odd_values = st.one_of(
+    hostile_text,
+    st.sampled_from(["", " ", "1.5", "0x1", "1e3", "١", str(2**63), str(-(2**63) - 1), "9999", "10000", "0",
+                     "12", "31", "1,2", "a\x00", "true", "False", "None", "-"]),
+)  # fmt: skip
+
+
+@pytest.fixture
+def admin_fuzz(client, analyst, editor):
+    """Records to list, the users who fuzz, and each changelist's query parameters as the page reads them."""
+    homs = make_homs()
+    make_report(homs, make_source("Local council"), killed=3, qualifier="between", killed_upper=9)
+    make_incident("A draft", status="draft")
+    superuser = make_user("root", superuser=True)
+    client.force_login(superuser)
+    parameters = {}
+    for model in ADMIN_CHANGELISTS:
+        changelist = client.get(f"/admin/incidents/{model}/").context["cl"]
+        names = {name for spec in changelist.filter_specs for name in spec.expected_parameters()}
+        if changelist.date_hierarchy:
+            names |= {f"{changelist.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        parameters[model] = sorted(names | {"q", "o", "p", "all", "e", "_facets"})
+    return {"users": {"superuser": superuser, "analyst": analyst}, "parameters": parameters}
+
+
+@pytest.mark.parametrize("model", ADMIN_CHANGELISTS)
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_fuzzed_admin_changelists_and_actions_never_give_a_500(client, admin_fuzz, model, data):
+    url = f"/admin/incidents/{model}/"
+    client.force_login(admin_fuzz["users"][data.draw(st.sampled_from(["superuser", "analyst"]))])
+    names = admin_fuzz["parameters"][model]
+    params = data.draw(st.dictionaries(st.sampled_from(names), odd_values, max_size=4), label="params")
+    response = client.get(url, params)
+    assert response.status_code < 500, (params, response.status_code)
+    if response.status_code == 302:  # Django's "bad lookup" redirect (?e=1)
+        assert client.get(response["Location"]).status_code < 500
+    actions = ["delete_selected", "publish_selected", "unpublish_selected", "export_incidents_csv",
+               "export_reports_csv", "", "nonsense"]  # fmt: skip
+    post = {
+        "action": data.draw(st.sampled_from(actions), label="action"),
+        "_selected_action": data.draw(st.lists(odd_values, max_size=3), label="_selected_action"),
+        **data.draw(st.dictionaries(st.sampled_from(["index", "select_across"]), odd_values), label="form"),
+    }
+    response = client.post(url, post)
+    assert response.status_code < 500, (post, response.status_code)
+    if response.streaming:
+        b"".join(response.streaming_content)
 
 
 # --- Every URL has an access rule ----------------------------------------------------------------
