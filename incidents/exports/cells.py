@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import sys
 from itertools import chain, islice
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -21,8 +20,6 @@ CHUNK = 2000
 
 # Spreadsheets run a cell that starts with one of these as a formula, also after spaces.
 FORMULA_STARTS = frozenset(["=", "+", "-", "@", "\t", "\r"])
-WHITESPACE = frozenset(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())  # what \s matches
-RISKY_FIRST = FORMULA_STARTS | WHITESPACE
 # A spreadsheet in a semicolon locale splits a cell at ";" (others at ","), so a formula
 # character after a separator and any spaces starts a cell too.
 FORMULA_AFTER_SEPARATOR = re.compile(r"[;,]\s*[=+\-@\t\r]")
@@ -40,7 +37,12 @@ def spreadsheet_safe(text):
     regex scan (which, starting with a character set, skips quickly); only a risky cell is
     rewritten.
     """
-    if text[:1] in RISKY_FIRST or (("," in text or ";" in text) and FORMULA_AFTER_SEPARATOR.search(text)):
+    first = text[:1]
+    if (
+        first in FORMULA_STARTS
+        or first.isspace()
+        or (("," in text or ";" in text) and FORMULA_AFTER_SEPARATOR.search(text))
+    ):
         return FORMULA_START.sub(r"\g<0>'", text)
     return text
 
