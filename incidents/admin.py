@@ -4,8 +4,13 @@ Status changes go through ``incidents.workflow`` (actions and the Publish / Unpu
 no form writes the status. Every change form refuses to overwrite a newer save (``VersionedForm``).
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import Http404, HttpResponseRedirect
@@ -33,6 +38,30 @@ admin.site.index_title = "Record incidents and every source's figures"
 HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
 
 
+# A record's id as a checkbox sends it: anything else (empty, forged, too big for the database)
+# must not reach a query.
+RECORD_ID = re.compile(r"[0-9]{1,18}")
+
+
+class CheckedChangeList(ChangeList):
+    """Django's changelist, with two more kinds of bad filter value ignored like any bad lookup.
+
+    As IncorrectLookupParameters, the admin redirects to the unfiltered list with ``?e=1`` (see
+    ``RecordAdmin.changelist_view``) instead of answering 500: a NUL character, which PostgreSQL
+    refuses in a query, and a date hierarchy year past 9999
+    (``start_date__year=9999&start_date__month=12``), whose date range Django computes itself.
+    """
+
+    def get_filters(self, request):
+        values = [value for values in self.get_filters_params().values() for value in values]
+        if any("\x00" in value for value in values):
+            raise IncorrectLookupParameters("A filter value holds a NUL character.")
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
 class RecordAdmin(SimpleHistoryAdmin):
     """History for every record, and a revert that obeys the same rules as an edit.
 
@@ -43,6 +72,31 @@ class RecordAdmin(SimpleHistoryAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._saved_or_undone(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # Django answers a filter value it cannot use by redirecting to the unfiltered list.
+        if isinstance(response, HttpResponseRedirect) and response.url.endswith(f"?{ERROR_FLAG}=1"):
+            self.message_user(
+                request,
+                "A filter in the address could not be read, so the list is unfiltered.",
+                messages.WARNING,
+            )
+        return response
+
+    def response_action(self, request, queryset):
+        """Run an action only on record ids: an empty or forged ``_selected_action`` is refused."""
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not all(RECORD_ID.fullmatch(value) for value in selected):
+            self.message_user(
+                request, "The selected items could not be read, so nothing was changed. Select them again.",
+                messages.WARNING,
+            )  # fmt: skip
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         live = self.model._default_manager.filter(pk=object_id).first()
@@ -175,12 +229,20 @@ class Admin1Filter(admin.SimpleListFilter):
     parameter_name = "admin1"
 
     def lookups(self, request, model_admin):
-        return Location.objects.filter(kind=Location.Kind.ADMIN1).values_list("pk", "chain")
+        return [
+            (str(pk), chain)
+            for pk, chain in Location.objects.filter(kind=Location.Kind.ADMIN1).values_list("pk", "chain")
+        ]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(location__admin1_id=self.value())
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        # Only a governorate of the menu filters; anything else (a typo, a forged address) is ignored.
+        if value not in dict(self.lookup_choices):
+            messages.warning(request, "There is no such governorate, so the list is not filtered by one.")
+            return queryset
+        return queryset.filter(location__admin1_id=value)
 
 
 @admin.register(Incident)

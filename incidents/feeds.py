@@ -5,8 +5,40 @@ from django.utils.feedgenerator import Atom1Feed
 from incidents.models import Incident
 
 
+class TextOnlyAtomFeed(Atom1Feed):
+    """Atom with every human-readable element marked ``type="text"``.
+
+    Django writes summaries as ``type="html"``, so a feed reader would render an analyst's
+    markup (``<img onerror=…>``) live, and our CSP does not protect a feed reader. As text,
+    the XML writer escapes each value once and readers show it as typed.
+    """
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(TextElements(handler))
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(TextElements(handler), item)
+
+
+class TextElements:
+    """Passes everything to the XML writer, marking the text constructs of RFC 4287 as text."""
+
+    TEXT_CONSTRUCTS = {"title", "subtitle", "summary", "rights"}
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    def addQuickElement(self, name, contents=None, attrs=None):  # the XML writer's method name
+        if name in self.TEXT_CONSTRUCTS:
+            attrs = {**(attrs or {}), "type": "text"}
+        self.handler.addQuickElement(name, contents, attrs)
+
+    def __getattr__(self, name):
+        return getattr(self.handler, name)
+
+
 class NewlyPublishedIncidents(Feed):
-    feed_type = Atom1Feed
+    feed_type = TextOnlyAtomFeed
     title = "Casualty Tracker: newly published incidents"
     subtitle = "Incidents as they are published, with the range of reported deaths."
     link = reverse_lazy("incident_list")
@@ -20,6 +52,8 @@ class NewlyPublishedIncidents(Feed):
             .select_related("location")
             .order_by("-published_at", "-pk")[:50]
         )
+
+    # Titles and descriptions are plain text: the feed writer escapes them (never escape here too).
 
     def item_title(self, incident):
         return f"{incident.title} ({incident.toll.short()} killed)"

@@ -1,11 +1,14 @@
 """The filters of /incidents/, shared with the CSV exports (DESIGN.md, "List filters")."""
 
+import re
+
 import django_filters
 from django import forms
 from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
 
 from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.roles import can_see_drafts
 
 # More deaths than any single incident has had; keeps huge numbers out of the database.
 MAX_FIGURE = 10_000_000
@@ -16,6 +19,17 @@ SORTS = {
     "toll": ("Highest toll", ["-killed_highest", "-start_date", "-pk"]),
     "disputed": ("Most disputed", ["-is_disputed", "-killed_spread", "-start_date", "-pk"]),
 }
+
+
+def names_to_choose(request, queryset):
+    """The places, actors or sources a menu lists and a slug in the address may name.
+
+    Only those that published incidents use: a name that appears only in drafts is never
+    public, and its slug reads like an unknown one. Those who edit incidents see them all.
+    """
+    if request is not None and can_see_drafts(request.user):
+        return queryset
+    return queryset.public()
 
 
 def locations_to_choose(request):
@@ -29,7 +43,15 @@ def locations_to_choose(request):
     # Only something shaped like a slug reaches the database (PostgreSQL refuses NUL characters).
     if slug_re.fullmatch(slug):
         wanted |= Q(slug=slug)
-    return Location.objects.filter(wanted).order_by("chain")
+    return names_to_choose(request, Location.objects.filter(wanted)).order_by("chain")
+
+
+def actors_to_choose(request):
+    return names_to_choose(request, Actor.objects.all())
+
+
+def sources_to_choose(request):
+    return names_to_choose(request, Source.objects.all())
 
 
 class SlugChoiceField(forms.ModelChoiceField):
@@ -54,6 +76,25 @@ class SlugChoiceField(forms.ModelChoiceField):
 
 class SlugFilter(django_filters.ModelChoiceFilter):
     field_class = SlugChoiceField
+
+
+class ISODateField(forms.DateField):
+    """YYYY-MM-DD and nothing else: 10/05/2023 is 5 October in much of the world and 10 May
+    elsewhere, so no other way of writing a date is guessed at."""
+
+    ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-05."}
+
+    def to_python(self, value):
+        # strptime alone would take 2023-10-5 too.
+        if isinstance(value, str) and value.strip() and not self.ISO_DATE.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class ISODateFilter(django_filters.DateFilter):
+    field_class = ISODateField
 
 
 class WholeNumberFilter(django_filters.NumberFilter):
@@ -81,14 +122,13 @@ class IncidentFilterForm(forms.Form):
 
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="search", max_length=200)
-    date_after = django_filters.DateFilter(
+    date_after = ISODateFilter(
         field_name="start_date",
         lookup_expr="gte",
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-05."},
     )
-    date_before = django_filters.DateFilter(
+    date_before = ISODateFilter(
         field_name="start_date",
         lookup_expr="lte",
         label="To",
@@ -106,7 +146,7 @@ class IncidentFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label="Kind", choices=Incident.Kind.choices, empty_label="Any kind")
     perpetrator = SlugFilter(
         label="Alleged perpetrator",
-        queryset=Actor.objects.all(),
+        queryset=actors_to_choose,
         to_field_name="slug",
         field_name="perpetrators",
         empty_label="Anyone",
@@ -114,7 +154,7 @@ class IncidentFilter(django_filters.FilterSet):
     )
     source = SlugFilter(
         label="Reported by",
-        queryset=Source.objects.all(),
+        queryset=sources_to_choose,
         to_field_name="slug",
         method="reported_by",
         empty_label="Any source",

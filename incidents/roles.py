@@ -15,6 +15,16 @@ GROUPS = {"Analyst": ANALYST_PERMISSIONS, "Editor": EDITOR_PERMISSIONS}
 
 EXPORT_PERMISSION = "incidents.export_data"
 PUBLISH_PERMISSION = "incidents.publish_incident"
+EDIT_PERMISSION = "incidents.change_incident"
+
+
+def can_see_drafts(user):
+    """Drafts, and the places, sources and actors that only drafts use, on the public pages.
+
+    Only those who edit incidents (Analysts, Editors, superusers) review them there; staff
+    without a group see what the public sees. No query for anonymous users.
+    """
+    return user.has_perm(EDIT_PERMISSION)
 
 
 def can_publish(user):
@@ -24,11 +34,6 @@ def can_publish(user):
 
 def can_export(user):
     return user.has_perm(EXPORT_PERMISSION)
-
-
-def can_see_drafts(user):
-    """Drafts and names used only by drafts: for those who may edit incidents, not other staff."""
-    return user.has_perm("incidents.change_incident")
 
 
 def sync_groups(group_model, permission_model):

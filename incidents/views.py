@@ -22,9 +22,9 @@ PAGE_SIZE = 25
 
 
 def visible_incidents(request):
-    """Published incidents; logged-in staff also see drafts on detail pages."""
+    """Published incidents; those who edit incidents also see drafts on detail pages."""
     incidents = Incident.objects.select_related("location")
-    if request.user.is_staff:
+    if can_see_drafts(request.user):
         return incidents
     return incidents.published()
 
@@ -165,13 +165,18 @@ def population_sentences(by_population):
 def location_detail(request, slug):
     location = get_object_or_404(Location, slug=slug)
     incidents = Incident.objects.published().beneath(location)
-    children = list(location.children.order_by("name"))
     total = stats.totals(incidents)
+    drafts_visible = can_see_drafts(request.user)
+    # A place is public when a published incident lies in it or beneath it (the count is
+    # the one the page shows anyway, so this costs no query).
+    if not total.incidents and not drafts_visible:
+        raise Http404("No published incident in this place.")
+    children = stats.incident_counts_beneath(incidents, list(location.children.order_by("name")))
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
     context = {
         "location": location,
         "place_chain": location.chain_places(),
-        "children": stats.incident_counts_beneath(incidents, children),
+        "children": [(child, count) for child, count in children if count or drafts_visible],
         "total": total,
         "page": paginate(request, listed, count=total.incidents),
     }
@@ -186,11 +191,15 @@ def source_detail(request, slug):
         .select_related("incident", "incident__location")
         .order_by("-published_on", "-pk")
     )
+    page = paginate(request, reports, per_page=50)
+    # A source is public when it reported on a published incident (the page counts them anyway).
+    if not page.paginator.count and not can_see_drafts(request.user):
+        raise Http404("No published figure from this source.")
     comparison = stats.compare_with_other_sources(source)
     listed = request.GET.get("compare")
     context = {
         "source": source,
-        "page": paginate(request, reports, per_page=50),
+        "page": page,
         "comparison": comparison,
         "listed": listed if listed in comparison else None,
         "examples": stats.compared_incidents(source, listed) if listed in comparison else [],

@@ -204,6 +204,43 @@ def test_the_incident_list_shows_ranges_and_filters_by_governorate(analyst_clien
     assert elsewhere not in filtered.context["cl"].result_list
 
 
+@pytest.mark.parametrize("value", ["abc", "", "1.5", str(2**70), "99999"])
+def test_a_governorate_filter_value_not_in_the_menu_is_ignored_with_a_message(analyst_client, value):
+    homs = make_homs()
+    response = analyst_client.get("/admin/incidents/incident/", {"admin1": value or " "})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [homs]
+    assert "There is no such governorate, so the list is not filtered by one." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["start_date__year=9999&start_date__month=12", "start_date__year=9999", "start_date__year=abc",
+     "kind__exact=a%00b", "_facets=&status__exact=%00"],
+)  # fmt: skip
+def test_a_filter_value_that_cannot_be_read_is_ignored_with_a_message(analyst_client, query):
+    make_homs()
+    response = analyst_client.get(f"/admin/incidents/incident/?{query}", follow=True)
+    assert response.status_code == 200
+    assert (
+        "A filter in the address could not be read, so the list is unfiltered." in response.content.decode()
+    )
+
+
+@pytest.mark.parametrize("selected", [[""], ["abc"], [str(2**70)], ["1", " 2"]])
+def test_an_action_on_an_empty_or_forged_selection_changes_nothing_and_says_so(editor_client, selected):
+    draft = make_incident("Unchecked", status="draft")
+    response = editor_client.post(
+        "/admin/incidents/incident/",
+        {"action": "publish_selected", "_selected_action": selected},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "The selected items could not be read, so nothing was changed." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
 @pytest.mark.parametrize("query", ["Homs", "SOHR", "Observatory", "military"])
 def test_incident_search_covers_title_place_and_source_names(analyst_client, query):
     homs = make_homs()

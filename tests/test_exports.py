@@ -122,6 +122,17 @@ class TestIncidentsCsv:
             "min_killed" in response.content.decode() and "nothing was exported" in response.content.decode()
         )
 
+    @pytest.mark.parametrize(
+        "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
+    )
+    def test_a_date_that_is_not_iso_is_a_400_with_the_iso_message(self, editor_client, url):
+        make_homs()
+        response = editor_client.get(
+            f"{url}&date_after=10/05/2023" if "?" in url else f"{url}?date_after=10/05/2023"
+        )
+        assert response.status_code == 400
+        assert "date_after: Enter a date as YYYY-MM-DD, e.g. 2023-10-05." in response.content.decode()
+
 
 QUERIES = [
     "",
@@ -206,7 +217,7 @@ class TestReportsCsv:
         assert latest["is_current"] == "true" and latest["quote"] == 'more than 100 "martyrs", says SOHR'
 
     def test_awkward_text_and_large_figures_come_back_as_entered(self, editor_client):
-        awkward = 'Line one\r\nline two, with "quotes";\tand a tab'
+        awkward = 'Line one\r\nline two, with "quotes"; and\ta tab'  # no formula character after ;
         governorate = make_location('Idlib, "north"', kind="admin1")
         incident = make_incident(awkward, location=governorate, place="near the mill, east")
         source = make_source('Source, "quoted"', short_name="SQ")
@@ -236,10 +247,35 @@ class TestReportsCsv:
         assert (row["injured_upper"], row["children"], row["url"]) == ("", "", "https://example.org/a,b")
 
 
+FORMULA_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised_by_hand(text):
+    """DESIGN.md's rule, one character at a time: a ' before a formula character that starts
+    the cell or follows a ; or , past any whitespace."""
+    out, at_a_start = [], True
+    for character in text:
+        if at_a_start and character in FORMULA_CHARACTERS:
+            out.append("'")
+            at_a_start = False
+        elif character in ";,":
+            at_a_start = True
+        elif not character.isspace():
+            at_a_start = False
+        out.append(character)
+    return "".join(out)
+
+
+risky_text = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet=st.sampled_from(list("=+-@\t\r\n ;,\"'a1\u00a0")), max_size=30),
+)
+
+
 @hypothesis_settings(max_examples=300, deadline=None)
-@given(text=st.text(max_size=30))
+@given(text=risky_text)
 def test_a_hand_written_cell_reads_back_as_the_csv_module_would_write_it(text):
-    safe = "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    safe = neutralised_by_hand(text)
     buffer = io.StringIO()
     csv.writer(buffer).writerow(["x", safe, "y"])
     line = f"x,{csv_cell(text)},y\r\n"
@@ -360,6 +396,44 @@ class TestSpreadsheetSafety:
         row = read_csv(editor_client.get("/export/incidents.csv"))[0]
         assert row["title"] == "'" + payload
 
+    @pytest.mark.parametrize(
+        "payload",
+        ['ZZ;=HYPERLINK("http://evil.example","S5")', 'ZZ,=HYPERLINK("http://evil.example","S5")',
+         "a;  +cmd|' /C calc'!A0", "x, -2+3", " =3+3", "  @SUM(A1)", "a;\t=1", "ok; fine;=1+1"],
+    )  # fmt: skip
+    def test_a_formula_after_a_separator_or_spaces_is_neutralised_in_both_dialects(
+        self, editor_client, payload
+    ):
+        # A spreadsheet in a semicolon locale splits cells at ";": the CSV is read both ways (issue 15).
+        place = make_location(payload, kind="admin1")
+        hostile = make_incident(payload, location=place, place=payload, summary=payload)
+        make_attribution(hostile, make_actor(payload))
+        make_report(hostile, make_source(payload), killed=5, quote=payload, note=payload)
+        # Text without a formula, even with separators and dashes, is left as it is.
+        plain = make_incident("Shelling, then a strike; 3-4 dead", place="market, east side")
+        make_report(plain, make_source("MoH"), killed=10, qualifier="between", killed_upper=15,
+                    quote="killed 10-15, at least; said @ noon -- 3 wounded")  # fmt: skip
+        for url in ["/export/incidents.csv", "/export/reports.csv",
+                    "/export/summary.csv?by=admin1&by=source&by=perpetrator"]:  # fmt: skip
+            body = raw_csv(editor_client.get(url))
+            for delimiter in [",", ";"]:
+                for row in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter):
+                    for cell in row:
+                        assert not cell.lstrip(" ").startswith(FORMULA_CHARACTERS), (url, delimiter, cell)
+        incidents = {row["id"]: row for row in read_csv(editor_client.get("/export/incidents.csv"))}
+        assert incidents[str(hostile.pk)]["title"] == neutralised_by_hand(payload)
+        assert incidents[str(hostile.pk)]["figures"] == f"{neutralised_by_hand(payload)}: 5 (2023-10-05)"
+        assert incidents[str(plain.pk)]["title"] == "Shelling, then a strike; 3-4 dead"
+        assert incidents[str(plain.pk)]["figures"] == "MoH: between 10 and 15 (2023-10-05)"
+        reports = {row["incident_id"]: row for row in read_csv(editor_client.get("/export/reports.csv"))}
+        assert (
+            reports[str(hostile.pk)]["source"]
+            == reports[str(hostile.pk)]["quote"]
+            == neutralised_by_hand(payload)
+        )
+        assert reports[str(plain.pk)]["killed_as_reported"] == "between 10 and 15"
+        assert reports[str(plain.pk)]["quote"] == "killed 10-15, at least; said @ noon -- 3 wounded"
+
     def test_numbers_stay_numbers(self, editor_client):
         make_homs()
         body = raw_csv(editor_client.get("/export/incidents.csv"))
@@ -452,3 +526,26 @@ def test_editors_can_export_selected_incidents_from_the_admin(editor_client, dem
 def test_analysts_do_not_get_the_export_actions(analyst_client, demo):
     response = analyst_client.get("/admin/incidents/incident/")
     assert "export_incidents_csv" not in response.content.decode()
+
+
+def test_no_export_is_kept_by_a_cache(editor_client, demo):
+    # Exports can hold drafts (status=all): a shared proxy or the browser must never keep them (issue 15).
+    responses = [
+        editor_client.get(url)
+        for url in [
+            "/export/incidents.csv?status=all",
+            "/export/reports.csv",
+            "/export/summary.csv?by=kind",
+            "/export/incidents.csv?min_killed=-3",  # 400
+            "/export/summary.csv?by=nonsense",  # 400
+        ]
+    ]
+    homs = Incident.objects.get(slug="homs-military-academy-drone-strike-2023-10-05")
+    responses += [
+        editor_client.post("/admin/incidents/incident/", {"action": action, "_selected_action": [homs.pk]})
+        for action in ["export_incidents_csv", "export_reports_csv"]
+    ]
+    for response in responses:
+        assert response.status_code in (200, 400)
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= directives, (response.status_code, response["Cache-Control"])

@@ -18,6 +18,7 @@ from tests.factories import (
     make_report,
     make_source,
     make_tree,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,17 @@ class TestIncidentList:
         assert "Some filters could not be read" in html
         assert "89–120+" not in html
         assert 'aria-invalid="true"' in html
+
+    @pytest.mark.parametrize("value", ["10/05/2023", "10/05/23", "2023-10-5", "2023-1-05"])
+    @pytest.mark.parametrize("field", ["date_after", "date_before"])
+    def test_dates_are_iso_only(self, client, field, value):
+        # 10/05/2023 is 5 October in much of the world and 10 May elsewhere (issue 15).
+        homs = make_homs()
+        response = client.get("/incidents/", {field: value})
+        html = text(response)
+        assert "Enter a date as YYYY-MM-DD, e.g. 2023-10-" in html
+        assert homs.title not in html
+        assert homs.title in text(client.get("/incidents/", {field: "2023-10-05"}))
 
     @pytest.mark.parametrize(
         "sort, first",
@@ -353,8 +365,10 @@ class TestSourcePage:
 
     def test_figures_on_drafts_are_not_shown(self, client):
         source = make_source("SOHR")
+        make_report(make_incident("Published one"), source, killed=5)
         make_report(make_incident("Hidden draft", status="draft"), source, killed=3)
-        assert "Hidden draft" not in text(client.get(source.get_absolute_url()))
+        html = text(client.get(source.get_absolute_url()))
+        assert "Published one" in html and "Hidden draft" not in html
 
     def test_the_page_costs_the_same_queries_for_few_and_many_reports(self, client):
         tree = make_tree()
@@ -499,3 +513,125 @@ def test_every_page_has_a_description_and_one_h1(client, url):
     html = text(client.get(url))
     assert '<meta name="description" content="' in html
     assert html.count("<h1") == 1
+
+
+# --- Names that only drafts use are never public (issue 15) ----------------------------------------
+
+
+@pytest.fixture
+def draft_only(db):
+    """A published incident in Homs, and a draft whose place, source and actor nothing published uses."""
+    tree = make_tree()
+    public = make_incident("Published strike", location=make_location("Homs city", parent=tree["homs"]))
+    make_attribution(public, make_actor("Public Forces"))
+    make_report(public, make_source("Public Observatory"), killed=4)
+    hidden_place = make_location("Secret Governorate", kind="admin1", parent=tree["syria"], name_ar="سري")
+    hidden_village = make_location("Secret Village", parent=hidden_place)
+    draft = make_incident("Unchecked draft", location=hidden_village, status="draft")
+    make_attribution(draft, make_actor("Secret Brigade"))
+    make_attribution(draft, make_actor("Secret Claimant"), stance="claimed")
+    make_report(draft, make_source("Secret Monitor", website="https://secret.example"), killed=2)
+    # An imported dataset whose events are all still drafts.
+    make_report(draft, make_source("Imported Dataset GED", kind="dataset"), killed=3)
+    return {"tree": tree, "public": public, "draft": draft, "place": hidden_place, "village": hidden_village}
+
+
+SECRET_NAMES = ["Secret Governorate", "سري", "Secret Village", "Secret Brigade", "Secret Claimant",
+                "Secret Monitor", "secret.example", "Imported Dataset GED"]  # fmt: skip
+
+
+class TestDraftOnlyNames:
+    def test_the_filter_menus_list_only_what_published_incidents_use(self, client, draft_only, analyst):
+        html = text(client.get("/incidents/"))
+        assert "Public Forces" in html and "Public Observatory" in html and "Homs" in html
+        for name in SECRET_NAMES:
+            assert name not in html, name
+        client.force_login(analyst)  # those who edit incidents still find them
+        menus = text(client.get("/incidents/"))
+        assert "Secret Brigade" in menus and "Secret Monitor" in menus and "Secret Governorate" in menus
+
+    @pytest.mark.parametrize(
+        "param, slug, kind",
+        [("location", "secret-governorate", "place"), ("location", "secret-village", "place"),
+         ("perpetrator", "secret-brigade", "actor"), ("source", "secret-monitor", "source"),
+         ("source", "imported-dataset-ged", "source")],
+    )  # fmt: skip
+    def test_a_draft_only_slug_in_a_filter_reads_like_an_unknown_one(
+        self, client, draft_only, param, slug, kind
+    ):
+        unknown = text(client.get("/incidents/", {param: "no-such-thing"}))
+        hidden = text(client.get("/incidents/", {param: slug}))
+        message = f"There is no such {kind}: check the address or choose one from the list."
+        assert message in unknown and message in hidden
+        for name in SECRET_NAMES:
+            assert name not in hidden, name
+        # Public places, down to a town asked for by its slug, still filter.
+        for place in ["syria", "homs", "homs-city"]:
+            response = client.get("/incidents/", {"location": place})
+            assert "Published strike" in text(response) and not response.context["filterset"].errors, place
+
+    def test_a_place_page_leaves_out_sub_places_only_drafts_use(self, client, draft_only, analyst):
+        response = client.get("/locations/syria/")
+        assert [place.name for place, _ in response.context["children"]] == ["Homs"]
+        assert "Secret Governorate" not in text(response)
+        client.force_login(analyst)
+        children = client.get("/locations/syria/").context["children"]
+        assert {place.name for place, _ in children} == {"Homs", "Idlib", "Secret Governorate"}
+
+    @pytest.mark.parametrize(
+        "url, name",
+        [("/locations/secret-governorate/", "Secret Governorate"),
+         ("/locations/secret-village/", "Secret Village"),
+         ("/sources/secret-monitor/", "Secret Monitor"),
+         ("/sources/imported-dataset-ged/", "Imported Dataset GED")],
+    )  # fmt: skip
+    def test_draft_only_places_and_sources_are_not_found_by_readers(
+        self, client, draft_only, analyst, url, name
+    ):
+        response = client.get(url)
+        assert response.status_code == 404
+        html = response.content.decode()
+        for secret in SECRET_NAMES:
+            assert secret not in html, secret
+        client.force_login(analyst)  # those who edit incidents still see them
+        assert name in text(client.get(url))
+
+    def test_a_place_where_nothing_is_published_is_not_found_either(self, client, draft_only):
+        make_location("Empty Governorate", kind="admin1", parent=draft_only["tree"]["syria"])
+        assert client.get("/locations/empty-governorate/").status_code == 404
+
+
+class TestStaffWithoutAGroup:
+    """Only those who may edit incidents (Analyst, Editor, superusers) see drafts (issue 15)."""
+
+    def test_they_see_what_the_public_sees_and_editing_staff_see_drafts(self, client, draft_only):
+        client.force_login(make_user("clerk"))  # staff, but in no group
+        draft_url = draft_only["draft"].get_absolute_url()
+        for url in [draft_url, "/locations/secret-governorate/", "/sources/secret-monitor/"]:
+            assert client.get(url).status_code == 404, url
+        html = text(client.get("/incidents/"))
+        for name in SECRET_NAMES:
+            assert name not in html, name
+        for user in [make_user("ana2", group="Analyst"), make_user("ed2", group="Editor"),
+                     make_user("root", superuser=True)]:  # fmt: skip
+            client.force_login(user)
+            assert "Draft: only staff" in text(client.get(draft_url)), user
+
+
+def test_the_feed_carries_titles_and_summaries_as_text_escaped_once(client):
+    # An Atom reader renders type="html" content live, and our CSP does not reach it (issue 15).
+    hostile = '<img src=x onerror=alert(1)><script>alert("x")</script> & &amp;'
+    place = make_location(f"Town {hostile}", kind="admin1")
+    make_report(make_incident(f"Strike {hostile}", location=place, summary=f"Summary {hostile}"), killed=3)
+    response = client.get("/incidents/feed/")
+    assert b"<script>" not in response.content and b"<img src" not in response.content
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.fromstring(response.content)  # noqa: S314 (our own feed)
+    entry = root.find(f"{atom}entry")
+    title, summary = entry.find(f"{atom}title"), entry.find(f"{atom}summary")
+    assert title.get("type") == "text" and summary.get("type") == "text"
+    assert title.text == f"Strike {hostile} (3 killed)"  # the parser unescapes once: the raw text
+    assert summary.text.startswith(f"5 October 2023, Town {hostile}. ")
+    assert summary.text.endswith(f"Summary {hostile}")
+    for element in [root.find(f"{atom}title"), root.find(f"{atom}subtitle")]:
+        assert element.get("type") == "text", element.tag

@@ -27,6 +27,7 @@ from tests.factories import (
     make_location,
     make_report,
     make_source,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -77,16 +78,17 @@ class TestEscaping:
     def hostile(self, db):
         place = make_location(XSS, kind="admin1", name_ar=XSS)
         incident = make_incident(XSS, location=place, place=XSS, summary=XSS)
-        make_attribution(incident, make_actor(XSS))
-        make_attribution(incident, make_actor(XSS + " 2"), stance="claimed")
         source = make_source(XSS, short_name=XSS[:40], affiliation=XSS, website="javascript:alert(1)")
+        make_attribution(incident, make_actor(XSS), source, quote=XSS)
+        make_attribution(incident, make_actor(XSS + " 2"), source, stance="claimed")
         make_report(incident, source, killed=3, quote=XSS, note=XSS, url="javascript:alert(2)")
         return incident, source, place
 
     def test_stored_scripts_show_as_text_on_every_public_page(self, client, hostile):
         incident, source, place = hostile
+        actor = incident.perpetrators.get()
         for url in ["/", "/incidents/", incident.get_absolute_url(), place.get_absolute_url(),
-                    source.get_absolute_url(), "/incidents/feed/"]:  # fmt: skip
+                    source.get_absolute_url(), actor.get_absolute_url(), "/incidents/feed/"]:  # fmt: skip
             html = client.get(url).content.decode()
             assert "<script>alert" not in html and "<img src=x" not in html, url
             assert 'href="javascript:' not in html, url
@@ -189,10 +191,65 @@ def test_fuzzed_admin_entry_never_gives_a_500(analyst_client, values):
     assert response.status_code in (200, 302)
 
 
+# --- The admin's changelists, fuzzed as the public filters are (issue 15) --------------------------
+
+ADMIN_CHANGELISTS = ["incident", "tollreport", "source", "location", "actor"]
+odd_values = st.one_of(
+    hostile_text,
+    st.sampled_from(["", " ", "1.5", "0x1", "1e3", "١", str(2**63), str(-(2**63) - 1), "9999", "10000", "0",
+                     "12", "31", "1,2", "a\x00", "true", "False", "None", "-"]),
+)  # fmt: skip
+
+
+@pytest.fixture
+def admin_fuzz(client, analyst, editor):
+    """Records to list, the users who fuzz, and each changelist's query parameters as the page reads them."""
+    homs = make_homs()
+    make_report(homs, make_source("Local council"), killed=3, qualifier="between", killed_upper=9)
+    make_incident("A draft", status="draft")
+    superuser = make_user("root", superuser=True)
+    client.force_login(superuser)
+    parameters = {}
+    for model in ADMIN_CHANGELISTS:
+        changelist = client.get(f"/admin/incidents/{model}/").context["cl"]
+        names = {name for spec in changelist.filter_specs for name in spec.expected_parameters()}
+        if changelist.date_hierarchy:
+            names |= {f"{changelist.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        parameters[model] = sorted(names | {"q", "o", "p", "all", "e", "_facets"})
+    return {"users": {"superuser": superuser, "analyst": analyst}, "parameters": parameters}
+
+
+@pytest.mark.parametrize("model", ADMIN_CHANGELISTS)
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_fuzzed_admin_changelists_and_actions_never_give_a_500(client, admin_fuzz, model, data):
+    url = f"/admin/incidents/{model}/"
+    client.force_login(admin_fuzz["users"][data.draw(st.sampled_from(["superuser", "analyst"]))])
+    names = admin_fuzz["parameters"][model]
+    params = data.draw(st.dictionaries(st.sampled_from(names), odd_values, max_size=4), label="params")
+    response = client.get(url, params)
+    assert response.status_code < 500, (params, response.status_code)
+    if response.status_code == 302:  # Django's "bad lookup" redirect (?e=1)
+        assert client.get(response["Location"]).status_code < 500
+    actions = ["delete_selected", "publish_selected", "unpublish_selected", "export_incidents_csv",
+               "export_reports_csv", "", "nonsense"]  # fmt: skip
+    post = {
+        "action": data.draw(st.sampled_from(actions), label="action"),
+        "_selected_action": data.draw(st.lists(odd_values, max_size=3), label="_selected_action"),
+        **data.draw(st.dictionaries(st.sampled_from(["index", "select_across"]), odd_values), label="form"),
+    }
+    response = client.post(url, post)
+    assert response.status_code < 500, (post, response.status_code)
+    if response.streaming:
+        b"".join(response.streaming_content)
+
+
 # --- Every URL has an access rule ----------------------------------------------------------------
 
 PUBLIC = {"home", "incident_list", "incident_feed", "incident_detail", "location_detail", "source_detail",
-          "methodology", "healthz", "robots_txt"}  # fmt: skip
+          "actor_detail", "methodology", "healthz", "robots_txt"}  # fmt: skip
 EXPORTS = {"export_incidents", "export_reports", "export_summary"}
 SAMPLE_ARGS = {"slug": "homs-military-academy-drone-strike-2023-10-05", "object_id": "1", "history_id": "1",
                "kind": "incident", "app_label": "incidents", "content_type_id": "1", "uidb64": "MQ",
@@ -209,7 +266,7 @@ def all_url_patterns(resolver=None, prefix=""):
             yield route, pattern
 
 
-SAMPLE_SLUGS = {"location_detail": "syria", "source_detail": "sohr"}
+SAMPLE_SLUGS = {"location_detail": "syria", "source_detail": "sohr", "actor_detail": "syrian-forces"}
 
 
 def sample_path(route, name):

@@ -2,11 +2,14 @@
 
 import csv
 import io
+import re
 from itertools import chain, islice
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from incidents.filters import IncidentFilter
@@ -15,8 +18,33 @@ from incidents.roles import EXPORT_PERMISSION
 
 CHUNK = 2000
 
-# Spreadsheets run a cell that starts with one of these as a formula.
+# Spreadsheets run a cell that starts with one of these as a formula, also after spaces.
 FORMULA_STARTS = frozenset(["=", "+", "-", "@", "\t", "\r"])
+# A spreadsheet in a semicolon locale splits a cell at ";" (others at ","), so a formula
+# character after a separator and any spaces starts a cell too.
+FORMULA_AFTER_SEPARATOR = re.compile(r"[;,]\s*[=+\-@\t\r]")
+# The place for a ' : before each formula character that starts the cell or a part of it, past
+# any whitespace other than the formula characters tab and CR themselves.
+FORMULA_START = re.compile(r"(?:^|[;,])[^\S\t\r]*(?=[=+\-@\t\r])")
+
+
+def spreadsheet_safe(text):
+    """``text`` with a ' before each formula character that starts it or follows a separator
+    (past any spaces), so that a spreadsheet shows it as text. Nothing else changes.
+
+    Every text cell of every export goes through here, so nearly all cells, which need
+    nothing, cost only a look at their first character and, when they hold a separator, one
+    regex scan (which, starting with a character set, skips quickly); only a risky cell is
+    rewritten.
+    """
+    first = text[:1]
+    if (
+        first in FORMULA_STARTS
+        or first.isspace()
+        or (("," in text or ";" in text) and FORMULA_AFTER_SEPARATOR.search(text))
+    ):
+        return FORMULA_START.sub(r"\g<0>'", text)
+    return text
 
 
 def yes_no(value):
@@ -33,14 +61,8 @@ def csv_response(name, columns, rows, hxl=False):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for count, row in enumerate(rows, start=1):
-            # Text that a spreadsheet would run as a formula gets a leading ' (numbers stay numbers;
-            # None is written as an empty cell). Inline rather than a function call: it runs per cell.
-            writer.writerow(
-                [
-                    "'" + value if value.__class__ is str and value[:1] in FORMULA_STARTS else value
-                    for value in row
-                ]
-            )
+            # Text is made spreadsheet-safe; numbers stay numbers, None is an empty cell.
+            writer.writerow([spreadsheet_safe(value) if value.__class__ is str else value for value in row])
             if count % ROWS_PER_CHUNK == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -73,6 +95,9 @@ def csv_download(name, columns, chunks, hxl):
     )
     filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # An export can hold drafts: no proxy or browser may keep it (the admin's export actions
+    # come here too).
+    add_never_cache_headers(response)
     return response
 
 
@@ -81,8 +106,7 @@ def csv_cell(text):
     write their lines by hand."""
     if text is None:
         return ""
-    if text[:1] in FORMULA_STARTS:
-        text = "'" + text
+    text = spreadsheet_safe(text)
     if '"' in text or "," in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -98,8 +122,11 @@ def place_text(place, location_name, location_kind):
 
 def export_view(view):
     """An export: GET or HEAD only; anonymous users go to the login page, logged-in users
-    without the export permission (the Editor group) get 403."""
-    return require_safe(login_required(permission_required(EXPORT_PERMISSION, raise_exception=True)(view)))
+    without the export permission (the Editor group) get 403. No answer, not even a 400 that
+    repeats the filters, is kept by a cache."""
+    return never_cache(
+        require_safe(login_required(permission_required(EXPORT_PERMISSION, raise_exception=True)(view)))
+    )
 
 
 def filtered_for_export(request):

@@ -9,6 +9,17 @@ from incidents.slugs import save_with_free_slug
 
 
 class ActorQuerySet(models.QuerySet):
+    def public(self):
+        """Actors a published incident names (as alleged perpetrator or claimant); an actor only
+        drafts name is never public."""
+        from incidents.models.incidents import Incident
+
+        published = Incident.objects.published()
+        return self.filter(
+            models.Exists(published.filter(perpetrators=models.OuterRef("pk")))
+            | models.Exists(published.filter(claimed_by=models.OuterRef("pk")))
+        )
+
     def used_by_published_incidents(self):
         """Published incidents that name any of these actors (as alleged perpetrator or claimant)."""
         from incidents.models.incidents import Incident
@@ -67,6 +78,19 @@ class Actor(models.Model):
         return super().delete(*args, **kwargs)
 
 
+class SourceQuerySet(models.QuerySet):
+    def public(self):
+        """Sources with a report on a published incident; a source (an imported dataset, say)
+        whose reports are all on drafts is never public."""
+        from incidents.models.incidents import Incident
+        from incidents.models.reports import TollReport
+
+        reports = TollReport.objects.filter(
+            source=models.OuterRef("pk"), incident__status=Incident.Status.PUBLISHED
+        )
+        return self.filter(models.Exists(reports))
+
+
 class Source(models.Model):
     class Kind(models.TextChoices):
         GOVERNMENT = "government", "Government"
@@ -88,6 +112,7 @@ class Source(models.Model):
     )
     website = models.URLField(blank=True)
 
+    objects = SourceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -2,12 +2,33 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import CheckConstraint, Q
+from django.db.models import CheckConstraint, Exists, OuterRef, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from incidents.models.base import RulesInCleanMixin
 from incidents.slugs import save_with_free_slug
+
+
+class LocationQuerySet(models.QuerySet):
+    def public(self):
+        """Places a published incident lies in or beneath (so the places above it count too).
+
+        A place that only drafts use is never public (DESIGN.md, "Public pages"). Countries,
+        governorates and districts are matched on the incidents' indexed ancestor columns, finer
+        places on the path prefix, as ``Location.beneath_q`` does.
+        """
+        from incidents.models.incidents import Incident
+
+        published = Incident.objects.published()
+        condition = Q()
+        for kind in Location.Kind.values:
+            if kind in Location.ANCESTOR_KINDS:
+                beneath = published.filter(**{f"location__{kind}": OuterRef("pk")})
+            else:
+                beneath = published.filter(location__path__startswith=OuterRef("path"))
+            condition |= Q(kind=kind) & Exists(beneath)
+        return self.filter(condition)
 
 
 class Location(RulesInCleanMixin, models.Model):
@@ -19,6 +40,8 @@ class Location(RulesInCleanMixin, models.Model):
         LOCALITY = "locality", "City, town or village"
 
     LEVELS = {kind: level for level, kind in enumerate(Kind.values)}
+    # The levels every place keeps a column for (``country``, ``admin1``, ``admin2``).
+    ANCESTOR_KINDS = ("country", "admin1", "admin2")
 
     name = models.CharField(max_length=200)
     name_ar = models.CharField("Arabic name", max_length=200, blank=True)
@@ -53,6 +76,7 @@ class Location(RulesInCleanMixin, models.Model):
     admin1 = models.ForeignKey("self", null=True, on_delete=models.SET_NULL, editable=False, related_name="+")
     admin2 = models.ForeignKey("self", null=True, on_delete=models.SET_NULL, editable=False, related_name="+")
 
+    objects = LocationQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["path", "chain", "country", "admin1", "admin2"])
 
     class Meta:
@@ -176,7 +200,7 @@ class Location(RulesInCleanMixin, models.Model):
         Countries, governorates and districts match on their indexed ancestor column, a plain
         equality; finer places match the path prefix.
         """
-        if self.kind in ("country", "admin1", "admin2"):
+        if self.kind in self.ANCESTOR_KINDS:
             return Q(**{f"{prefix}{self.kind}": self})
         return Q(**{f"{prefix}path__startswith": self.path})
 
