@@ -78,7 +78,7 @@ def _change_status(incidents, *, to, user, via, keep_history=True):
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        Incident.objects.filter(pk__in=ids)._write_derived(**values)
+        Incident.objects.filter(pk__in=ids)._write_status(**values)
         if keep_history:
             for incident in Incident.objects.filter(pk__in=ids):
                 incident._history_user = user

@@ -65,8 +65,10 @@ class IncidentQuerySet(models.QuerySet):
             raise ValueError("New incidents start as drafts: publish them with workflow.publish_incidents().")
         return super().bulk_create(objs, *args, **kwargs)
 
-    def _write_derived(self, **values):
-        """For ``incidents.tolls`` and ``incidents.workflow`` only: the one writer of each column."""
+    def _write_status(self, **values):
+        """For ``incidents.workflow`` only, the one place where the status changes."""
+        if set(values) - set(Incident.WORKFLOW_FIELDS):
+            raise ValueError("Only the status, published_at and published_by are written this way.")
         return super().update(**values)
 
 
