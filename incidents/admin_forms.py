@@ -34,6 +34,8 @@ class VersionedForm(forms.ModelForm):
         edited = [name for name in self.changed_data if name != "version"]
         if not (self.claims_when_unchanged or edited or cleaned.get("DELETE")):
             return cleaned
+        if hasattr(instance, "lock_incidents"):
+            instance.lock_incidents()  # the incident before the row beneath it, as every writer does
         try:
             instance.claim_version(started_from)
         except EditConflict:

@@ -4,6 +4,8 @@ Everything here reads the stored figures that ``incidents.tolls`` writes; nothin
 Each function says how many queries it costs, so that pages keep a fixed number of queries.
 """
 
+import logging
+
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -14,6 +16,8 @@ from incidents.models.reports import stated_ends_sql
 # The stored figures that totals add up; incident_date_figures_idx holds them too.
 TOTALLED_FIELDS = Incident.TOTALLED_FIELDS
 
+
+logger = logging.getLogger(__name__)
 
 ALONE = Q(in_part_tree=False)  # neither a whole nor a part: added up in SQL as it is
 
@@ -50,7 +54,7 @@ def _total(sums, sources=0, trees=NOTHING):
 
 def part_tree_parents():
     """{incident id: the id of its whole} for every part. One query (parts are few)."""
-    return dict(Incident.objects.filter(part_of__isnull=False).values_list("pk", "part_of"))
+    return dict(Incident.objects.filter(part_of__isnull=False).order_by().values_list("pk", "part_of"))
 
 
 def tree_members(incidents, *extra):
@@ -68,7 +72,13 @@ def tree_ends(members, parents):
     """What a set's part-tree incidents add, never counting a part within its whole (``Ends``)."""
     if not members:
         return figures.Ends()
-    return figures.total_with_parts(members, parents=parents).ends()
+    try:
+        return figures.total_with_parts(members, parents=parents).ends()
+    except ValueError:
+        # A part cycle (refused on every write path; this guards old or hand-made data): count
+        # each incident alone rather than fail every page that shows a total.
+        logger.exception("Part cycle among incidents %s", sorted(m.pk for m in members))
+        return figures.total(member.toll for member in members).ends()
 
 
 def totals(incidents, sources=None):
@@ -127,7 +137,7 @@ def monthly_totals(incidents):
     by_month = {}
     for member, (start_date,) in tree_members(incidents, "start_date"):
         by_month.setdefault(start_date.replace(day=1), []).append(member)
-    parents = part_tree_parents() if by_month else {}
+    parents = part_tree_parents()
     return [
         (month, _total(sums, trees=tree_ends(by_month.get(month), parents))) for month, sums in months.items()
     ]

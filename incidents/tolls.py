@@ -25,6 +25,25 @@ REPORT_FIELDS = [
 ATTRIBUTION_FIELDS = ["pk", "incident_id", "source_id", "actor_id", "stance", "published_on"]
 
 
+def lock(incident_ids):
+    """Lock the incidents' rows (``FOR NO KEY UPDATE``, in id order) for the rest of the transaction.
+
+    Every writer of an incident's reports or attributions takes its incident first, then the
+    rows beneath it: so a report page, the incident page with its inline rows, and a refresh
+    never wait on each other in a circle (PostgreSQL would kill one with "deadlock detected").
+    """
+    from incidents.models import Incident
+
+    ids = sorted({pk for pk in incident_ids if pk is not None})
+    if ids:
+        list(
+            Incident.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk")
+        )
+
+
 def refresh(incident_ids):
     """Mark each source's current reports and store the figures of each of ``incident_ids``.
 

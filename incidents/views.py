@@ -192,14 +192,21 @@ def source_detail(request, slug):
         .order_by("-published_on", "-pk")
     )
     page = paginate(request, reports, per_page=50)
-    # A source is public when it reported on a published incident (the page counts them anyway).
-    if not page.paginator.count and not can_see_drafts(request.user):
-        raise Http404("No published figure from this source.")
+    attributions = list(
+        Attribution.objects.filter(source=source, incident__status=Incident.Status.PUBLISHED)
+        .select_related("incident", "actor")
+        .order_by("-published_on", "-pk")[:200]
+    )
+    # A source is public when it said something about a published incident: a figure (the page
+    # counts them anyway) or who did it.
+    if not (page.paginator.count or attributions or can_see_drafts(request.user)):
+        raise Http404("No published figure or attribution from this source.")
     comparison = stats.compare_with_other_sources(source)
     listed = request.GET.get("compare")
     context = {
         "source": source,
         "page": page,
+        "attributions": attributions,
         "comparison": comparison,
         "listed": listed if listed in comparison else None,
         "examples": stats.compared_incidents(source, listed) if listed in comparison else [],

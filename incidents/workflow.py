@@ -140,39 +140,52 @@ STANCE_WORDS = {"alleged": "alleged", "claimed": "claimed", "denied": "denied"}
 
 
 def _attribution_corrections(incident_pk, since):
-    """Attributions readers saw that were changed, removed or restored after publication (a new
-    attribution is a new statement, not a correction). Three queries, however many there are."""
+    """Attributions readers saw that were changed, removed, restored or moved to or from another
+    incident after publication (a new attribution is a new statement, not a correction). Three
+    queries, however many there are."""
     # The history model's plain manager, so that the ids below are a subquery (simple-history's
     # own manager would read them into a list first, a query fewer only when there is none).
-    history = Attribution.history.model._default_manager.filter(incident_id=incident_pk)
+    rows = Attribution.history.model._default_manager
+    history = rows.filter(id__in=rows.filter(incident_id=incident_pk).values("id"))
     records = list(history.order_by("id", "history_date", "history_id"))
     names = {("actor", a.pk): a.name for a in Actor.objects.filter(pk__in=history.values("actor_id"))}
     names |= {("source", s.pk): s.label for s in Source.objects.filter(pk__in=history.values("source_id"))}
 
     def said(record):
-        source, actor = (
-            names.get(("source", record.source_id), "a source"),
-            names.get(("actor", record.actor_id), "an actor"),
-        )
-        return f"{source} {STANCE_WORDS[record.stance]} {actor}"
+        source = names.get(("source", record.source_id), "a source")
+        return f"{source} {STANCE_WORDS[record.stance]} {names.get(('actor', record.actor_id), 'an actor')}"
 
     found, previous = [], {}
     for record in records:
         before = previous.get(record.id)
         previous[record.id] = record
-        if before is None or record.history_date <= since:
+        if record.history_date <= since:
             continue
-        day = timezone.localtime(record.history_date).date()
-        if record.history_type == "-":
-            sentence = f"the attribution “{said(before)}” was removed"
-        elif before.history_type == "-":
-            sentence = f"the attribution “{said(record)}” was restored"
-        elif any(getattr(record, f) != getattr(before, f) for f in ATTRIBUTION_FIELDS):
-            sentence = f"an attribution was corrected from “{said(before)}” to “{said(record)}”"
+        is_here = record.incident_id == incident_pk and record.history_type != "-"
+        if before is None:
+            # Made before history was kept (e.g. by a migration): a removal still shows.
+            sentence = f"the attribution “{said(record)}” was removed" if record.history_type == "-" else None
         else:
-            continue
-        found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+            was_here = before.incident_id == incident_pk and before.history_type != "-"
+            sentence = _attribution_change(before, record, was_here, is_here, said)
+        if sentence and (record.incident_id == incident_pk or (before and before.incident_id == incident_pk)):
+            day = timezone.localtime(record.history_date).date()
+            found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
     return found
+
+
+def _attribution_change(before, record, was_here, is_here, said):
+    if before.history_type == "-" and is_here:
+        return f"the attribution “{said(record)}” was restored"
+    if was_here and record.history_type == "-":
+        return f"the attribution “{said(before)}” was removed"
+    if was_here and not is_here:
+        return f"the attribution “{said(before)}” was moved to another incident"
+    if is_here and not was_here:
+        return f"the attribution “{said(record)}” was moved here from another incident"
+    if was_here and any(getattr(record, f) != getattr(before, f) for f in ATTRIBUTION_FIELDS):
+        return f"an attribution was corrected from “{said(before)}” to “{said(record)}”"
+    return None
 
 
 @dataclass(frozen=True)

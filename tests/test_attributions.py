@@ -185,6 +185,18 @@ def test_the_migration_keeps_what_an_incident_with_perpetrators_and_a_claim_read
     group = Actor.objects.create(name="Some group", slug="group", kind="non_state_group")
     incident.perpetrators.add(drones)
     incident.claimed_by.add(group)
+    # An actor that did it and claimed it, whose own statements are also a source of figures.
+    claimed = Incident.objects.create(
+        title="Bombing", slug="bombing", kind="attack", start_date=DAY, location=place
+    )
+    isis = Actor.objects.create(name="Islamic State", slug="is", kind="non_state_group")
+    isis_source = Source.objects.create(name="Islamic State", slug="is-source", kind="armed_group")
+    for source in (moh, isis_source):
+        TollReport.objects.create(
+            incident=claimed, source=source, published_on=DAY, killed=4, is_current=True
+        )
+    claimed.perpetrators.add(isis)
+    claimed.claimed_by.add(isis)
     executor = MigrationExecutor(connection)
     executor.migrate(after)
     apps = executor.loader.project_state(after).apps
@@ -195,7 +207,46 @@ def test_the_migration_keeps_what_an_incident_with_perpetrators_and_a_claim_read
         (a.source.name, a.stance, a.actor.name)
         for a in apps.get_model("incidents", "Attribution").objects.all()
     }
-    assert stances == {("MoH", "alleged", "Drone operators"), ("Some group", "claimed", "Some group")}
+    assert stances == {
+        ("MoH", "alleged", "Drone operators"),
+        ("Some group", "claimed", "Some group"),
+        ("MoH", "alleged", "Islamic State"),
+        ("Islamic State", "claimed", "Islamic State"),
+    }
+    history = apps.get_model("incidents", "HistoricalAttribution").objects.all()
+    assert sorted(h.history_type for h in history) == ["+"] * 4  # a later removal is a correction
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_a_source_that_only_says_who_did_it_has_a_public_page(client):
+    incident = make_incident("Hospital explosion")
+    denial = make_source("Palestinian Islamic Jihad", kind="armed_group")
+    make_attribution(incident, make_actor("Palestinian Islamic Jihad"), denial, stance="denied")
+    response = client.get(denial.get_absolute_url())
+    assert response.status_code == 200
+    assert "Hospital explosion" in page_text(client, denial.get_absolute_url())
+    draft_only = make_source("Draft-only voice")
+    make_attribution(make_incident(status="draft"), make_actor(), draft_only)
+    assert client.get(draft_only.get_absolute_url()).status_code == 404
+
+
+def test_a_part_cycle_is_refused_even_by_a_queryset_update():
+    wave, day = make_incident("Wave"), make_incident("Day")
+    day.part_of = wave
+    day.save()
+    with pytest.raises(ValueError, match="part of its own part"), transaction.atomic():
+        Incident.objects.filter(pk=wave.pk).update(part_of=day)
+    wave.refresh_from_db()
+    assert wave.part_of is None
+
+
+def test_removing_a_migrated_attribution_from_a_published_incident_is_a_correction(client):
+    incident = make_incident()
+    attribution = make_attribution(incident, make_actor("Gunmen"), make_source("Council"))
+    Attribution.history.filter(id=attribution.pk).delete()  # as if made before history was kept
+    attribution.delete()
+    assert "the attribution “Council alleged Gunmen” was removed" in page_text(
+        client, incident.get_absolute_url()
+    )

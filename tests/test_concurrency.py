@@ -9,7 +9,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from incidents.models import Incident, TollReport
@@ -168,3 +168,77 @@ def test_two_editors_publishing_the_same_draft_at_once_publish_it_once():
     incident.refresh_from_db()
     assert incident.is_published
     assert incident.history.filter(history_change_reason="Published").count() == 1
+
+
+def waiting_on_locks(count):
+    """Until ``count`` other sessions wait for a row lock (bounded: a poll of pg_stat_activity,
+    not a sleep; the threads are known to be on their way to the lock)."""
+    with connection.cursor() as cursor:
+        for _ in range(100_000):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else one snapshot per transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+    pytest.fail("the saves never reached the lock")
+
+
+def test_an_incident_page_and_a_report_page_saving_one_report_at_once_never_deadlock():
+    """The incident page claims the incident, then its inline report; the report page must not
+    hold the report while it waits for the incident (PostgreSQL would kill one: a 500). The test
+    holds the incident until both saves wait on it, then lets them go together."""
+    incident = make_incident(status="draft")
+    report = make_report(incident, make_source("SOHR"), killed=10)
+    incident_url = f"/admin/incidents/incident/{incident.pk}/change/"
+    report_url = f"/admin/incidents/tollreport/{report.pk}/change/"
+    clients = logged_in_clients(2)
+    for round_number in range(6):  # without the lock order, half the rounds deadlock
+        forms = [change_form_data(clients[0].get(incident_url)), change_form_data(clients[1].get(report_url))]
+        forms[0]["reports-0-killed"], forms[1]["killed"] = "20", "30"
+        urls, responses, errors = [incident_url, report_url], [None, None], []
+
+        def save(i, urls=urls, forms=forms, responses=responses, errors=errors):
+            try:
+                responses[i] = clients[i].post(urls[i], forms[i])
+            except Exception as error:  # noqa: BLE001 - a deadlock surfaces here
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+        with transaction.atomic():
+            Incident.objects.select_for_update().filter(pk=incident.pk).get()
+            for thread in threads:
+                thread.start()
+            waiting_on_locks(2)
+        for thread in threads:
+            thread.join(RACE_TIMEOUT)
+        assert not errors, (round_number, errors)
+        assert [r.status_code for r in responses].count(302) >= 1
+        report.refresh_from_db()
+        assert report.killed in (20, 30)
+
+
+def test_two_reports_of_one_source_edited_at_once_leave_one_current_report():
+    incident = make_incident()
+    source = make_source("SOHR")
+    first = make_report(incident, source, killed=10, published_on=incident.start_date)
+    second = make_report(
+        incident, source, killed=12, published_on=incident.start_date + datetime.timedelta(1)
+    )
+    clients = logged_in_clients(2, group="Analyst")
+    urls = [f"/admin/incidents/tollreport/{r.pk}/change/" for r in (first, second)]
+    for round_number in range(5):
+        forms = [change_form_data(client.get(url)) for client, url in zip(clients, urls, strict=True)]
+        # Swap their dates each round, so that which report is current changes under both saves.
+        days = [
+            incident.start_date + datetime.timedelta(d) for d in ((1, 0) if round_number % 2 == 0 else (0, 1))
+        ]
+        for form, day in zip(forms, days, strict=True):
+            form["published_on"] = day.isoformat()
+        responses = race(2, lambda i, forms=forms: clients[i].post(urls[i], forms[i]))
+        assert [r.status_code for r in responses] == [302, 302]
+        assert stored_range(incident) == fresh_range(incident)
+        assert list(map(len, current_report_ids(incident).values())) == [1]

@@ -16,6 +16,7 @@ def generate(n, seed=1):
 
 
 def wipe():
+    Incident.objects.filter(part_of__isnull=False).delete()  # parts before their wholes
     Incident.objects.all().delete()
     for kind in reversed(Location.Kind.values):  # children before their parents
         Location.objects.filter(kind=kind).delete()

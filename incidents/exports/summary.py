@@ -118,7 +118,7 @@ def _part_trees(base, expressions, names, by_source):
         key, (pk, part_of, lowest, highest, is_open) = tuple(row[: len(names)]), row[len(names) :]
         toll = figures.TollRange(lowest=lowest, highest=highest, highest_open=is_open)
         groups.setdefault(key, []).append(figures.IncidentToll(pk, part_of, toll))
-    parents = stats.part_tree_parents() if groups else {}
+    parents = stats.part_tree_parents()
     return {key: stats.tree_ends(group, parents) for key, group in groups.items()}
 
 

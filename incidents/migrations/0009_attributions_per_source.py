@@ -5,6 +5,7 @@ import incidents.models.base
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
 
 
 PLACEHOLDER = "Earlier record (before attribution per source)"
@@ -56,7 +57,31 @@ def attributions_from_the_joint_lists(apps, schema_editor):
                 incident=incident, actor=actor, source=actor_as_source(Source, actor), stance="claimed",
                 published_on=first_report.published_on,
             ))  # fmt: skip
-    Attribution.objects.bulk_create(made, batch_size=1000)
+    # One stance a source and actor a day (attribution_one_stance_a_day): an actor that both did it
+    # and claimed it, whose own statements are also a reporting source, keeps its claim.
+    unique = {}
+    for attribution in made:
+        key = (attribution.incident_id, attribution.actor_id, attribution.source_id, attribution.published_on)
+        if key not in unique or attribution.stance == "claimed":
+            unique[key] = attribution
+    Attribution.objects.bulk_create(list(unique.values()), batch_size=1000)
+    # A "+" history row for each, as a save would write: a later change or removal of one on a
+    # published incident then shows as a correction.
+    HistoricalAttribution = apps.get_model("incidents", "HistoricalAttribution")
+    now = timezone.now()
+    tracked = [f.attname for f in Attribution._meta.concrete_fields if f.attname != "version"]
+    HistoricalAttribution.objects.bulk_create(
+        [
+            HistoricalAttribution(
+                **{name: getattr(attribution, name) for name in tracked},
+                history_date=now,
+                history_type="+",
+                history_change_reason="Migrated from the joint lists of perpetrators and claims",
+            )
+            for attribution in Attribution.objects.all()  # the table is new: every row was made above
+        ],
+        batch_size=1000,
+    )
 
 
 def actor_as_source(Source, actor):

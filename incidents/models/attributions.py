@@ -6,7 +6,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from incidents import tolls
-from incidents.models.base import RulesInCleanMixin, Versioned, today
+from incidents.models.base import OfAnIncident, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident
 from incidents.models.parties import Actor, Source
 from incidents.models.reports import TollReport
@@ -19,6 +19,7 @@ class AttributionQuerySet(models.QuerySet):
     def delete(self):
         with transaction.atomic():
             incident_ids = set(self.values_list("incident_id", flat=True))
+            tolls.lock(incident_ids)
             result = super().delete()
             tolls.refresh(incident_ids)
         return result
@@ -26,6 +27,9 @@ class AttributionQuerySet(models.QuerySet):
     def update(self, **values):
         with transaction.atomic():
             touched = dict(self.values_list("pk", "incident_id"))
+            tolls.lock(
+                {*touched.values(), values.get("incident_id"), getattr(values.get("incident"), "pk", None)}
+            )
             updated = super().update(**values)
             changed = list(self.model._base_manager.filter(pk__in=touched))
             self.model.history.bulk_history_create(changed, update=True, default_change_reason="Bulk update")
@@ -40,7 +44,7 @@ class AttributionQuerySet(models.QuerySet):
         return created
 
 
-class Attribution(RulesInCleanMixin, Versioned):
+class Attribution(RulesInCleanMixin, OfAnIncident, Versioned):
     class Stance(models.TextChoices):
         ALLEGED = "alleged", "alleges (the source says the actor did it)"
         CLAIMED = "claimed", "claimed (the actor says it did it)"
@@ -126,16 +130,15 @@ class Attribution(RulesInCleanMixin, Versioned):
 
     def save(self, *args, **kwargs):
         with transaction.atomic():
-            previous = None
-            if self.pk:
-                previous = (
-                    Attribution._base_manager.filter(pk=self.pk).values_list("incident_id", flat=True).first()
-                )
+            previous = self.lock_incidents()
+            if previous:
+                self.move_version_on()
             super().save(*args, **kwargs)
             tolls.refresh({self.incident_id, previous})
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
+            self.lock_incidents()
             incident_id = self.incident_id
             result = super().delete(*args, **kwargs)
             tolls.refresh({incident_id})

@@ -24,6 +24,21 @@ class RulesInCleanMixin:
         ]
 
 
+class OfAnIncident:
+    """For the rows beneath an incident (reports, attributions): their writes lock the incident
+    first (``tolls.lock``), then refresh its derived data (``tolls.refresh``)."""
+
+    def lock_incidents(self):
+        """Lock the incident this row is on now and the one it was stored on; the stored one's id."""
+        from incidents import tolls
+
+        stored = None
+        if self.pk:
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("incident_id", flat=True).first()
+        tolls.lock({stored, self.incident_id})
+        return stored
+
+
 class EditConflict(Exception):
     """Someone saved the record after this edit started from it (see ``Versioned.claim_version``)."""
 

@@ -51,8 +51,11 @@ class IncidentQuerySet(models.QuerySet):
         with transaction.atomic():  # part trees change: the one writer marks them
             before = dict(self.values_list("pk", "part_of"))
             updated = super().update(**values)
-            after = Incident.objects.filter(pk__in=before).values_list("part_of", flat=True)
-            tolls.refresh({*before, *before.values(), *after})
+            after = list(Incident.objects.filter(pk__in=before))
+            for incident in after:
+                if incident.part_of_id and incident.pk in incident.part_of.wholes_ids():
+                    raise ValueError(f"Incident {incident.pk} would be part of its own part.")
+            tolls.refresh({*before, *before.values(), *(incident.part_of_id for incident in after)})
         return updated
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -63,7 +66,11 @@ class IncidentQuerySet(models.QuerySet):
         objs = list(objs)
         if any(incident.status != "draft" for incident in objs):
             raise ValueError("New incidents start as drafts: publish them with workflow.publish_incidents().")
-        return super().bulk_create(objs, *args, **kwargs)
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            parts = [incident for incident in created if incident.part_of_id]
+            tolls.refresh({pk for part in parts for pk in (part.pk, part.part_of_id)})  # part trees
+        return created
 
     def _write_status(self, **values):
         """For ``incidents.workflow`` only, the one place where the status changes."""
@@ -257,6 +264,12 @@ class Incident(RulesInCleanMixin, Versioned):
             models.Index(fields=["killed_highest"], name="incident_toll_idx"),
             # "Most disputed" on the home page and the disputed filter.
             models.Index(fields=["is_disputed", "killed_spread"], name="incident_disputed_idx"),
+            # An incident page lists its parts, in date order.
+            models.Index(fields=["part_of", "start_date"], name="incident_parts_idx"),
+            # Totals add the few incidents in a part tree apart (stats.tree_members).
+            models.Index(
+                fields=["start_date"], name="incident_part_tree_idx", condition=Q(in_part_tree=True)
+            ),
             # The contradictory filter.
             models.Index(fields=["is_contradictory", "killed_spread"], name="incident_contradictory_idx"),
             # The kind filter.
@@ -325,6 +338,15 @@ class Incident(RulesInCleanMixin, Versioned):
             tolls.refresh([whole])  # it may have no part left
         return result
 
+    def _refuse_a_part_cycle(self):
+        """Checked again under the lock of both incidents: two people making A part of B and B part
+        of A at the same moment both pass ``clean()``; the second to take the lock is refused."""
+        if self.part_of_id is None:
+            return
+        tolls.lock([self.pk, self.part_of_id])
+        if self.pk in Incident.objects.get(pk=self.part_of_id).wholes_ids():
+            raise ValidationError({"part_of": "An incident cannot be part of its own part."})
+
     def wholes_ids(self):
         """The ids of this incident and every incident it is part of, up the chain (a query each)."""
         ids, current = [self.pk], self
@@ -364,6 +386,8 @@ class Incident(RulesInCleanMixin, Versioned):
             self.status, self.published_at, self.published_by_id = (
                 stored["status"], stored["published_at"], stored["published_by"],
             )  # fmt: skip
+            if stored["part_of"] != self.part_of_id:
+                self._refuse_a_part_cycle()
             super().save(*args, **kwargs)
             if stored["part_of"] != self.part_of_id:
                 tolls.refresh([self.pk, stored["part_of"], self.part_of_id])

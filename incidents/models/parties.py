@@ -80,15 +80,17 @@ class Actor(models.Model):
 
 class SourceQuerySet(models.QuerySet):
     def public(self):
-        """Sources with a report on a published incident; a source (an imported dataset, say)
-        whose reports are all on drafts is never public."""
+        """Sources with a report or an attribution on a published incident; a source (an imported
+        dataset, say) whose statements are all on drafts is never public."""
+        from incidents.models.attributions import Attribution
         from incidents.models.incidents import Incident
         from incidents.models.reports import TollReport
 
-        reports = TollReport.objects.filter(
-            source=models.OuterRef("pk"), incident__status=Incident.Status.PUBLISHED
+        published = {"source": models.OuterRef("pk"), "incident__status": Incident.Status.PUBLISHED}
+        return self.filter(
+            models.Exists(TollReport.objects.filter(**published))
+            | models.Exists(Attribution.objects.filter(**published))
         )
-        return self.filter(models.Exists(reports))
 
 
 class Source(models.Model):

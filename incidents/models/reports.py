@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from incidents import figures, tolls
-from incidents.models.base import RulesInCleanMixin, Versioned, today
+from incidents.models.base import OfAnIncident, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident
 from incidents.models.parties import Source
 
@@ -115,6 +115,12 @@ def interval_sql(prefix=""):
     return low, high
 
 
+def moved_to(values):
+    """The incident id an ``update(**values)`` moves rows to, if it does."""
+    incident = values.get("incident_id", values.get("incident"))
+    return getattr(incident, "pk", incident)
+
+
 class TollReportQuerySet(models.QuerySet):
     """Every bulk write goes through the one writer of figures (``incidents.tolls.refresh``) and
     leaves history rows, as a save does (a delete already does: Django sends its signals)."""
@@ -135,6 +141,7 @@ class TollReportQuerySet(models.QuerySet):
     def delete(self):
         with transaction.atomic():
             incident_ids = set(self.values_list("incident_id", flat=True))
+            tolls.lock(incident_ids)
             result = super().delete()
             tolls.refresh(incident_ids)
         return result
@@ -144,6 +151,9 @@ class TollReportQuerySet(models.QuerySet):
             raise ValueError("is_current is written only by incidents.tolls.refresh().")
         with transaction.atomic():
             touched = dict(self.values_list("pk", "incident_id"))
+            tolls.lock(
+                {*touched.values(), values.get("incident_id"), getattr(values.get("incident"), "pk", None)}
+            )
             updated = super().update(**values)
             changed = list(self.model._base_manager.filter(pk__in=touched))
             self.model.history.bulk_history_create(changed, update=True, default_change_reason="Bulk update")
@@ -158,26 +168,17 @@ class TollReportQuerySet(models.QuerySet):
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
+        # Django writes each batch through update() above: history, locks and refresh included.
         if "is_current" in fields:
             raise ValueError("is_current is written only by incidents.tolls.refresh().")
-        objs = list(objs)
-        with transaction.atomic():
-            incident_ids = set(
-                self.model._base_manager.filter(pk__in=[o.pk for o in objs]).values_list(
-                    "incident_id", flat=True
-                )
-            )
-            updated = super().bulk_update(objs, fields, *args, **kwargs)
-            self.model.history.bulk_history_create(objs, update=True, default_change_reason="Bulk update")
-            tolls.refresh(incident_ids | {report.incident_id for report in objs})
-        return updated
+        return super().bulk_update(objs, fields, *args, **kwargs)
 
     def _write_current(self, value):
         """For ``incidents.tolls`` only."""
         return super().update(is_current=value)
 
 
-class TollReport(RulesInCleanMixin, Versioned):
+class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
     Qualifier = Qualifier
     Population = Population
 
@@ -337,13 +338,9 @@ class TollReport(RulesInCleanMixin, Versioned):
 
     def save(self, *args, **kwargs):
         """Save the report and, through ``incidents.tolls``, its incident's figures (and those of
-        the incident it moved from), in one transaction."""
+        the incident it moved from), in one transaction, the incidents locked first."""
         with transaction.atomic():
-            previous_incident_id = None
-            if self.pk:
-                previous_incident_id = (
-                    TollReport._base_manager.filter(pk=self.pk).values_list("incident_id", flat=True).first()
-                )
+            previous_incident_id = self.lock_incidents()
             if previous_incident_id:
                 self.move_version_on()
                 if "update_fields" not in kwargs:
@@ -353,13 +350,14 @@ class TollReport(RulesInCleanMixin, Versioned):
                         if not f.primary_key and f.name != "is_current"
                     ]
             super().save(*args, **kwargs)
-            tolls.refresh({self.incident_id, previous_incident_id} - {None})
+            tolls.refresh({self.incident_id, previous_incident_id})
             self.is_current = (
                 TollReport._base_manager.filter(pk=self.pk).values_list("is_current", flat=True).first()
             )
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
+            self.lock_incidents()
             incident_id = self.incident_id
             result = super().delete(*args, **kwargs)
             tolls.refresh({incident_id})

@@ -158,6 +158,14 @@ class Command(BaseCommand):
             ],
             batch_size=BATCH,
         )
+        # About one incident in fifty is recorded as part of a larger one (a day within a wave):
+        # totals must count it within its whole.
+        wholes = incidents[: len(incidents) // 2]
+        parts = [i for i in incidents[len(incidents) // 2 :] if rng.random() < 0.04]
+        for part in parts:
+            part.part_of = rng.choice(wholes)
+        if parts:
+            Incident.objects.bulk_update(parts, ["part_of"], batch_size=BATCH)
         reports, attributions = [], []
         for incident in incidents:
             base = rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 35, 60, 150])
