@@ -139,6 +139,10 @@ class Ends:
     is_disputed = False
     is_contradictory = False
 
+    def ends(self):
+        """Itself: ``Ends`` can stand where a range is read for its ends (``contributions``)."""
+        return self
+
     def __add__(self, other):
         if not other.is_known:
             return self
@@ -719,19 +723,21 @@ def wholes_in_set(incidents, *, parents=None):
     incidents' own ``part_of_id`` are known. Raises ValueError on a cycle.
     """
     incidents = list(incidents)
-    members = {incident.pk for incident in incidents}
-    up = {incident.pk: incident.part_of_id for incident in incidents}
-    if parents:
-        up = {**parents, **up}
+    own = {incident.pk: incident.part_of_id for incident in incidents}
+    parents = parents or {}
+
+    def up(pk):  # the set's own links first, then those of wholes outside it (not copied: large)
+        return own[pk] if pk in own else parents.get(pk)
+
     result = {}
     for incident in incidents:
         seen = {incident.pk}
-        whole = up.get(incident.pk)
-        while whole is not None and whole not in members:
+        whole = incident.part_of_id
+        while whole is not None and whole not in own:
             if whole in seen:
                 raise ValueError(f"incident {incident.pk} is part of itself")
             seen.add(whole)
-            whole = up.get(whole)
+            whole = up(whole)
         result[incident.pk] = whole
     # A cycle inside the set: every member of it has its whole in the set, none is counted.
     for pk in result:

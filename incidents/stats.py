@@ -58,36 +58,63 @@ def part_tree_parents():
 
 
 def tree_members(incidents, *extra):
-    """The incidents of ``incidents`` in a part tree, as ``figures.IncidentToll`` (with ``extra``
-    values, e.g. a group key, alongside). One query."""
+    """The incidents of ``incidents`` in a part tree, as ``figures.IncidentToll`` whose ``toll`` is
+    its stored ``figures.Ends`` (with ``extra`` values, e.g. a group key, alongside). One query."""
     fields = ["pk", "part_of", "killed_lowest", "killed_highest", "killed_highest_open"]
     for pk, part_of, lowest, highest, is_open, *rest in (
         incidents.filter(in_part_tree=True).order_by().values_list(*fields, *extra)
     ):
-        toll = figures.TollRange(lowest=lowest, highest=highest, highest_open=is_open)
-        yield figures.IncidentToll(pk, part_of, toll), rest
+        yield figures.IncidentToll(pk, part_of, figures.Ends(lowest, highest, is_open)), rest
 
 
 def tree_ends(members, parents):
-    """What a set's part-tree incidents add, never counting a part within its whole (``Ends``)."""
+    """What a set's part-tree incidents add, never counting a part within its whole (``Ends``).
+    (How many incidents, with figures, disputed: the SQL sums count every incident already.)"""
     if not members:
         return figures.Ends()
     try:
-        return figures.total_with_parts(members, parents=parents).ends()
+        counted = figures.contributions(members, parents=parents).values()
     except ValueError:
         # A part cycle (refused on every write path; this guards old or hand-made data): count
         # each incident alone rather than fail every page that shows a total.
         logger.exception("Part cycle among incidents %s", sorted(m.pk for m in members))
-        return figures.total(member.toll for member in members).ends()
+        counted = [member.toll for member in members]
+    return sum(counted, figures.Ends())
 
 
-def totals(incidents, sources=None):
+class PartTrees:
+    """The incidents of a set that are wholes or parts, read once (two queries) and reused for
+    every total over that set or a date range within it (the home page's three totals)."""
+
+    def __init__(self, incidents):
+        self.members = list(tree_members(incidents, "start_date"))
+        self.parents = part_tree_parents()
+
+    def ends(self, since=None, until=None):
+        """What they add to a total of the incidents from ``since`` to ``until`` (dates, inclusive)."""
+        chosen = [
+            member
+            for member, (day,) in self.members
+            if (since is None or day >= since) and (until is None or day <= until)
+        ]
+        return tree_ends(chosen, self.parents)
+
+    def by_month(self, since=None):
+        """{first day of month: what they add to that month's total}, from ``since`` on."""
+        months = {}
+        for member, (day,) in self.members:
+            if since is None or day >= since:
+                months.setdefault(day.replace(day=1), []).append(member)
+        return {month: tree_ends(members, self.parents) for month, members in months.items()}
+
+
+def totals(incidents, sources=None, trees=None, since=None, until=None):
     """The range over ``incidents`` as a ``figures.Total`` (DESIGN.md: parts are counted within
     their whole, never twice). Four queries (three when the caller knows how many sources
-    reported on them)."""
+    reported on them, one fewer again when it passes the set's ``PartTrees`` and the dates
+    that narrowed ``incidents`` from it)."""
     sums = incidents.order_by().aggregate(**_sums_for_total())
-    members = [member for member, _ in tree_members(incidents)]
-    trees = tree_ends(members, part_tree_parents())
+    trees = trees.ends(since, until) if trees is not None else PartTrees(incidents).ends()
     if sources is None:
         sources = (
             TollReport.objects.filter(is_current=True, incident__in=incidents.order_by().values("pk"))
@@ -119,8 +146,10 @@ def published_sources():
     )
 
 
-def monthly_totals(incidents):
-    """(first day of month, Total) for each month with incidents, oldest first. Three queries.
+def monthly_totals(incidents, trees=None, since=None):
+    """(first day of month, Total) for each month with incidents, oldest first. Three queries
+    (one when the caller passes the ``PartTrees`` of a larger set and ``since``, the first day
+    that narrowed ``incidents`` from it).
 
     Grouped by day in SQL and by month here: the day is an indexed column on every
     database (SQLite would call a Python function per row to truncate dates to months),
@@ -134,13 +163,8 @@ def monthly_totals(incidents):
         sums = months.setdefault(month, dict.fromkeys(day, 0))
         for name, value in day.items():
             sums[name] += value
-    by_month = {}
-    for member, (start_date,) in tree_members(incidents, "start_date"):
-        by_month.setdefault(start_date.replace(day=1), []).append(member)
-    parents = part_tree_parents()
-    return [
-        (month, _total(sums, trees=tree_ends(by_month.get(month), parents))) for month, sums in months.items()
-    ]
+    added = (trees or PartTrees(incidents)).by_month(since)
+    return [(month, _total(sums, trees=added.get(month, NOTHING))) for month, sums in months.items()]
 
 
 def incident_counts_beneath(incidents, places):

@@ -116,7 +116,7 @@ def _part_trees(base, expressions, names, by_source):
     groups = {}
     for row in members.values_list(*names, *fields):
         key, (pk, part_of, lowest, highest, is_open) = tuple(row[: len(names)]), row[len(names) :]
-        toll = figures.TollRange(lowest=lowest, highest=highest, highest_open=is_open)
+        toll = figures.Ends(lowest, highest, is_open)
         groups.setdefault(key, []).append(figures.IncidentToll(pk, part_of, toll))
     parents = stats.part_tree_parents()
     return {key: stats.tree_ends(group, parents) for key, group in groups.items()}
