@@ -6,42 +6,15 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from incidents import tolls
-from incidents.models.base import OfAnIncident, RulesInCleanMixin, Versioned, today
+from incidents.models.base import OfAnIncident, OfAnIncidentQuerySet, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident
 from incidents.models.parties import Actor, Source
 from incidents.models.reports import TollReport
 
 
-class AttributionQuerySet(models.QuerySet):
-    """Every bulk write goes through the one writer (``incidents.tolls``), which keeps each
-    incident's alleged perpetrators, claims and ``attribution_disputed`` from the attributions."""
-
-    def delete(self):
-        with transaction.atomic():
-            incident_ids = set(self.values_list("incident_id", flat=True))
-            tolls.lock(incident_ids)
-            result = super().delete()
-            tolls.refresh(incident_ids)
-        return result
-
-    def update(self, **values):
-        with transaction.atomic():
-            touched = dict(self.values_list("pk", "incident_id"))
-            tolls.lock(
-                {*touched.values(), values.get("incident_id"), getattr(values.get("incident"), "pk", None)}
-            )
-            updated = super().update(**values)
-            changed = list(self.model._base_manager.filter(pk__in=touched))
-            self.model.history.bulk_history_create(changed, update=True, default_change_reason="Bulk update")
-            tolls.refresh({*touched.values(), *(a.incident_id for a in changed)})
-        return updated
-
-    def bulk_create(self, objs, *args, **kwargs):
-        with transaction.atomic():
-            created = super().bulk_create(objs, *args, **kwargs)
-            self.model.history.bulk_history_create(created, batch_size=kwargs.get("batch_size"))
-            tolls.refresh({a.incident_id for a in created})
-        return created
+class AttributionQuerySet(OfAnIncidentQuerySet):
+    """Bulk writes go through the one writer, which keeps each incident's alleged perpetrators,
+    claims and ``attribution_disputed`` from the attributions (``OfAnIncidentQuerySet``)."""
 
 
 class Attribution(RulesInCleanMixin, OfAnIncident, Versioned):

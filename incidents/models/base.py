@@ -1,6 +1,6 @@
 """What every record model shares: validation left to clean(), dates, optimistic locking."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import CheckConstraint, F
 from django.utils import timezone
 
@@ -37,6 +37,44 @@ class OfAnIncident:
             stored = type(self)._base_manager.filter(pk=self.pk).values_list("incident_id", flat=True).first()
         tolls.lock({stored, self.incident_id})
         return stored
+
+
+class OfAnIncidentQuerySet(models.QuerySet):
+    """Bulk writes of rows beneath an incident (reports, attributions) obey what a save does:
+    the incidents are locked first, history rows are written (a delete's are: Django sends its
+    signals), and the one writer of derived data refreshes every incident touched."""
+
+    def delete(self):
+        from incidents import tolls
+
+        with transaction.atomic():
+            incident_ids = set(self.values_list("incident_id", flat=True))
+            tolls.lock(incident_ids)
+            result = super().delete()
+            tolls.refresh(incident_ids)
+        return result
+
+    def update(self, **values):
+        from incidents import tolls
+
+        moved_to = values.get("incident_id", values.get("incident"))
+        with transaction.atomic():
+            touched = dict(self.values_list("pk", "incident_id"))
+            tolls.lock({*touched.values(), getattr(moved_to, "pk", moved_to)})
+            updated = super().update(**values)
+            changed = list(self.model._base_manager.filter(pk__in=touched))
+            self.model.history.bulk_history_create(changed, update=True, default_change_reason="Bulk update")
+            tolls.refresh({*touched.values(), *(row.incident_id for row in changed)})
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from incidents import tolls
+
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            self.model.history.bulk_history_create(created, batch_size=kwargs.get("batch_size"))
+            tolls.refresh({row.incident_id for row in created})
+        return created
 
 
 class EditConflict(Exception):

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from incidents import figures, tolls
-from incidents.models.base import OfAnIncident, RulesInCleanMixin, Versioned, today
+from incidents.models.base import OfAnIncident, OfAnIncidentQuerySet, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident
 from incidents.models.parties import Source
 
@@ -121,9 +121,8 @@ def moved_to(values):
     return getattr(incident, "pk", incident)
 
 
-class TollReportQuerySet(models.QuerySet):
-    """Every bulk write goes through the one writer of figures (``incidents.tolls.refresh``) and
-    leaves history rows, as a save does (a delete already does: Django sends its signals)."""
+class TollReportQuerySet(OfAnIncidentQuerySet):
+    """Bulk writes go through the one writer of figures, with history (``OfAnIncidentQuerySet``)."""
 
     def current(self):
         return self.filter(is_current=True)
@@ -138,34 +137,10 @@ class TollReportQuerySet(models.QuerySet):
         low, high = interval_sql()
         return self.annotate(interval_low=low, interval_high=high)
 
-    def delete(self):
-        with transaction.atomic():
-            incident_ids = set(self.values_list("incident_id", flat=True))
-            tolls.lock(incident_ids)
-            result = super().delete()
-            tolls.refresh(incident_ids)
-        return result
-
     def update(self, **values):
         if "is_current" in values:
             raise ValueError("is_current is written only by incidents.tolls.refresh().")
-        with transaction.atomic():
-            touched = dict(self.values_list("pk", "incident_id"))
-            tolls.lock(
-                {*touched.values(), values.get("incident_id"), getattr(values.get("incident"), "pk", None)}
-            )
-            updated = super().update(**values)
-            changed = list(self.model._base_manager.filter(pk__in=touched))
-            self.model.history.bulk_history_create(changed, update=True, default_change_reason="Bulk update")
-            tolls.refresh({*touched.values(), *(report.incident_id for report in changed)})
-        return updated
-
-    def bulk_create(self, objs, *args, **kwargs):
-        with transaction.atomic():
-            created = super().bulk_create(objs, *args, **kwargs)
-            self.model.history.bulk_history_create(created, batch_size=kwargs.get("batch_size"))
-            tolls.refresh({report.incident_id for report in created})
-        return created
+        return super().update(**values)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         # Django writes each batch through update() above: history, locks and refresh included.
@@ -174,8 +149,8 @@ class TollReportQuerySet(models.QuerySet):
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def _write_current(self, value):
-        """For ``incidents.tolls`` only."""
-        return super().update(is_current=value)
+        """For ``incidents.tolls`` only: a plain UPDATE, without this QuerySet's rules."""
+        return models.QuerySet.update(self, is_current=value)
 
 
 class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
