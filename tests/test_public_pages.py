@@ -615,7 +615,7 @@ class TestStaffWithoutAGroup:
         for user in [make_user("ana2", group="Analyst"), make_user("ed2", group="Editor"),
                      make_user("root", superuser=True)]:  # fmt: skip
             client.force_login(user)
-            assert "Draft: only staff" in text(client.get(draft_url)), user
+            assert "Draft: only analysts and editors" in text(client.get(draft_url)), user
 
 
 def test_the_feed_carries_titles_and_summaries_as_text_escaped_once(client):
