@@ -285,7 +285,8 @@ class TestIncidentPage:
         response = client.get(draft.get_absolute_url())
         assert response.status_code == 404 and "Page not found" in response.content.decode()
         client.force_login(analyst)
-        assert "Draft: only analysts and editors can see this page" in text(client.get(draft.get_absolute_url()))
+        banner = "Draft: only analysts and editors can see this page"
+        assert banner in text(client.get(draft.get_absolute_url()))
 
     def test_an_incident_without_reports_says_so(self, client):
         incident = make_incident()
