@@ -69,7 +69,7 @@ def _refresh_chunk(ids):
         .order_by("pk")
         .values_list("pk", "part_of", *Incident.FIGURE_FIELDS)
     }
-    wholes = set(Incident.objects.filter(part_of__in=stored).values_list("part_of", flat=True))
+    wholes = set(Incident.objects.filter(part_of__in=stored).order_by().values_list("part_of", flat=True))
     reports_by_incident = {pk: [] for pk in stored}
     for report in TollReport.objects.filter(incident_id__in=stored).order_by().only(*REPORT_FIELDS):
         reports_by_incident[report.incident_id].append(report)
