@@ -1,6 +1,6 @@
 """The one writer of derived data: which report of each source is current (per population),
 each incident's stored figures (``Incident.FIGURE_FIELDS``), and its alleged perpetrators and
-claims (``Incident.DERIVED_M2M``, from the attributions).
+claims (``Incident.perpetrators`` and ``claimed_by``, from the attributions).
 
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``

@@ -305,6 +305,8 @@ def restore_incident(*, deletion, user):
         return None
     incident = deletion.instance
     incident.status = Incident.Status.DRAFT  # an editor republishes after checking
+    if incident.part_of_id and not Incident.objects.filter(pk=incident.part_of_id).exists():
+        incident.part_of = None  # its whole was deleted since: it comes back on its own
     incident._history_user = user
     incident._change_reason = "Restored after deletion"
     incident.save()

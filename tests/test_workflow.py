@@ -471,3 +471,18 @@ def test_the_admin_says_which_command_published_an_incident(clients):
     incident = make_incident(status="published")  # published by the factory as a command would be
     html = clients["analyst"].get(change_url(incident)).content.decode()
     assert "(published by manage.py tests)" in html
+
+
+def test_a_part_whose_whole_was_deleted_since_is_restored_on_its_own(clients):
+    wave = make_incident("Wave", status="draft")
+    day = make_incident("Day", status="draft", part_of=wave)
+    day_pk = day.pk
+    day.delete()
+    wave.delete()
+    deletion = Incident.history.get(id=day_pk, history_type="-")
+    response = clients["editor"].post(
+        f"/admin/incidents/incident/deleted/restore/incident/{deletion.history_id}/"
+    )
+    assert response.status_code == 302
+    restored = Incident.objects.get(pk=day_pk)
+    assert restored.part_of is None and restored.status == "draft"

@@ -136,8 +136,6 @@ class Incident(RulesInCleanMixin, Versioned):
         "in_part_tree",
         "attribution_disputed",
     ]
-    # Also derived, by the same writer: written from the attributions, never edited directly.
-    DERIVED_M2M = ["perpetrators", "claimed_by"]
     TOTALLED_FIELDS = TOTALLED_FIELDS
     # Written only by incidents.workflow, the one place where an incident is published or unpublished.
     WORKFLOW_FIELDS = ["status", "published_at", "published_by"]
