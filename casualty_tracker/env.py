@@ -45,3 +45,22 @@ def env_int(name, default, environ=None):
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+
+
+CACHE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def cache_from_url(url):
+    """Django's CACHES entry for DJANGO_CACHE_URL.
+
+    A Redis URL gives Django's built-in RedisCache, shared by every app server; no URL gives a
+    per-process memory cache (enough for one server, and what the tests use by default).
+    """
+    url = (url or "").strip()
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "casualty-tracker"}
+    if not url.startswith(CACHE_SCHEMES):
+        raise ImproperlyConfigured(
+            f"DJANGO_CACHE_URL={url!r} is not a Redis URL: use e.g. redis://127.0.0.1:6379/0."
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

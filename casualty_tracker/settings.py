@@ -11,7 +11,7 @@ import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from casualty_tracker.env import env_bool, env_int, env_list
+from casualty_tracker.env import cache_from_url, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: only anonymous readers are sent to a replica.
+    "casualty_tracker.replicas.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -95,6 +97,22 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+
+# Optional read replicas (comma-separated URLs). Anonymous readers' GET requests read from one of
+# them; staff, every write and everything else use the primary (casualty_tracker/replicas.py).
+DATABASE_REPLICAS = []
+for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    alias = f"replica_{number}"
+    DATABASES[alias] = dj_database_url.parse(
+        url, conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    # Tests never create a database for a replica: it reads the primary's test database.
+    DATABASES[alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(alias)
+DATABASE_ROUTERS = ["casualty_tracker.replicas.ReplicaRouter"]
+
+# Per-process memory unless DJANGO_CACHE_URL names a Redis server shared by every app server.
+CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

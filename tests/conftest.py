@@ -1,8 +1,18 @@
 import os
 
 import pytest
+from django.db import connections
 
 from tests.factories import make_user
+
+# A second database alias that mirrors the test database, as a read replica mirrors the primary
+# (Django's TEST MIRROR): the replica router's tests count which connection each request used.
+# Added here, before the test databases are set up; only tests that ask for it may use it.
+REPLICA = "replica_for_tests"
+connections.settings[REPLICA] = {
+    **connections.settings["default"],
+    "TEST": {**connections.settings["default"]["TEST"], "MIRROR": "default"},
+}
 
 
 @pytest.fixture
