@@ -48,6 +48,8 @@ def env_int(name, default, environ=None):
 
 
 CACHE_SCHEMES = ("redis://", "rediss://", "unix://")
+# Pages of an older data version are never read again: let them expire within the hour.
+CACHE_DEFAULTS = {"TIMEOUT": 3600}
 
 
 def cache_from_url(url):
@@ -58,9 +60,14 @@ def cache_from_url(url):
     """
     url = (url or "").strip()
     if not url:
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "casualty-tracker"}
+        return {
+            **CACHE_DEFAULTS,
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Redis evicts by its own maxmemory policy; this cache needs a bound of its own.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
     if not url.startswith(CACHE_SCHEMES):
         raise ImproperlyConfigured(
             f"DJANGO_CACHE_URL={url!r} is not a Redis URL: use e.g. redis://127.0.0.1:6379/0."
         )
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {**CACHE_DEFAULTS, "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

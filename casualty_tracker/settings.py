@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: only anonymous readers are sent to a replica.
     "casualty_tracker.replicas.ReplicaReadsMiddleware",
+    # After the replica choice (the data version and the page are read from the same database).
+    "casualty_tracker.public_cache.PublicCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -113,6 +115,9 @@ DATABASE_ROUTERS = ["casualty_tracker.replicas.ReplicaRouter"]
 
 # Per-process memory unless DJANGO_CACHE_URL names a Redis server shared by every app server.
 CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL"))}
+# How long a shared proxy (not this app: it never serves a stale figure) may keep an anonymous
+# page. 0 makes every proxy ask again each time.
+PROXY_CACHE_SECONDS = env_int("DJANGO_PROXY_CACHE_SECONDS", 10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -37,6 +37,19 @@ def editor_client(client, editor):
     return client
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty page cache.
+
+    A test's data is rolled back afterwards, and the data version with it, so the next test could
+    otherwise find pages cached under the same version with another test's figures.
+    """
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static(tmp_path_factory):
     """Pages use the production static storage (hashed names), so collect once per run."""
@@ -57,6 +70,22 @@ POSTGRES_HINT = (
     "run make test with DATABASE_URL=postgres://USER@127.0.0.1:5432/DB (a role that may CREATE DATABASE); "
     ".ci/run does this and requires these tests (CT_REQUIRE_POSTGRES=1)"
 )
+
+
+REDIS_URL = os.environ.get("CT_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_HINT = (
+    f"no Redis answers at {REDIS_URL} (CT_REDIS_URL). Install and start Debian's redis-server; "
+    ".ci/run does this and requires these tests (CT_REQUIRE_REDIS=1)"
+)
+
+
+def redis_answers():
+    try:
+        import redis
+
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001 (any failure means: not here)
+        return False
 
 
 def _set_aside(config, items, marker, missing, hint, required):
@@ -95,6 +124,15 @@ def pytest_collection_modifyitems(config, items):
         not on_postgres,
         f"the database is not PostgreSQL: {POSTGRES_HINT}",
         bool(os.environ.get("CT_REQUIRE_POSTGRES")),
+    )
+    marked_redis = any(item.get_closest_marker("redis") for item in items)
+    _set_aside(
+        config,
+        items,
+        "redis",
+        marked_redis and not redis_answers(),
+        REDIS_HINT,
+        bool(os.environ.get("CT_REQUIRE_REDIS")),
     )
 
 

@@ -6,6 +6,7 @@ scripts) and the same rule in ``clean()`` with a message on the field that is wr
 
 from incidents.models.attributions import Attribution
 from incidents.models.base import EditConflict, RulesInCleanMixin, Versioned, today
+from incidents.models.dataversion import DataVersion
 from incidents.models.incidents import Incident, IncidentQuerySet
 from incidents.models.parties import Actor, Source
 from incidents.models.places import Location
@@ -14,6 +15,7 @@ from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
 __all__ = [
     "Actor",
     "Attribution",
+    "DataVersion",
     "EditConflict",
     "Incident",
     "IncidentQuerySet",

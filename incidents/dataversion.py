@@ -1,0 +1,102 @@
+"""The data version: bumped by every write to the public data, in the same transaction.
+
+Every connection gets an execute wrapper that watches the statements it runs. After any INSERT,
+UPDATE or DELETE on an `incidents_` table (incidents, reports, attributions, places, sources,
+actors, their history, the derived figures the one writer stores), it adds one to this session's
+row of ``DataVersion``. Watching the statements, rather than hooking saves and signals, means no
+path goes around it: bulk writes, raw SQL in the one writer, imports and scripts all bump it.
+
+A statement run outside a transaction (autocommit) is wrapped in one with its bump, so that no
+reader can see the change without the new version.
+
+``current()`` gives (version, time of the last change) for the public cache
+(casualty_tracker/public_cache.py).
+"""
+
+import re
+import threading
+
+from django.db import connection, transaction
+from django.db.backends.signals import connection_created
+from django.db.models import Max, Sum
+from django.db.models.signals import post_migrate, pre_migrate
+
+TABLE = "incidents_dataversion"
+PUBLIC_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?incidents_(?!dataversion\b)', re.IGNORECASE
+)
+
+# The statements are constants (no data in them), hence the noqa.
+BUMP = {
+    "postgresql": (
+        f"INSERT INTO {TABLE} (writer, changes, changed_at) VALUES (pg_backend_pid(), 1, now()) "  # noqa: S608
+        f"ON CONFLICT (writer) DO UPDATE SET changes = {TABLE}.changes + 1, changed_at = now()"
+    ),
+    # SQLite stores datetimes as ISO text; its writers are serialised, so one row does.
+    "sqlite": (
+        f"INSERT INTO {TABLE} (writer, changes, changed_at) "  # noqa: S608
+        f"VALUES (0, 1, strftime('%Y-%m-%d %H:%M:%f', 'now')) "
+        f"ON CONFLICT (writer) DO UPDATE SET changes = changes + 1, "
+        f"changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now')"
+    ),
+}
+
+# Off while migrations run: the table may not exist yet, and the deployment bumps once after.
+_migrating = threading.Event()
+
+
+def current():
+    """(version, changed_at): the number of committed public writes and the time of the last one."""
+    from incidents.models import DataVersion
+
+    totals = DataVersion.objects.aggregate(version=Sum("changes"), changed_at=Max("changed_at"))
+    return totals["version"] or 0, totals["changed_at"]
+
+
+def bump(using_connection=connection):
+    """One more change (what the wrapper does after a public write; also after migrations)."""
+    raw = using_connection.connection.cursor()
+    try:
+        raw.execute(BUMP[using_connection.vendor])
+    finally:
+        raw.close()
+
+
+def _watch_writes(execute, sql, params, many, context):
+    if _migrating.is_set() or not PUBLIC_WRITE.match(sql):
+        return execute(sql, params, many, context)
+    db = context["connection"]
+    if db.in_atomic_block:
+        result = execute(sql, params, many, context)
+        bump(db)
+        return result
+    with transaction.atomic(using=db.alias):
+        result = execute(sql, params, many, context)
+        bump(db)
+    return result
+
+
+def _install(sender, connection, **kwargs):
+    if connection.vendor in BUMP and _watch_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch_writes)
+
+
+def _migrations_start(sender, **kwargs):
+    _migrating.set()
+
+
+def _migrations_done(sender, using="default", **kwargs):
+    from django.db import connections
+
+    _migrating.clear()
+    # A migration may have changed what pages show: start a new version.
+    db = connections[using]
+    db.ensure_connection()
+    with transaction.atomic(using=using):
+        bump(db)
+
+
+def connect_signals(app_config):
+    connection_created.connect(_install, dispatch_uid="dataversion-install")
+    pre_migrate.connect(_migrations_start, sender=app_config, dispatch_uid="dataversion-pre-migrate")
+    post_migrate.connect(_migrations_done, sender=app_config, dispatch_uid="dataversion-post-migrate")

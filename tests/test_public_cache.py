@@ -1,0 +1,181 @@
+"""The public cache: pages come from the cache until the data changes, and never after."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from incidents import dataversion
+from incidents.models import Incident, Source, TollReport
+from tests.factories import make_incident, make_report, make_source
+
+
+@pytest.fixture
+def strike(db):
+    incident = make_incident("Strike on the academy")
+    make_report(incident, source=make_source("Ministry of Health"), killed=89, qualifier="at_least")
+    return incident
+
+
+def page(client, url, **headers):
+    response = client.get(url, headers=headers)
+    return response, response.content.decode()
+
+
+def test_a_second_reader_gets_the_page_from_the_cache(client, strike):
+    url = f"/incidents/{strike.slug}/"
+    first, text = page(client, url)
+    assert first["X-Cache"] == "miss" and "at least 89" in text
+    with CaptureQueriesContext(connection) as captured:
+        second, again = page(client, url)
+    assert second["X-Cache"] == "hit"
+    assert again == text
+    # The data version only: nothing of the page is read again.
+    assert len(captured) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "now_shown"),
+    [
+        ("report figure", "at least 91"),
+        ("new report", "more than 120"),
+        ("report deleted", None),
+        ("source renamed", "Syrian Ministry of Health"),
+        ("raw SQL", "Academy strike"),
+    ],
+)
+def test_every_change_is_on_the_very_next_request(client, strike, change, now_shown):
+    url = f"/incidents/{strike.slug}/"
+    report = strike.reports.get()
+    if change == "report deleted":
+        make_report(strike, source=make_source("Observatory"), killed=120, qualifier="more_than")
+    before = {address: page(client, address)[1] for address in (url, "/incidents/", "/")}
+    if change == "report figure":
+        report.killed = 91
+        report.save()
+    elif change == "new report":
+        make_report(strike, source=make_source("Observatory"), killed=120, qualifier="more_than")
+    elif change == "report deleted":
+        TollReport.objects.filter(pk=report.pk).delete()
+    elif change == "source renamed":
+        Source.objects.filter(pk=report.source_id).update(name="Syrian Ministry of Health")
+    elif change == "raw SQL":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE incidents_incident SET title = %s WHERE id = %s", ["Academy strike", strike.pk]
+            )
+    for address in before:
+        assert page(client, address)[0]["X-Cache"] == "miss", address
+    text = page(client, url)[1]
+    assert text != before[url]
+    if now_shown:
+        assert now_shown in text
+    else:  # the range no longer starts at the deleted figure
+        assert "Between 89" not in text and "more than 120" in text
+
+
+def test_an_unpublished_incident_leaves_every_page_at_once(client, strike):
+    from incidents.workflow import unpublish_incident
+
+    url = f"/incidents/{strike.slug}/"
+    assert page(client, url)[0].status_code == 200
+    assert "Strike on the academy" in page(client, "/incidents/")[1]
+    unpublish_incident(incident=strike, user=None, via="tests")
+    assert page(client, url)[0].status_code == 404
+    assert "Strike on the academy" not in page(client, "/incidents/")[1]
+
+
+def test_a_write_outside_a_transaction_moves_the_version_with_it(strike):
+    before, _ = dataversion.current()
+    assert connection.get_autocommit() or connection.in_atomic_block
+    Incident.objects.filter(pk=strike.pk).update(summary="Updated summary")
+    after, changed_at = dataversion.current()
+    assert after > before
+    assert changed_at is not None
+
+
+def test_writes_that_change_no_public_data_keep_the_version(client, strike, editor):
+    before, _ = dataversion.current()
+    client.force_login(editor)  # a session row
+    client.get("/admin/")
+    assert dataversion.current()[0] == before
+
+
+def test_a_rolled_back_change_leaves_the_version(strike):
+    before, _ = dataversion.current()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Incident.objects.filter(pk=strike.pk).update(summary="Never committed")
+        raise RuntimeError
+    assert dataversion.current()[0] == before
+
+
+def test_a_repeated_request_gets_304_until_the_data_changes(client, strike):
+    url = f"/incidents/{strike.slug}/"
+    first = client.get(url)
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert client.get(url, headers={"If-Modified-Since": last_modified}).status_code == 304
+    report = strike.reports.get()
+    report.killed = 95
+    report.save()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert "at least 95" in changed.content.decode()
+    assert changed["ETag"] != etag
+
+
+def test_every_url_and_language_has_its_own_validator(client, strike):
+    one = client.get("/incidents/")["ETag"]
+    other = client.get("/incidents/?sort=oldest")["ETag"]
+    assert one != other
+
+
+def test_anonymous_pages_may_be_kept_briefly_by_a_proxy_but_not_for_staff(client, strike, editor, settings):
+    url = f"/incidents/{strike.slug}/"
+    anonymous = client.get(url)
+    assert "public" in anonymous["Cache-Control"]
+    assert f"s-maxage={settings.PROXY_CACHE_SECONDS}" in anonymous["Cache-Control"]
+    assert "Cookie" in anonymous["Vary"]
+    client.force_login(editor)
+    staff = client.get(url)
+    assert "X-Cache" not in staff
+    assert "no-store" in staff["Cache-Control"] and "private" in staff["Cache-Control"]
+    export = client.get("/export/incidents.csv")
+    assert export.status_code == 200
+    assert "no-store" in export["Cache-Control"]
+
+
+def test_staff_see_their_draft_change_live(client, strike, editor):
+    url = f"/incidents/{strike.slug}/"
+    page(client, url)
+    client.force_login(editor)
+    Incident.objects.filter(pk=strike.pk)  # nothing changed: staff still render afresh
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    assert len(captured) > 1
+
+
+def test_a_page_that_sets_a_cookie_is_never_stored(client, strike):
+    # The admin login page sets the CSRF cookie; it is live anyway, and nothing of it is stored.
+    client.get("/admin/login/")
+    response = client.get("/admin/login/")
+    assert "X-Cache" not in response
+
+
+def test_the_day_is_part_of_the_page_key(client, strike, monkeypatch):
+    from django.utils import timezone
+
+    url = f"/incidents/{strike.slug}/"
+    assert client.get(url)["X-Cache"] == "miss"
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: tomorrow)
+    assert client.get(url)["X-Cache"] == "miss"
+
+
+def test_migrations_start_a_new_version(db):
+    before, _ = dataversion.current()
+    call_command("migrate", verbosity=0)
+    assert dataversion.current()[0] > before
