@@ -6,6 +6,7 @@ not one after the other. On SQLite these tests are reported as NOT RUN (see conf
 """
 
 import datetime
+import re
 import threading
 
 import pytest
@@ -242,3 +243,58 @@ def test_two_reports_of_one_source_edited_at_once_leave_one_current_report():
         assert [r.status_code for r in responses] == [302, 302]
         assert stored_range(incident) == fresh_range(incident)
         assert list(map(len, current_report_ids(incident).values())) == [1]
+
+
+# --- The public cache under concurrent writers and readers ----------------------------------------
+
+TOLL_CELL = re.compile(r'data-label="Reported killed" class="num">\D*(\d+)')
+
+
+def test_writers_never_wait_on_each_other_for_the_data_version():
+    """Writers in separate sessions bump separate rows: every bump counts and none blocks."""
+    from incidents import dataversion
+
+    incidents = [make_incident(f"Strike {i}") for i in range(6)]
+    before, _ = dataversion.current()
+
+    def rename(i):
+        with transaction.atomic():
+            Incident.objects.filter(pk=incidents[i].pk).update(summary=f"Revised {i}")
+            # Hold the transaction open until every writer has bumped: a shared row would block here.
+            barrier.wait(timeout=RACE_TIMEOUT)
+
+    barrier = threading.Barrier(6)
+    race(6, rename)
+    assert dataversion.current()[0] == before + 6
+
+
+def test_no_reader_ever_sees_a_figure_older_than_the_last_commit():
+    """Readers race a writer who revises a figure: each page shows at least the last committed one."""
+    incident = make_incident("Strike on the academy")
+    report = make_report(incident, killed=100)
+    committed = {"killed": 100}
+    revisions = 15
+    stop = threading.Event()
+
+    def act(i):
+        if i == 0:
+            for killed in range(101, 101 + revisions):
+                with transaction.atomic():
+                    TollReport.objects.filter(pk=report.pk).update(killed=killed)
+                committed["killed"] = killed  # after the commit: readers from now on must see it
+            stop.set()
+            return revisions
+        client, seen = Client(), []
+        while not stop.is_set() or not seen:
+            floor = committed["killed"]
+            text = client.get("/incidents/").content.decode()
+            shown = int(TOLL_CELL.search(text).group(1))
+            assert shown >= floor, f"a reader saw {shown} after {floor} was committed"
+            seen.append(shown)
+        return seen
+
+    results = race(4, act)
+    readers = results[1:]
+    assert all(readers), "every reader read at least once"
+    # The cache served some of these (the writer is slower than three readers), never a stale one.
+    assert max(max(seen) for seen in readers) >= 100 + revisions - 1
