@@ -64,7 +64,7 @@ serve: $(VENV)/.runtime-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/run.py
 
-# 50 concurrent users for 60 s against gunicorn on 127.0.0.1, with the benchmark data (needs wrk).
+# 200 concurrent readers against gunicorn + Redis on 127.0.0.1 while figures are revised; fails on errors or stale figures (needs wrk, Redis).
 loadtest: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/loadtest.py
 

@@ -66,6 +66,9 @@ def cache_from_url(url):
             # Redis evicts by its own maxmemory policy; this cache needs a bound of its own.
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
+    if url == "dummy://":
+        # Stores nothing: every page is rendered. For benchmarks that time the pages themselves.
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     if not url.startswith(CACHE_SCHEMES):
         raise ImproperlyConfigured(
             f"DJANGO_CACHE_URL={url!r} is not a Redis URL: use e.g. redis://127.0.0.1:6379/0."

@@ -84,6 +84,7 @@ def test_the_router_writes_and_migrates_only_on_the_primary(settings):
         ("", "django.core.cache.backends.locmem.LocMemCache"),
         ("redis://127.0.0.1:6379/0", "django.core.cache.backends.redis.RedisCache"),
         ("rediss://cache.internal:6380/1", "django.core.cache.backends.redis.RedisCache"),
+        ("dummy://", "django.core.cache.backends.dummy.DummyCache"),
     ],
 )
 def test_the_cache_comes_from_django_cache_url(url, backend):
