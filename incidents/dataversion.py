@@ -14,12 +14,11 @@ reader can see the change without the new version.
 """
 
 import re
-import threading
 
 from django.db import connection, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import Max, Sum
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db.models.signals import post_migrate
 
 TABLE = "incidents_dataversion"
 PUBLIC_WRITE = re.compile(
@@ -41,8 +40,9 @@ BUMP = {
     ),
 }
 
-# Off while migrations run: the table may not exist yet, and the deployment bumps once after.
-_migrating = threading.Event()
+# Schema changes (migrations, also a test migrating backwards) may create or drop the table:
+# after one, the connection looks again before its next bump.
+SCHEMA_CHANGE = re.compile(r"^\s*(?:CREATE|DROP|ALTER)\s+TABLE", re.IGNORECASE)
 
 
 def current():
@@ -63,9 +63,12 @@ def bump(using_connection=connection):
 
 
 def _watch_writes(execute, sql, params, many, context):
-    if _migrating.is_set() or not PUBLIC_WRITE.match(sql):
-        return execute(sql, params, many, context)
     db = context["connection"]
+    if SCHEMA_CHANGE.match(sql):
+        db.dataversion_table_exists = None
+        return execute(sql, params, many, context)
+    if not PUBLIC_WRITE.match(sql) or not _table_exists(db):
+        return execute(sql, params, many, context)
     if db.in_atomic_block:
         result = execute(sql, params, many, context)
         bump(db)
@@ -76,27 +79,31 @@ def _watch_writes(execute, sql, params, many, context):
     return result
 
 
+def _table_exists(db):
+    """Whether this database has the version table yet (asked once per connection and schema)."""
+    exists = getattr(db, "dataversion_table_exists", None)
+    if exists is None:
+        exists = db.dataversion_table_exists = TABLE in db.introspection.table_names()
+    return exists
+
+
 def _install(sender, connection, **kwargs):
     if connection.vendor in BUMP and _watch_writes not in connection.execute_wrappers:
         connection.execute_wrappers.append(_watch_writes)
 
 
-def _migrations_start(sender, **kwargs):
-    _migrating.set()
-
-
 def _migrations_done(sender, using="default", **kwargs):
     from django.db import connections
 
-    _migrating.clear()
-    # A migration may have changed what pages show: start a new version.
     db = connections[using]
     db.ensure_connection()
-    with transaction.atomic(using=using):
-        bump(db)
+    db.dataversion_table_exists = None
+    # A migration may have changed what pages show: start a new version.
+    if _table_exists(db):
+        with transaction.atomic(using=using):
+            bump(db)
 
 
 def connect_signals(app_config):
     connection_created.connect(_install, dispatch_uid="dataversion-install")
-    pre_migrate.connect(_migrations_start, sender=app_config, dispatch_uid="dataversion-pre-migrate")
     post_migrate.connect(_migrations_done, sender=app_config, dispatch_uid="dataversion-post-migrate")
