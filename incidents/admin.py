@@ -257,31 +257,35 @@ def release_names_as_chosen(request, forms_):
 
 
 class VictimInline(ReleasesNamesMixin, admin.TabularInline):
-    """The people killed, one compact row each; a long list is pasted (see "Paste a list")."""
+    """The people killed, one compact row each; a long list is pasted (see "Paste a list").
+
+    Eight short columns, so that the rows fit a 1,280 px screen beside the admin's menu; the
+    reports that name a person and the note are on the person's own page (the row's link).
+    """
 
     model = Victim
     form = InlineVersionedForm
     extra = 0
-    fields = [
-        "version", "name", "name_ar", "sex", "age", "age_group", "status", "date_of_death", "is_public",
-        "reports", "note",
-    ]  # fmt: skip
-    # Eleven columns on a 1,280 px screen: small boxes, short menus.
+    show_change_link = True
+    fields = ["version", "name", "name_ar", "sex", "age", "age_group", "status", "date_of_death", "is_public"]
     formfield_overrides = {
-        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 10})},
         models.IntegerField: {
-            "widget": forms.NumberInput(attrs={"style": "width: 4em", "min": 0, "max": 120})
+            "widget": forms.NumberInput(attrs={"style": "width: 3em", "min": 0, "max": 120})
         },
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 16})},
+        models.DateField: {"widget": forms.DateInput(attrs={"type": "date"})},
     }
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        # Only this incident's reports can name one of its people.
-        if db_field.name == "reports":
-            incident_id = request.resolver_match.kwargs.get("object_id")
-            kwargs["queryset"] = TollReport.objects.filter(incident_id=incident_id).select_related("source")
-            kwargs["widget"] = forms.SelectMultiple(attrs={"size": 2, "style": "max-width: 11em"})
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+    class Media:
+        css = {"all": ["css/admin-victims.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.help_text = ""  # said on the person's own page; here it would widen the header
+        if db_field.name == "name_ar":
+            field.widget.attrs.update({"size": 8, "dir": "rtl", "lang": "ar"})
+        return field
 
 
 class Admin1Filter(admin.SimpleListFilter):

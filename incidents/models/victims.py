@@ -29,9 +29,10 @@ class Sex(models.TextChoices):
 
 
 class AgeGroup(models.TextChoices):
-    CHILD = "child", "child (under 18)"
+    # Short labels: the admin's rows of people are narrow. Child: under 18; elderly: 60 and over.
+    CHILD = "child", "child"
     ADULT = "adult", "adult"
-    ELDERLY = "elderly", "elderly (60 and over)"
+    ELDERLY = "elderly", "elderly"
     UNKNOWN = "unknown", "unknown"
 
 
@@ -39,6 +40,13 @@ class VictimStatus(models.TextChoices):
     CIVILIAN = "civilian", "civilian"
     COMBATANT = "combatant", "combatant"
     UNKNOWN = "unknown", "unknown"
+
+
+GROUP_WORDS = {
+    AgeGroup.CHILD: "a child (under 18)",
+    AgeGroup.ADULT: "an adult (18 to 59)",
+    AgeGroup.ELDERLY: "elderly (60 and over)",
+}
 
 
 def age_group_of(age):
@@ -213,8 +221,8 @@ class Victim(RulesInCleanMixin, OfAnIncident, Versioned):
                 errors["age"] = f"An age over {OLDEST_AGE} is not possible: check the figure."
             elif self.age_group != age_group_of(self.age):
                 errors["age_group"] = (
-                    f"An age of {self.age} makes this person {age_group_of(self.age).label}: "
-                    "correct the age or the age group (or leave the group “unknown” to fill it in)."
+                    f"A person aged {self.age} is {GROUP_WORDS[age_group_of(self.age)]}: correct the age "
+                    "or the age group (or leave the group “unknown” to fill it in)."
                 )
         try:
             incident = self.incident
