@@ -127,11 +127,11 @@ def _figure(record):
 
 
 def corrections(incident):
-    """Changes to what readers were shown, after publication, oldest first. Seven queries.
+    """Changes to what readers were shown, after publication, oldest first. Eight queries.
 
     A report edited, deleted, restored or moved to or from another incident; a source or an
-    alleged perpetrator renamed. A new report from a source is a revision (shown in its
-    history), not a correction.
+    alleged perpetrator renamed; an attribution or a person identified changed, removed or
+    restored. A new report from a source is a revision (shown in its history), not a correction.
     """
     if not incident.published_at:
         return []
