@@ -380,6 +380,17 @@ def test_place_pages_count_people_by_sex_age_group_and_status(client):
     assert "3 people identified: 1 female, 2 male; 1 child, 2 adults; 2 civilians, 1 combatant." in html
 
 
+def test_the_public_record_of_a_hidden_person_has_no_name_and_no_note():
+    incident = make_incident()
+    hidden = make_victim(incident, HIDDEN, name_ar=HIDDEN_AR, age=2, note="family asked")
+    released = make_victim(incident, RELEASED, public=True)
+    assert hidden.public_record() == {
+        "name": None, "name_ar": None, "description": "a child aged 2, civilian", "sex": "unknown",
+        "age": 2, "age_group": "child", "status": "civilian",
+    }  # fmt: skip
+    assert released.public_record()["name"] == RELEASED
+
+
 def test_victim_counts_give_every_value_for_the_api():
     tree = make_tree()
     incident = make_incident(location=tree["city"])

@@ -201,6 +201,19 @@ class Victim(RulesInCleanMixin, OfAnIncident, Versioned):
     def public_name_ar(self):
         return self.name_ar if self.is_public else ""
 
+    def public_record(self):
+        """What anyone may see of this person (the incident page's row; for the API and open data):
+        the name only once an editor has released it, never the note. No query."""
+        return {
+            "name": self.public_name or None,
+            "name_ar": self.public_name_ar or None,
+            "description": self.description,
+            "sex": self.sex,
+            "age": self.age,
+            "age_group": self.age_group,
+            "status": self.status,
+        }
+
     def fill_age_group(self):
         """An age decides the age group: "unknown" is filled in from it (a wrong one is refused)."""
         if self.age is not None and self.age_group == AgeGroup.UNKNOWN and 0 <= self.age <= OLDEST_AGE:
