@@ -540,6 +540,20 @@ class TestPasteIn:
         assert "The same name and date of death as line 2 of this list." in html
         assert "Save these 3 people" in html  # a warning, not an error
 
+    def test_a_preview_and_a_save_cost_the_same_queries_for_5_and_50_lines(self, analyst_client):
+        incident = make_incident(status="draft")
+        make_victim(make_incident("Elsewhere"), "Person 3")
+
+        def queries(action, count):
+            lines = "\n".join(f"Person {i}, {i}, f" for i in range(count))
+            with CaptureQueriesContext(connection) as captured:
+                analyst_client.post(paste_url(incident), {"lines": lines, "status": "civilian", action: "1"})
+            return len(captured)
+
+        assert queries("_preview", 5) == queries("_preview", 50)
+        assert queries("_save", 5) == queries("_save", 50)
+        assert incident.victims.count() == 55
+
     def test_only_those_who_may_add_people_reach_the_form(self, analyst_client):
         incident = make_incident(status="draft")
         assert Client().get(paste_url(incident)).status_code == 302  # to the login page
