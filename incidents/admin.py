@@ -21,13 +21,13 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import workflow
-from incidents.admin_forms import InlineVersionedForm, VersionedForm
+from incidents import victim_lists, workflow
+from incidents.admin_forms import InlineVersionedForm, PastedVictimsForm, VersionedForm
 from incidents.exports.cells import csv_lines_response, csv_response
 from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
 from incidents.exports.reports import REPORT_COLUMNS, report_lines
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
-from incidents.roles import can_export, can_publish
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
+from incidents.roles import can_export, can_publish, can_release_names
 
 admin.site.site_header = "Casualty Tracker"
 admin.site.site_title = "Casualty Tracker admin"
@@ -224,6 +224,70 @@ class AttributionInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ReleasesNamesMixin:
+    """``is_public`` is the editors' to change; for everyone else it is shown, never a field.
+
+    The model never saves it: the admin hands the editor's choice to the workflow
+    (``release_names_as_chosen``), which checks the permission again.
+    """
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_release_names(request.user):
+            fields.append("is_public")
+        return fields
+
+
+def release_names_as_chosen(request, forms_):
+    """After the forms saved: release or hide the names whose "name is public" box an editor
+    changed (the model's save left them as they were)."""
+    for public in (True, False):
+        chosen = [
+            form.instance.pk
+            for form in forms_
+            if "is_public" in form.changed_data
+            and form.cleaned_data.get("is_public") is public
+            and not form.cleaned_data.get("DELETE")
+            and form.instance.pk
+        ]
+        if chosen:
+            workflow.set_victims_public(
+                victims=Victim.objects.filter(pk__in=chosen), user=request.user, public=public
+            )
+
+
+class VictimInline(ReleasesNamesMixin, admin.TabularInline):
+    """The people killed, one compact row each; a long list is pasted (see "Paste a list").
+
+    Eight short columns, so that the rows fit a 1,280 px screen beside the admin's menu; the
+    reports that name a person and the note are on the person's own page (the row's link).
+    """
+
+    model = Victim
+    form = InlineVersionedForm
+    extra = 0
+    show_change_link = True
+    fields = ["version", "name", "name_ar", "sex", "age", "age_group", "status", "date_of_death", "is_public"]
+    formfield_overrides = {
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 10})},
+        models.IntegerField: {
+            "widget": forms.NumberInput(attrs={"style": "width: 3em", "min": 0, "max": 120})
+        },
+        models.DateField: {"widget": forms.DateInput(attrs={"type": "date"})},
+    }
+
+    class Media:
+        css = {"all": ["css/admin-victims.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.help_text = ""  # said on the person's own page; here it would widen the header
+        if db_field.name == "name_ar":
+            field.widget.attrs.update({"size": 8, "dir": "rtl", "lang": "ar"})
+        return field
+
+
 class Admin1Filter(admin.SimpleListFilter):
     title = "governorate"
     parameter_name = "admin1"
@@ -264,7 +328,7 @@ class IncidentAdmin(RecordAdmin):
     ]
     date_hierarchy = "start_date"
     autocomplete_fields = ["location", "related", "part_of"]
-    inlines = [TollReportInline, AttributionInline]
+    inlines = [TollReportInline, AttributionInline, VictimInline]
     actions = ["publish_selected", "unpublish_selected", "export_incidents_csv", "export_reports_csv"]
     readonly_fields = [
         "status",
@@ -392,6 +456,11 @@ class IncidentAdmin(RecordAdmin):
         return [
             path("deleted/", self.admin_site.admin_view(self.deleted_view), name="incidents_deleted"),
             path(
+                "<int:incident_id>/victims/paste/",
+                self.admin_site.admin_view(self.paste_victims_view),
+                name="incidents_paste_victims",
+            ),
+            path(
                 "deleted/restore/<str:kind>/<int:history_id>/",
                 self.admin_site.admin_view(require_POST(self.restore_view)),
                 name="incidents_restore",
@@ -409,6 +478,7 @@ class IncidentAdmin(RecordAdmin):
             "opts": self.model._meta,
             "incidents": workflow.deleted_incidents(),
             "reports": workflow.deleted_reports(),
+            "victims": workflow.deleted_victims(),
         }
         return TemplateResponse(request, "admin/incidents/deleted.html", context)
 
@@ -426,6 +496,14 @@ class IncidentAdmin(RecordAdmin):
                 self.message_user(request, str(problem), messages.ERROR)
                 return redirect("admin:incidents_deleted")
             incident = report.incident if report else None
+        elif kind == "victim":
+            deletion = get_object_or_404(Victim.history.model, history_id=history_id, history_type="-")
+            try:
+                victim = workflow.restore_victim(deletion=deletion, user=request.user)
+            except ValueError as problem:
+                self.message_user(request, str(problem), messages.ERROR)
+                return redirect("admin:incidents_deleted")
+            incident = victim.incident if victim else None
         else:
             raise Http404
         if incident is None:
@@ -435,7 +513,8 @@ class IncidentAdmin(RecordAdmin):
             request,
             f"Restored. “{incident}” is a draft until an editor publishes it again."
             if kind == "incident"
-            else f"Restored the report on “{incident}”.",
+            else f"Restored the {'report' if kind == 'report' else 'person'} on “{incident}”."
+            + (" Their name is hidden until an editor releases it again." if kind == "victim" else ""),
             messages.SUCCESS,
         )
         return redirect("admin:incidents_incident_change", incident.pk)
@@ -466,6 +545,74 @@ class IncidentAdmin(RecordAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Victim:
+            release_names_as_chosen(request, formset.forms)
+            for warning in duplicate_warnings(
+                form.instance, [*formset.new_objects, *(obj for obj, _ in formset.changed_objects)]
+            ):
+                messages.warning(request, warning)
+
+    def paste_victims_view(self, request, incident_id):
+        """A list of people pasted one a line ("name, age, sex"), previewed and checked line by
+        line, saved only when every line reads and only when asked after the preview."""
+        incident = get_object_or_404(Incident, pk=incident_id)
+        if not (
+            self.has_change_permission(request, incident) and request.user.has_perm("incidents.add_victim")
+        ):
+            raise PermissionDenied
+        form = PastedVictimsForm(request.POST or None, incident=incident)
+        people = None
+        if request.method == "POST" and form.is_valid():
+            people = victim_lists.read_list(
+                form.cleaned_data["lines"],
+                incident=incident,
+                status=form.cleaned_data["status"],
+                date_of_death=form.cleaned_data["date_of_death"],
+            )
+            readable = people and not any(person.errors for person in people)
+            if "_save" in request.POST and readable:
+                saved = self._save_pasted(request, incident, people, form.cleaned_data["reports"])
+                self.message_user(
+                    request,
+                    f"Recorded {saved} {'person' if saved == 1 else 'people'} on “{incident}”. "
+                    "Their names stay hidden from readers until an editor releases them.",
+                    messages.SUCCESS,
+                )
+                for warning in {w for person in people for w in person.warnings}:
+                    messages.warning(request, warning)
+                return redirect("admin:incidents_incident_change", incident.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Paste a list of people killed: {incident}",
+            "opts": self.model._meta,
+            "original": incident,
+            "form": form,
+            "people": people,
+            "can_save": bool(people) and not any(person.errors for person in people),
+            "error_count": sum(1 for person in people or [] if person.errors),
+        }
+        return TemplateResponse(request, "admin/incidents/incident/paste_victims.html", context)
+
+    @staticmethod
+    def _save_pasted(request, incident, people, reports):
+        with transaction.atomic():
+            victims = [person.victim for person in people]
+            for victim in victims:
+                victim._history_user = request.user
+                victim._change_reason = "Pasted from a list"
+            created = Victim.objects.bulk_create(victims)
+            if reports:
+                Victim.reports.through.objects.bulk_create(
+                    [
+                        Victim.reports.through(victim_id=victim.pk, tollreport_id=report.pk)
+                        for victim in created
+                        for report in reports
+                    ]
+                )
+        return len(created)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         links = None if change else self._duplicate_links(form.instance)
@@ -478,6 +625,63 @@ class IncidentAdmin(RecordAdmin):
                     links,
                 ),
             )
+
+
+def duplicate_warnings(incident, victims):
+    """A warning for each of ``victims`` whose name and date of death are recorded in another
+    incident (one query)."""
+    found = victim_lists.recorded_elsewhere(incident, victims)
+    return [
+        victim_lists.duplicate_warning(other)
+        for victim in victims
+        for other in found.get(victim_lists.same_person_key(victim, incident), [])
+    ]
+
+
+@admin.register(Victim)
+class VictimAdmin(ReleasesNamesMixin, RecordAdmin):
+    """Every person, named or hidden: analysts and editors see all (the public pages show a hidden
+    person only by description)."""
+
+    form = VersionedForm
+    list_display = ["__str__", "incident", "sex", "age", "age_group", "status", "date_of_death", "is_public"]
+    list_filter = ["is_public", "status", "sex", "age_group"]
+    list_select_related = ["incident"]
+    search_fields = ["name", "name_ar", "note", "incident__title"]
+    autocomplete_fields = ["incident"]
+    actions = ["release_names", "hide_names"]
+    fields = [
+        "version", "incident", "name", "name_ar", "sex", ("age", "age_group"), "status", "date_of_death",
+        "reports", "is_public", "note",
+    ]  # fmt: skip
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "reports":
+            object_id = request.resolver_match.kwargs.get("object_id")
+            incident_id = Victim.objects.filter(pk=object_id).values("incident_id") if object_id else []
+            kwargs["queryset"] = TollReport.objects.filter(incident_id__in=incident_id).select_related(
+                "source"
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        release_names_as_chosen(request, [form])
+        for warning in duplicate_warnings(form.instance.incident, [form.instance]):
+            messages.warning(request, warning)
+
+    def has_publish_permission(self, request):
+        return can_release_names(request.user)
+
+    @admin.action(description="Release the names of the selected people (editors)", permissions=["publish"])
+    def release_names(self, request, queryset):
+        released = workflow.set_victims_public(victims=queryset, user=request.user)
+        self.message_user(request, f"Released {released} name(s) for publication.", messages.SUCCESS)
+
+    @admin.action(description="Hide the names of the selected people (editors)", permissions=["publish"])
+    def hide_names(self, request, queryset):
+        hidden = workflow.set_victims_public(victims=queryset, user=request.user, public=False)
+        self.message_user(request, f"Hid {hidden} name(s) from readers.", messages.SUCCESS)
 
 
 @admin.register(Attribution)

@@ -1,9 +1,12 @@
-"""Admin forms that refuse to overwrite someone else's newer save (optimistic locking)."""
+"""Admin forms that refuse to overwrite someone else's newer save (optimistic locking), and the
+form for pasting a list of people."""
 
 from django import forms
 from django.utils import timezone
 
-from incidents.models import EditConflict
+from incidents.models import EditConflict, TollReport
+from incidents.models.victims import VictimStatus
+from incidents.victim_lists import MAX_LINES
 
 
 class VersionedForm(forms.ModelForm):
@@ -59,3 +62,43 @@ class VersionedForm(forms.ModelForm):
 
 class InlineVersionedForm(VersionedForm):
     claims_when_unchanged = False
+
+
+class PastedVictimsForm(forms.Form):
+    """A list of people, one a line, and what they share (status, date of death, reports)."""
+
+    lines = forms.CharField(
+        label="People, one a line: name, age, sex",
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 80, "dir": "auto"}),
+        help_text="For example “Ahmad Khalil, 34, male” or “unnamed, 2, female”. The age may be "
+        "“6 months”, “child”, “adult” or “elderly”; the sex f, m or unknown; a name in Arabic script is "
+        "kept as the Arabic name. Paste from a spreadsheet: name, age and sex columns.",
+    )
+    status = forms.ChoiceField(
+        choices=VictimStatus.choices, initial=VictimStatus.UNKNOWN, help_text="The same for everyone listed."
+    )
+    date_of_death = forms.DateField(
+        label="Date of death",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only if the list gives one; otherwise leave empty (not the date of the report).",
+    )
+    reports = forms.ModelMultipleChoiceField(
+        queryset=TollReport.objects.none(),
+        required=False,
+        label="Reports that name them",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reports"].queryset = TollReport.objects.filter(incident=incident).select_related(
+            "source"
+        )
+
+    def clean_lines(self):
+        lines = self.cleaned_data["lines"]
+        count = sum(1 for line in lines.splitlines() if line.strip())
+        if count > MAX_LINES:
+            raise forms.ValidationError(f"At most {MAX_LINES:,} people at a time: paste the list in parts.")
+        return lines

@@ -7,7 +7,7 @@ from django import forms
 from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
 
-from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.models import Actor, Incident, Location, Source, TollReport, Victim
 from incidents.roles import can_see_drafts
 
 # More deaths than any single incident has had; keeps huge numbers out of the database.
@@ -210,12 +210,16 @@ class IncidentFilter(django_filters.FilterSet):
         # to every incident.
         places = Location.objects.filter(Q(chain__icontains=value) | Q(name_ar__icontains=value))
         sources = Source.objects.filter(Q(name__icontains=value) | Q(short_name__iexact=value))
+        # Only names an editor has released: a hidden name finds nothing, even for those who can
+        # see it in the admin (the list and the exports share this search).
+        named = Victim.objects.public().filter(Q(name__icontains=value) | Q(name_ar__icontains=value))
         return queryset.filter(
             Q(title__icontains=value)
             | Q(place__icontains=value)
             | Q(summary__icontains=value)
             | Q(location__in=places)
             | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
+            | Q(pk__in=named.values("incident_id"))
         )
 
     def in_location(self, queryset, name, location):

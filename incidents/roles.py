@@ -1,6 +1,6 @@
 """Who may do what: the Analyst and Editor groups, their permissions, and the checks on them."""
 
-RECORD_MODELS = ["incident", "tollreport", "attribution", "source", "location", "actor"]
+RECORD_MODELS = ["incident", "tollreport", "attribution", "victim", "source", "location", "actor"]
 
 # Analysts enter and correct records; they cannot publish, unpublish, restore deleted records or
 # delete a published incident (incidents.workflow and admin.py ask can_publish()).
@@ -30,6 +30,11 @@ def can_see_drafts(user):
 def can_publish(user):
     """Publish, unpublish, delete a published incident, restore a deleted record."""
     return user.has_perm(PUBLISH_PERMISSION)
+
+
+def can_release_names(user):
+    """Make a victim's name public (or hide it again): the editors' call, as publishing is."""
+    return can_publish(user)
 
 
 def can_export(user):

@@ -5,12 +5,13 @@ Each function says how many queries it costs, so that pages keep a fixed number 
 """
 
 import logging
+from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from incidents import figures
-from incidents.models import Incident, Source, TollReport
+from incidents.models import Incident, Source, TollReport, Victim
 from incidents.models.reports import stated_ends_sql
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too.
@@ -242,3 +243,78 @@ def compared_incidents(source, verdict, limit=100):
         (pair.incident, figures.Figure(pair.mine_qualifier, pair.mine_value, pair.mine_upper), pair)
         for pair in pairs
     ]
+
+
+# --- People identified ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VictimCounts:
+    """How many people are identified among some incidents, by sex, age group and status (each a
+    {stored value: count} with every value of DESIGN.md, zeros included). Counts only, never names:
+    the public pages and the API may show them whatever names are hidden."""
+
+    total: int
+    by_sex: dict
+    by_age_group: dict
+    by_status: dict
+
+    def sentence(self):
+        """ "3 people identified: 2 female, 1 male; 1 child, 2 adults; 3 civilians." (plain text)"""
+        if not self.total:
+            return ""
+
+        def words(counts, name):
+            return ", ".join(f"{n} {name(value, n)}" for value, n in counts.items() if n)
+
+        groups = {"child": ("child", "children"), "adult": ("adult", "adults"), "elderly": ("elderly",) * 2}
+        parts = [
+            words(self.by_sex, lambda value, n: "of unknown sex" if value == "unknown" else value),
+            words(
+                self.by_age_group,
+                lambda value, n: "of unknown age" if value == "unknown" else groups[value][n != 1],
+            ),
+            words(
+                self.by_status,
+                lambda value, n: (
+                    "of unknown status" if value == "unknown" else value + ("s" if n != 1 else "")
+                ),
+            ),
+        ]
+        people = "person" if self.total == 1 else "people"
+        return f"{self.total} {people} identified: {'; '.join(parts)}."
+
+    def as_dict(self):
+        return {
+            "total": self.total,
+            "by_sex": self.by_sex,
+            "by_age_group": self.by_age_group,
+            "by_status": self.by_status,
+        }
+
+
+VICTIM_GROUPINGS = {
+    "by_sex": ("sex", Victim.Sex.values),
+    "by_age_group": ("age_group", Victim.AgeGroup.values),
+    "by_status": ("status", Victim.Status.values),
+}
+
+
+def victim_counts(incidents):
+    """The ``VictimCounts`` of the people recorded in ``incidents`` (a QuerySet). One query.
+
+    A person is recorded once, on the incident (or part) where they were killed, so nothing is
+    counted twice when a set holds a whole and its parts.
+    """
+    aggregates = {"total": Count("*")}
+    for grouping, (field, values) in VICTIM_GROUPINGS.items():
+        for value in values:
+            aggregates[f"{grouping}__{value}"] = Count("pk", filter=Q(**{field: value}))
+    sums = Victim.objects.filter(incident__in=incidents.order_by().values("pk")).aggregate(**aggregates)
+    return VictimCounts(
+        total=sums["total"],
+        **{
+            grouping: {value: sums[f"{grouping}__{value}"] for value in values}
+            for grouping, (_, values) in VICTIM_GROUPINGS.items()
+        },
+    )

@@ -4,6 +4,7 @@ from incidents import views
 from incidents.exports.incidents import export_incidents
 from incidents.exports.reports import export_reports
 from incidents.exports.summary import export_summary
+from incidents.exports.victims import export_victims
 from incidents.feeds import NewlyPublishedIncidents
 
 urlpatterns = [
@@ -17,5 +18,6 @@ urlpatterns = [
     path("export/incidents.csv", export_incidents, name="export_incidents"),
     path("export/reports.csv", export_reports, name="export_reports"),
     path("export/summary.csv", export_summary, name="export_summary"),
+    path("export/victims.csv", export_victims, name="export_victims"),
     path("methodology/", views.methodology, name="methodology"),
 ]

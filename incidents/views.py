@@ -124,7 +124,10 @@ def incident_detail(request, slug):
         incident.attributions.select_related("actor", "source").order_by("published_on", "pk")
     )
     current_stances = list(blame.current_stances(attributions).values())
+    victims = list(incident.victims.order_by("pk"))
     context = {
+        "victims": victims,
+        "more_identified_than_highest": more_identified_than_highest(incident, len(victims)),
         "attributions": attributions,
         "current_stances": {a.pk for a in current_stances},
         "blame_sentence": blame.blame_sentence(current_stances),
@@ -139,6 +142,13 @@ def incident_detail(request, slug):
         "corrections": corrections,
     }
     return render(request, "incidents/incident_detail.html", context)
+
+
+def more_identified_than_highest(incident, identified):
+    """More people identified than the highest figure allows (not an open one, "120+"): a sign
+    that the figures are out of date, said on the page rather than hidden."""
+    highest = incident.killed_highest
+    return highest is not None and not incident.killed_highest_open and identified > highest
 
 
 def population_sentences(by_population):
@@ -168,6 +178,7 @@ def location_detail(request, slug):
     location = get_object_or_404(Location, slug=slug)
     incidents = Incident.objects.published().beneath(location)
     total = stats.totals(incidents)
+    victim_counts = stats.victim_counts(incidents)
     drafts_visible = can_see_drafts(request.user)
     # A place is public when a published incident lies in it or beneath it (the count is
     # the one the page shows anyway, so this costs no query).
@@ -180,6 +191,7 @@ def location_detail(request, slug):
         "place_chain": location.chain_places(),
         "children": [(child, count) for child, count in children if count or drafts_visible],
         "total": total,
+        "victim_counts": victim_counts,
         "page": paginate(request, listed, count=total.incidents),
     }
     return render(request, "incidents/location_detail.html", context)

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from incidents import tolls
 from incidents.figures import Figure
-from incidents.models import Actor, Attribution, Incident, Source, TollReport
-from incidents.roles import can_publish
+from incidents.models import Actor, Attribution, Incident, Source, TollReport, Victim
+from incidents.models.victims import describe
+from incidents.roles import can_publish, can_release_names
 
 # Reports deleted this close to their incident were deleted with it (a cascade).
 CASCADE_WINDOW = datetime.timedelta(minutes=1)
@@ -87,6 +88,34 @@ def _change_status(incidents, *, to, user, via, keep_history=True):
     return len(ids)
 
 
+def set_victims_public(*, victims, user, public=True, via=None):
+    """Release the names of ``victims`` (a QuerySet) for publication, or hide them again with
+    ``public=False``: the one place ``Victim.is_public`` is written. How many changed.
+
+    ``user`` is the editor, or None for a management command named by ``via``. Each change is
+    kept in the person's history (who, when).
+    """
+    if user is None and not via:
+        raise ValueError("Say which command releases names (via=...) when no user does.")
+    if user is not None and not can_release_names(user):
+        raise PermissionDenied("Only editors can release or hide the names of victims.")
+    reason = "Name released" if public else "Name hidden"
+    if via:
+        reason += f" by manage.py {via}"
+    with transaction.atomic():
+        incident_ids = set(victims.values_list("incident_id", flat=True))
+        tolls.lock(incident_ids)
+        ids = list(
+            victims.exclude(is_public=public).select_for_update().order_by("pk").values_list("pk", flat=True)
+        )
+        Victim.objects.filter(pk__in=ids)._write_public(public)
+        for victim in Victim.objects.filter(pk__in=ids):
+            victim._history_user = user
+            victim._change_reason = reason
+            victim.save(update_fields=["updated_at"])  # the history row, with the stored is_public
+    return len(ids)
+
+
 @dataclass(frozen=True)
 class Correction:
     day: datetime.date
@@ -98,11 +127,11 @@ def _figure(record):
 
 
 def corrections(incident):
-    """Changes to what readers were shown, after publication, oldest first. Seven queries.
+    """Changes to what readers were shown, after publication, oldest first. Eight queries.
 
     A report edited, deleted, restored or moved to or from another incident; a source or an
-    alleged perpetrator renamed. A new report from a source is a revision (shown in its
-    history), not a correction.
+    alleged perpetrator renamed; an attribution or a person identified changed, removed or
+    restored. A new report from a source is a revision (shown in its history), not a correction.
     """
     if not incident.published_at:
         return []
@@ -132,7 +161,50 @@ def corrections(incident):
                 day = timezone.localtime(record.history_date).date()
                 found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
     found += _attribution_corrections(incident.pk, since)
+    found += _victim_corrections(incident.pk, since)
     return sorted(found, key=lambda c: c.day)
+
+
+# A change to one of these in a person readers were shown is a correction. The name is one,
+# but the sentence never says it: corrections are public, and a name may be hidden again.
+VICTIM_FIELDS = ["name", "name_ar", "sex", "age", "age_group", "status", "date_of_death"]
+
+
+def _victim_corrections(incident_pk, since):
+    """People readers were shown who were removed, restored, moved or corrected after publication,
+    each by description only ("a child aged 2, civilian"), never by name. One query.
+
+    A person added to the list is news, not a correction; nor is a name released or hidden.
+    """
+    rows = Victim.history.model._default_manager
+    history = rows.filter(id__in=rows.filter(incident_id=incident_pk).values("id"))
+
+    def who(record):
+        return describe(record.sex, record.age, record.age_group, record.status)
+
+    found, previous = [], {}
+    for record in history.order_by("id", "history_date", "history_id"):
+        before = previous.get(record.id)
+        previous[record.id] = record
+        if record.history_date <= since or before is None:
+            continue
+        was_here = before.incident_id == incident_pk and before.history_type != "-"
+        is_here = record.incident_id == incident_pk and record.history_type != "-"
+        if before.history_type == "-" and is_here:
+            sentence = f"a person identified ({who(record)}) was restored to the list"
+        elif was_here and record.history_type == "-":
+            sentence = f"a person identified ({who(before)}) was removed from the list"
+        elif was_here and not is_here:
+            sentence = f"a person identified ({who(before)}) was moved to another incident"
+        elif is_here and not was_here:
+            sentence = f"a person identified ({who(record)}) was moved here from another incident"
+        elif was_here and any(getattr(record, f) != getattr(before, f) for f in VICTIM_FIELDS):
+            sentence = f"the record of a person identified was corrected (now: {who(record)})"
+        else:
+            continue
+        day = timezone.localtime(record.history_date).date()
+        found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+    return found
 
 
 ATTRIBUTION_FIELDS = ["actor_id", "source_id", "stance", "published_on"]
@@ -283,6 +355,16 @@ def deleted_reports():
     )
 
 
+def deleted_victims():
+    """Deleted people whose incident still exists, newest first (one query). People deleted with
+    their incident come back when the incident is restored."""
+    return _latest_per_record(
+        Victim.history.filter(history_type="-", incident_id__in=Incident.objects.values("pk")).exclude(
+            id__in=Victim.objects.values("pk")
+        )
+    )
+
+
 def _latest_per_record(deletions):
     """A record deleted, restored and deleted again is listed once."""
     latest = {}
@@ -310,7 +392,7 @@ def restore_incident(*, deletion, user):
     incident._history_user = user
     incident._change_reason = "Restored after deletion"
     incident.save()
-    for model in (TollReport, Attribution):  # reports first: an attribution may point to one
+    for model in (TollReport, Attribution, Victim):  # reports first: an attribution may point to one
         cascade = model.history.filter(
             incident_id=incident.pk,
             history_type="-",
@@ -335,8 +417,21 @@ def restore_report(*, deletion, user):
     return _save_restored(deletion, user)
 
 
+@transaction.atomic
+def restore_victim(*, deletion, user):
+    """Bring back a deleted person on an incident that exists, their name hidden until an editor
+    releases it again. None if they exist already."""
+    _require_editor(user)
+    if Victim.objects.filter(pk=deletion.id).exists():
+        return None
+    if not Incident.objects.filter(pk=deletion.incident_id).exists():
+        raise ValueError("Restore its incident first: the person belongs to a deleted incident.")
+    return _save_restored(deletion, user)
+
+
 def _save_restored(record, user):
-    """Save a deleted report or attribution again from its last history row."""
+    """Save a deleted report, attribution or person again from its last history row (a person's
+    name comes back hidden: ``Victim.save`` never releases one)."""
     restored = record.instance
     gone = isinstance(restored, Attribution) and restored.report_id
     if gone and not TollReport.objects.filter(pk=restored.report_id).exists():

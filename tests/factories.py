@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from incidents import blame, figures, tolls
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
-from incidents.workflow import publish_incident
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
+from incidents.workflow import publish_incident, set_victims_public
 
 _counter = itertools.count(1)
 
@@ -71,6 +71,17 @@ def make_attribution(incident, actor=None, source=None, stance="alleged", **fiel
         stance=stance,
         **fields,
     )
+
+
+def make_victim(incident, name="", public=False, **fields):
+    """A person killed in ``incident``; with ``public=True`` their name is released (as a command
+    would: the workflow is the only way)."""
+    fields.setdefault("status", "civilian")
+    victim = Victim.objects.create(incident=incident, name=name, **fields)
+    if public:
+        set_victims_public(victims=Victim.objects.filter(pk=victim.pk), user=None, via="tests")
+        victim.refresh_from_db()
+    return victim
 
 
 def make_user(username, group=None, staff=True, superuser=False):

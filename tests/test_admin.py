@@ -54,6 +54,8 @@ def incident_form(location, reports=(), **fields):
         "reports-MAX_NUM_FORMS": "1000",
         "attributions-TOTAL_FORMS": "0",
         "attributions-INITIAL_FORMS": "0",
+        "victims-TOTAL_FORMS": "0",
+        "victims-INITIAL_FORMS": "0",
         **fields,
     }
     for index, row in enumerate(reports):

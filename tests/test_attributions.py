@@ -44,6 +44,7 @@ def al_ahli_entered_in_the_admin(analyst, editor):
         "place": "al-Ahli Arab hospital", "location_precision": "exact",
         "reports-TOTAL_FORMS": "3", "reports-INITIAL_FORMS": "0",
         "attributions-TOTAL_FORMS": "4", "attributions-INITIAL_FORMS": "0",
+        "victims-TOTAL_FORMS": "0", "victims-INITIAL_FORMS": "0",
     }  # fmt: skip
     figures = [(moh, "exact", "471", ""), (us, "between", "100", "300"), (french, "between", "10", "50")]
     for i, (source, qualifier, killed, upper) in enumerate(figures):

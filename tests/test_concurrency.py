@@ -152,6 +152,8 @@ def test_8_analysts_adding_incidents_with_the_same_title_at_the_same_moment_all_
         "reports-INITIAL_FORMS": "0",
         "attributions-TOTAL_FORMS": "0",
         "attributions-INITIAL_FORMS": "0",
+        "victims-TOTAL_FORMS": "0",
+        "victims-INITIAL_FORMS": "0",
     }
 
     responses = race(8, lambda i: clients[i].post("/admin/incidents/incident/add/", data))

@@ -179,3 +179,20 @@ def test_migrations_start_a_new_version(db):
     before, _ = dataversion.current()
     call_command("migrate", verbosity=0)
     assert dataversion.current()[0] > before
+
+
+def test_a_name_hidden_again_leaves_the_cached_page_at_once(client, strike):
+    from incidents.models import Victim
+    from incidents.workflow import set_victims_public
+    from tests.factories import make_victim
+
+    url = f"/incidents/{strike.slug}/"
+    victim = make_victim(strike, name="Rami Haddad", age=34, sex="male")
+    assert "Rami Haddad" not in page(client, url)[1]
+    set_victims_public(victims=Victim.objects.filter(pk=victim.pk), user=None, via="tests")
+    assert "Rami Haddad" in page(client, url)[1]
+    assert page(client, url)[0]["X-Cache"] == "hit"
+    set_victims_public(victims=Victim.objects.filter(pk=victim.pk), user=None, public=False, via="tests")
+    response, text = page(client, url)
+    assert response["X-Cache"] == "miss"
+    assert "Rami Haddad" not in text

@@ -138,7 +138,13 @@ hostile_text = st.one_of(
 )
 @given(params=st.dictionaries(st.sampled_from(FILTERS), hostile_text, max_size=4))
 def test_fuzzed_filters_never_give_a_500(editor_client, params):
-    for url in ["/incidents/", "/export/incidents.csv", "/export/reports.csv", "/export/summary.csv"]:
+    for url in [
+        "/incidents/",
+        "/export/incidents.csv",
+        "/export/reports.csv",
+        "/export/summary.csv",
+        "/export/victims.csv",
+    ]:
         response = editor_client.get(url, params)
         assert response.status_code in (200, 400), (url, params, response.status_code)
         if response.streaming:
@@ -250,7 +256,7 @@ def test_fuzzed_admin_changelists_and_actions_never_give_a_500(client, admin_fuz
 
 PUBLIC = {"home", "incident_list", "incident_feed", "incident_detail", "location_detail", "source_detail",
           "actor_detail", "methodology", "healthz", "robots_txt"}  # fmt: skip
-EXPORTS = {"export_incidents", "export_reports", "export_summary"}
+EXPORTS = {"export_incidents", "export_reports", "export_summary", "export_victims"}
 SAMPLE_ARGS = {"slug": "homs-military-academy-drone-strike-2023-10-05", "object_id": "1", "history_id": "1",
                "kind": "incident", "app_label": "incidents", "content_type_id": "1", "uidb64": "MQ",
                "token": "x-y", "version_id": "1", "url": "x"}  # fmt: skip

@@ -11,6 +11,7 @@ from incidents.models.incidents import Incident, IncidentQuerySet
 from incidents.models.parties import Actor, Source
 from incidents.models.places import Location
 from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
+from incidents.models.victims import Victim, VictimQuerySet
 
 __all__ = [
     "Actor",
@@ -26,5 +27,7 @@ __all__ = [
     "TollReport",
     "TollReportQuerySet",
     "Versioned",
+    "Victim",
+    "VictimQuerySet",
     "today",
 ]

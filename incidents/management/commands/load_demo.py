@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from incidents import workflow
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 
 ARTICLE_DATE = datetime.date(2023, 11, 14)
 ARTICLE_NOTE = (
@@ -227,6 +227,30 @@ INCIDENTS = [
     },
 ]
 
+# The people the article identifies, with only what it says of them: no names, so nothing for an
+# editor to release. (incident slug, [fields of each person])
+COUPLE_NOTE = (
+    "One of “a married couple” killed when government artillery hit residential areas of Idlib "
+    "city (seed article). The article gives no names, ages or sexes."
+)
+VICTIMS = [
+    (
+        "jaftallak-haj-hamoud-air-attack-2023-10",
+        [
+            {
+                "age": 2,
+                "status": "civilian",
+                "note": "“a two-year-old child caught in a Russian air attack in the village of Jaftallak "
+                "Haj Hamoud” (seed article). No name or sex given.",
+            }
+        ],
+    ),
+    (
+        "idlib-city-artillery-married-couple-2023-10",
+        [{"status": "civilian", "note": COUPLE_NOTE}, {"status": "civilian", "note": COUPLE_NOTE}],
+    ),
+]
+
 # The seed says the child was "among the victims" of the bombardment that killed 14 + 3: a part
 # of it, counted within its 17. The married couple ("Furthermore, …") is read as more deaths.
 PARTS = [("jaftallak-haj-hamoud-air-attack-2023-10", "idlib-shelling-2023-10-05")]
@@ -335,7 +359,22 @@ class Command(BaseCommand):
                 incident.save()
         for a, b in RELATIONS:
             Incident.objects.get(slug=a).related.add(Incident.objects.get(slug=b))
+        self.load_victims()
         return created
+
+    def load_victims(self):
+        """The people of ``VICTIMS``, on an incident that has none yet (so a second run, or a run
+        after an analyst has recorded them, adds nobody)."""
+        for slug, people in VICTIMS:
+            incident = Incident.objects.get(slug=slug)
+            if incident.victims.exists():
+                continue
+            reports = list(incident.reports.all())
+            for fields in people:
+                victim = Victim(incident=incident, **fields)
+                victim.full_clean()
+                victim.save()
+                victim.reports.set(reports)
 
     def create_demo_users(self):
         User = get_user_model()
