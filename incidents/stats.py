@@ -6,11 +6,11 @@ Each function says how many queries it costs, so that pages keep a fixed number 
 
 import logging
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from incidents import figures
-from incidents.models import Incident, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 from incidents.models.reports import stated_ends_sql
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too.
@@ -242,3 +242,15 @@ def compared_incidents(source, verdict, limit=100):
         (pair.incident, figures.Figure(pair.mine_qualifier, pair.mine_value, pair.mine_upper), pair)
         for pair in pairs
     ]
+
+
+def data_last_changed():
+    """When any incident, report, attribution, source, actor or place last changed (history keeps
+    every change, deletions too); None when no history was kept. One query per table, each
+    reading the end of its ``history_date`` index."""
+    moments = [
+        model.history.aggregate(at=Max("history_date"))["at"]
+        for model in (Incident, TollReport, Attribution, Source, Actor, Location)
+    ]
+    moments = [moment for moment in moments if moment is not None]
+    return max(moments) if moments else None
