@@ -11,7 +11,7 @@ import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from casualty_tracker.env import env_bool, env_int, env_list
+from casualty_tracker.env import env_bool, env_int, env_list, env_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -190,6 +190,8 @@ OPEN_DATA_LICENCE = {
 OPEN_DATA_PUBLISHER = os.environ.get("DJANGO_DATA_PUBLISHER", "").strip() or "Casualty Tracker"
 
 # The read-only public API: anonymous, JSON only, throttled per client address.
+# Requests per address: a whole number, then second, minute, hour or day.
+API_THROTTLE_RATE = env_rate("DJANGO_API_THROTTLE_RATE", "120/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -197,10 +199,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    # Requests per client address: a number, then second, minute, hour or day.
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("DJANGO_API_THROTTLE_RATE", "").strip() or "120/minute"
-    },
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_RATE},
     "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "incidents.api.views.exception_handler",

@@ -138,6 +138,7 @@ def datapackage(request):
         ],
         "resources": [
             {
+                "profile": "tabular-data-resource",
                 "name": name,
                 "path": request.build_absolute_uri(reverse(f"open_data_{name}")),
                 "format": "csv",
