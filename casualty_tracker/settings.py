@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
         "“Open data and API”."
     ),
     "VERSION": "1",
+    # 3.1: a field that may be null is written as JSON Schema says it (3.0 cannot say so beside a $ref).
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

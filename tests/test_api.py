@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_openapi
 from rest_framework.throttling import AnonRateThrottle
 
@@ -312,11 +313,11 @@ def test_the_geojson_comes_in_pages_of_1000_with_a_link_to_the_next(client):
 # --- Schema and docs ----------------------------------------------------------------------------
 
 
-def test_the_schema_validates_as_openapi_3_and_every_documented_path_answers(client):
+def test_the_schema_validates_as_openapi_3_1_and_every_documented_path_answers(client):
     homs = make_homs()
     schema = get_json(client, "/api/schema/?format=json")
     validate_openapi(schema)
-    assert schema["openapi"].startswith("3.")
+    assert schema["openapi"] == "3.1.0"
     paths = list(schema["paths"])
     assert {"/api/incidents/", "/api/incidents/{slug}/", "/api/incidents.geojson", "/api/reports/",
             "/api/locations/", "/api/sources/", "/api/actors/"} <= set(paths)  # fmt: skip
@@ -325,6 +326,22 @@ def test_the_schema_validates_as_openapi_3_and_every_documented_path_answers(cli
         response = client.get(path.replace("{slug}", homs.slug))
         assert response.status_code == 200, path
         assert json.loads(response.content), path
+
+
+def test_every_answer_has_the_shape_the_schema_documents(client):
+    homs = make_homs()
+    make_attribution(homs, make_actor("Gunmen"), make_source("Witness"))
+    make_incident("Thursday", location=homs.location, part_of=homs)
+    make_report(homs, make_source("Airwars"), killed=None, qualifier="dozens", killed_counts="civilians")
+    schema = get_json(client, "/api/schema/?format=json")
+    for path, operations in schema["paths"].items():
+        documented = operations["get"]["responses"]["200"]["content"]
+        media_type = next(iter(documented))
+        response = client.get(path.replace("{slug}", homs.slug))
+        assert response["Content-Type"].startswith(media_type), path
+        body = json.loads(response.content)
+        wanted = {**documented[media_type]["schema"], "components": schema["components"]}
+        OAS31Validator(wanted).validate(body)
 
 
 def test_the_docs_are_served_from_our_own_static_files_under_the_strict_csp(client):

@@ -62,6 +62,15 @@ class Pages(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_paginated_response_schema(self, schema):
+        """DRF's, with the links' null written as OpenAPI 3.1 says it."""
+        described = super().get_paginated_response_schema(schema)
+        for link in ("next", "previous"):
+            field = described["properties"][link]
+            field.pop("nullable", None)
+            field["type"] = ["string", "null"]
+        return described
+
 
 class PublicAPIView(GenericAPIView):
     """Anonymous and read-only: every visitor is a reader, even one logged in as an editor, so
