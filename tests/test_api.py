@@ -9,6 +9,9 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_openapi
 from rest_framework.throttling import AnonRateThrottle
@@ -26,6 +29,7 @@ from tests.factories import (
     make_tree,
 )
 from tests.test_exports import bulk_incidents, read_csv, varied  # noqa: F401 (a fixture)
+from tests.test_security import FILTERS, hostile_text
 
 pytestmark = pytest.mark.django_db
 
@@ -439,3 +443,18 @@ def test_the_throttle_rate_is_a_setting(raw, rate):
 def test_a_throttle_rate_that_cannot_be_read_stops_the_server_with_a_clear_message(raw):
     with pytest.raises(ImproperlyConfigured, match="DJANGO_API_THROTTLE_RATE=.* is not a rate"):
         env_rate("DJANGO_API_THROTTLE_RATE", "120/minute", environ={"DJANGO_API_THROTTLE_RATE": raw})
+
+
+@hypothesis_settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(params=st.dictionaries(st.sampled_from([*FILTERS, "page_size", "format"]), hostile_text, max_size=4))
+def test_fuzzed_filters_never_give_a_500(client, monkeypatch, params):
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "100000/minute"})
+    for url in ["/api/incidents/", "/api/incidents.geojson", "/api/reports/", "/data/incidents.csv"]:
+        response = client.get(url, params)
+        assert response.status_code in (200, 400, 404), (url, params, response.status_code)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        elif response.status_code != 200:
+            assert json.loads(response.content)["detail"] if url.startswith("/api/") else response.content
