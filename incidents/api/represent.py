@@ -61,16 +61,21 @@ def incident_link(incident):
     return {"id": incident.pk, "slug": incident.slug, "title": incident.title}
 
 
-def coordinates_of(incident):
-    """The point to place an incident at, and what it is the point of; None when unknown.
+def coordinates(*, place):
+    """The point to place an incident at, and whose point it is; None when none is known.
 
-    The incident's own coordinates come first once incidents have them (DESIGN.md), then its
-    place's. How precisely the incident is placed is ``location_precision``.
+    The incident's own coordinates will come first once incidents have them (DESIGN.md), as
+    ``own=(latitude, longitude)``; then its place's. How precisely the incident is placed is
+    its ``location_precision``.
     """
-    location = incident.location
-    if location.latitude is not None and location.longitude is not None:
-        return {"latitude": float(location.latitude), "longitude": float(location.longitude), "of": "place"}
+    for of, (latitude, longitude) in (("place", place),):
+        if latitude is not None and longitude is not None:
+            return {"latitude": float(latitude), "longitude": float(longitude), "of": of}
     return None
+
+
+def coordinates_of(incident):
+    return coordinates(place=(incident.location.latitude, incident.location.longitude))
 
 
 def current_figures_data(by_population, sources):
