@@ -11,9 +11,11 @@ client that sends it back gets 304 while nothing changed (``urls.conditional``).
 import copy
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse as path_to
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -322,9 +324,19 @@ GEOJSON_RESPONSE = inline_serializer(
 )
 
 
+class CountedBeforeJoins(DjangoPaginator):
+    """Counts ``object_list.counted`` when it has one: the incidents as filtered, before the
+    joins that their values need (counting over the joins took ten times as long)."""
+
+    @cached_property
+    def count(self):
+        return getattr(self.object_list, "counted", self.object_list).count()
+
+
 class GeoPages(Pages):
     page_size = GEOJSON_PAGE_SIZE
     max_page_size = GEOJSON_PAGE_SIZE
+    django_paginator_class = CountedBeforeJoins
 
 
 class IncidentGeoJSON(FilteredIncidents):
@@ -341,8 +353,12 @@ class IncidentGeoJSON(FilteredIncidents):
         responses={(200, "application/geo+json"): GEOJSON_RESPONSE, 400: BAD_FILTER},
     )
     def get(self, request):
-        rows = self.filtered(Incident.objects.published()).values(*GEOJSON_FIELDS)
-        features = [feature(row, self.absolute_url) for row in self.paged(rows)]
+        incidents = self.filtered(Incident.objects.published())
+        rows = incidents.values(*GEOJSON_FIELDS)
+        rows.counted = incidents
+        # Each page's address, written once: reversing it for each feature cost a tenth of the answer.
+        pages = self.absolute_url(path_to("incident_list"))
+        features = [feature(row, pages) for row in self.paged(rows)]
         paginator = self.paginator
         return Response(
             {
@@ -364,7 +380,7 @@ GEOJSON_FIELDS = [
 ]  # fmt: skip
 
 
-def feature(row, absolute_url):
+def feature(row, pages):
     """One incident (``GEOJSON_FIELDS``) as a GeoJSON Feature: a point at
     ``represent.coordinates`` (longitude first), or no geometry when its place has none."""
     point = represent.coordinates(place=(row["location__latitude"], row["location__longitude"]))
@@ -379,10 +395,10 @@ def feature(row, absolute_url):
         "properties": {
             "slug": row["slug"],
             "title": row["title"],
-            "url": absolute_url(path_to("incident_detail", args=[row["slug"]])),
+            "url": f"{pages}{row['slug']}/",  # /incidents/<slug>/
             "kind": row["kind"],
-            "start_date": row["start_date"],
-            "end_date": row["end_date"],
+            "start_date": row["start_date"].isoformat(),
+            "end_date": row["end_date"] and row["end_date"].isoformat(),
             "place": row["place"],
             "location": row["location__slug"],
             "pcode": row["location__pcode"],
