@@ -6,6 +6,7 @@ Ours rather than django-environ's: its ``bool()`` reads any unknown word as Fals
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -74,3 +75,20 @@ def cache_from_url(url):
             f"DJANGO_CACHE_URL={url!r} is not a Redis URL: use e.g. redis://127.0.0.1:6379/0."
         )
     return {**CACHE_DEFAULTS, "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
+RATE = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")
+
+
+def env_rate(name, default, environ=None):
+    """A request rate such as ``120/minute``: a whole number, then second, minute, hour or day."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not RATE.fullmatch(raw.strip()):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: write a whole number, a slash and second, minute, hour or day "
+            "(e.g. 120/minute)."
+        )
+    return raw.strip()

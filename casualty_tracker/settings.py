@@ -11,7 +11,7 @@ import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from casualty_tracker.env import cache_from_url, env_bool, env_int, env_list
+from casualty_tracker.env import cache_from_url, env_bool, env_int, env_list, env_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "axes",
     "csp",
@@ -196,6 +199,58 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# Open data (/data/ and /api/). The licence of the published data: its SPDX identifier, title and URL.
+OPEN_DATA_LICENCE = {
+    "name": os.environ.get("DJANGO_DATA_LICENCE", "").strip() or "CC-BY-4.0",
+    "title": os.environ.get("DJANGO_DATA_LICENCE_TITLE", "").strip()
+    or "Creative Commons Attribution 4.0 International",
+    "path": os.environ.get("DJANGO_DATA_LICENCE_URL", "").strip()
+    or "https://creativecommons.org/licenses/by/4.0/",
+}
+# Who publishes the data, as citations name it.
+OPEN_DATA_PUBLISHER = os.environ.get("DJANGO_DATA_PUBLISHER", "").strip() or "Casualty Tracker"
+
+# The read-only public API: anonymous, JSON only, throttled per client address.
+# Requests per address: a whole number, then second, minute, hour or day.
+API_THROTTLE_RATE = env_rate("DJANGO_API_THROTTLE_RATE", "120/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_RATE},
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "incidents.api.views.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Casualty Tracker API",
+    "DESCRIPTION": (
+        "Read-only JSON over published incidents: every source's figure as stated and as an interval, "
+        "the ranges per population, agreement and attributions. Anonymous, throttled; see README.md, "
+        "“Open data and API”."
+    ),
+    "VERSION": "1",
+    # 3.1: a field that may be null is written as JSON Schema says it (3.0 cannot say so beside a $ref).
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Each vocabulary named once (DESIGN.md, "Stored choice values").
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentKindEnum": "incidents.models.Incident.Kind",
+        "LocationKindEnum": "incidents.models.Location.Kind",
+        "SourceKindEnum": "incidents.models.Source.Kind",
+        "ActorKindEnum": "incidents.models.Actor.Kind",
+        "PopulationEnum": "incidents.models.TollReport.Population",
+        "QualifierEnum": "incidents.models.TollReport.Qualifier",
+    },
 }
 
 # One JSON object per line on stderr, with the request id (also sent as X-Request-ID).

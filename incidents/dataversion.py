@@ -28,8 +28,8 @@ PUBLIC_WRITE = re.compile(
 # The statements are constants (no data in them), hence the noqa.
 BUMP = {
     "postgresql": (
-        f"INSERT INTO {TABLE} (writer, changes, changed_at) VALUES (pg_backend_pid(), 1, now()) "  # noqa: S608
-        f"ON CONFLICT (writer) DO UPDATE SET changes = {TABLE}.changes + 1, changed_at = now()"
+        f"INSERT INTO {TABLE} (writer, changes, changed_at) VALUES (pg_backend_pid(), 1, clock_timestamp()) "  # noqa: S608
+        f"ON CONFLICT (writer) DO UPDATE SET changes = {TABLE}.changes + 1, changed_at = clock_timestamp()"
     ),
     # SQLite stores datetimes as ISO text; its writers are serialised, so one row does.
     "sqlite": (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from incidents import figures
+from incidents import dataversion, figures
 from incidents.models import Incident, Source, TollReport, Victim
 from incidents.models.reports import stated_ends_sql
 
@@ -318,3 +318,8 @@ def victim_counts(incidents):
             for grouping, (_, values) in VICTIM_GROUPINGS.items()
         },
     )
+
+
+def data_last_changed():
+    """When the public data last changed (any write the data version counts), or None. One query."""
+    return dataversion.current()[1]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents import opendata, views
 from incidents.exports.incidents import export_incidents
 from incidents.exports.reports import export_reports
 from incidents.exports.summary import export_summary
@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),
     path("incidents/feed/", NewlyPublishedIncidents(), name="incident_feed"),
     path("incidents/<slug:slug>/", views.incident_detail, name="incident_detail"),
+    path("incidents/<slug:slug>/versions/<str:stamp>/", views.incident_version, name="incident_version"),
     path("locations/<slug:slug>/", views.location_detail, name="location_detail"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
     path("actors/<slug:slug>/", views.actor_detail, name="actor_detail"),
@@ -19,5 +20,9 @@ urlpatterns = [
     path("export/reports.csv", export_reports, name="export_reports"),
     path("export/summary.csv", export_summary, name="export_summary"),
     path("export/victims.csv", export_victims, name="export_victims"),
+    path("data/", opendata.open_data, name="open_data"),
+    path("data/incidents.csv", opendata.incidents_csv, name="open_data_incidents"),
+    path("data/reports.csv", opendata.reports_csv, name="open_data_reports"),
+    path("data/datapackage.json", opendata.datapackage, name="open_data_package"),
     path("methodology/", views.methodology, name="methodology"),
 ]

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from incidents import blame, charts, figures, stats, workflow
+from incidents import blame, charts, citations, figures, stats, workflow
 from incidents.filters import filter_incidents
 from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 from incidents.roles import can_export, can_see_drafts
@@ -140,6 +140,9 @@ def incident_detail(request, slug):
         "place_chain": incident.location.chain_places(),
         "last_updated": last_updated,
         "corrections": corrections,
+        "citation": citations.incident_citation(
+            incident, absolute_url=request.build_absolute_uri, moment=citations.recorded_at(incident)
+        ),
     }
     return render(request, "incidents/incident_detail.html", context)
 
@@ -149,6 +152,47 @@ def more_identified_than_highest(incident, identified):
     that the figures are out of date, said on the page rather than hidden."""
     highest = incident.killed_highest
     return highest is not None and not incident.killed_highest_open and identified > highest
+
+
+@require_safe
+def incident_version(request, slug, stamp):
+    """A published incident as it was recorded at the moment ``stamp`` names (the version a
+    citation names): its text, each source's figures and who blamed whom, from the history.
+
+    Only a moment when the incident was published is shown: a draft's words never are."""
+    incident = get_object_or_404(Incident.objects.published().select_related("location"), slug=slug)
+    moment = citations.moment_of(stamp)
+    if moment is None:
+        raise Http404("Not a version: the address names no moment.")
+    try:
+        then = incident.history.as_of(moment)
+    except Incident.DoesNotExist:
+        raise Http404("The incident was not recorded yet at that moment.") from None
+    if then.status != Incident.Status.PUBLISHED:
+        raise Http404("The incident was not published at that moment.")
+    reports = sorted(
+        TollReport.history.as_of(moment).filter(incident_id=incident.pk), key=figures.report_order
+    )
+    attributions = list(Attribution.history.as_of(moment).filter(incident_id=incident.pk))
+    sources = Source.objects.in_bulk({r.source_id for r in reports} | {a.source_id for a in attributions})
+    actors = Actor.objects.in_bulk({a.actor_id for a in attributions})
+    for report in reports:
+        report.source = sources[report.source_id]
+    for attribution in attributions:
+        attribution.source, attribution.actor = sources[attribution.source_id], actors[attribution.actor_id]
+    by_population = figures.current_figures(reports)
+    sentences = population_sentences(by_population) or [figures.range_sentence([])]
+    current = [sf.report for population in figures.POPULATIONS for sf in by_population[population]]
+    context = {
+        "incident": incident,
+        "then": then,
+        "moment": moment,
+        "sentences": sentences,
+        "current": current,
+        "blame_sentence": blame.blame_sentence(list(blame.current_stances(attributions).values())),
+        "place_chain": incident.location.chain_places(),
+    }
+    return render(request, "incidents/incident_version.html", context)
 
 
 def population_sentences(by_population):

@@ -129,13 +129,14 @@ def export_view(view):
     )
 
 
-def filtered_for_export(request):
+def filtered_for_export(request, *, drafts_allowed=True):
     """The incidents /incidents/ shows for the same query string, in the same order.
 
-    ``status=all`` adds drafts (exports are for editors only). Returns (incidents, error text).
+    ``status=all`` adds drafts in the editors' exports (``drafts_allowed``); the public
+    downloads of /data/ never have them. Returns (incidents, error text).
     """
     incidents = Incident.objects.all()
-    if request.GET.get("status") != "all":
+    if not (drafts_allowed and request.GET.get("status") == "all"):
         incidents = incidents.published()
     filterset = IncidentFilter(request.GET, queryset=incidents, request=request)
     if not filterset.is_valid():

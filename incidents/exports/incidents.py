@@ -1,6 +1,6 @@
 """incidents.csv: one row per incident, its range and its sources' current figures."""
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 
 from incidents import figures
@@ -14,7 +14,7 @@ from incidents.exports.cells import (
     wants_hxl,
     yes_no,
 )
-from incidents.models import TollReport, Victim
+from incidents.models import Incident, TollReport, Victim
 
 INCIDENT_COLUMNS = [
     ("id", "#event+id"),
@@ -52,8 +52,13 @@ INCIDENT_COLUMNS = [
 NOT_YET = ""  # a column whose feature arrives with a later issue
 
 
-def incident_rows(incidents, absolute_url):
-    """One row per incident. Queries: one per chunk of incidents, plus two prefetches per chunk."""
+def incident_rows(incidents, absolute_url, *, public=False):
+    """One row per incident. Queries: one per chunk of incidents, plus two prefetches per chunk.
+
+    ``public``: for readers (/data/), where a whole that is a draft is not named, not even by
+    its number."""
+    if public:
+        incidents = incidents.annotate(whole_status=F("part_of__status"))
     incidents = (
         incidents.select_related("location", "location__country", "location__admin1", "location__admin2")
         .annotate(
@@ -97,7 +102,7 @@ def incident_rows(incidents, absolute_url):
             incident.civilians_lowest,
             incident.civilians_highest,
             yes_no(incident.civilians_highest_open) if incident.civilians_lowest is not None else "",
-            incident.part_of_id,
+            incident.part_of_id if not public or incident.whole_status == Incident.Status.PUBLISHED else None,
             yes_no(incident.attribution_disputed),
             NOT_YET,  # title_ar
             NOT_YET,  # summary_ar

@@ -1,0 +1,82 @@
+"""How to cite the data: an incident record (its page, the API) and the whole dataset (/data/).
+
+A citation names the version it was made from: the moment of the last recorded change to the
+incident, its reports or its attributions (django-simple-history keeps every one), so that a
+reader can later open the record exactly as it was cited (``incident_version`` view).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import Attribution, Incident, TollReport
+
+STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"  # 20231006T120000000000Z: sortable, safe in a URL path
+
+
+def stamp(moment):
+    return moment.astimezone(datetime.timezone.utc).strftime(STAMP_FORMAT)
+
+
+def moment_of(text):
+    """The moment a stamp names, or None when it is not one."""
+    try:
+        return datetime.datetime.strptime(text, STAMP_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
+def recorded_at(incident):
+    """When the incident, one of its reports or one of its attributions last changed, as the
+    history records it; None when no history was kept (synthetic benchmark data). Three queries."""
+    moments = [
+        Incident.history.filter(id=incident.pk).aggregate(at=Max("history_date"))["at"],
+        TollReport.history.filter(incident_id=incident.pk).aggregate(at=Max("history_date"))["at"],
+        Attribution.history.filter(incident_id=incident.pk).aggregate(at=Max("history_date"))["at"],
+    ]
+    moments = [m for m in moments if m is not None]
+    return max(moments) if moments else None
+
+
+def incident_citation(incident, *, absolute_url, moment, accessed=None):
+    """The stable identifier, the suggested citation and the permalink to the version recorded
+    at ``moment`` (None: no version known). No query."""
+    accessed = accessed or timezone.localdate()
+    publisher = settings.OPEN_DATA_PUBLISHER
+    url = absolute_url(incident.get_absolute_url())
+    version = None
+    if moment is not None:
+        version = {
+            "stamp": stamp(moment),
+            "recorded_at": moment,
+            "permalink": absolute_url(reverse("incident_version", args=[incident.slug, stamp(moment)])),
+        }
+    identifier = f"incident:{incident.pk}"
+    version_words = f" Version of {moment:%-d %B %Y, %H:%M} UTC: {version['permalink']}." if version else ""
+    text = (
+        f"{publisher}. “{incident.title}”, {incident.start_date:%-d %B %Y} ({identifier}). {url}."
+        f"{version_words} Accessed {accessed:%-d %B %Y}."
+    )
+    return {
+        "identifier": identifier,
+        "text": text,
+        "publisher": publisher,
+        "title": incident.title,
+        "url": url,
+        "accessed": accessed,
+        "version": version,
+    }
+
+
+def dataset_citation(*, absolute_url, last_changed, accessed=None):
+    """How to cite the whole dataset (/data/). No query."""
+    accessed = accessed or timezone.localdate()
+    publisher = settings.OPEN_DATA_PUBLISHER
+    changed = f" Data last changed {last_changed:%-d %B %Y}." if last_changed else ""
+    return (
+        f"{publisher}. Published incidents and reports (CSV, {settings.OPEN_DATA_LICENCE['name']}). "
+        f"{absolute_url(reverse('open_data'))}.{changed} Accessed {accessed:%-d %B %Y}."
+    )
