@@ -252,7 +252,15 @@ class IncidentAdmin(RecordAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
     object_history_template = "admin/incidents/incident/object_history.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
-    list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "is_contradictory", "dataset"]
+    list_filter = [
+        "status",
+        "kind",
+        Admin1Filter,
+        "start_date",
+        "is_disputed",
+        "is_contradictory",
+        "reports__dataset",
+    ]
     list_select_related = ["location"]
     search_fields = [
         "title",
@@ -272,13 +280,12 @@ class IncidentAdmin(RecordAdmin):
         "claims",
         "possible_duplicates",
         "publication",
-        "dataset",
-        "dataset_event_id",
+        "dataset_events",
     ]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
-        ("Where", {"fields": ["location", "place", "location_precision"]}),
+        ("Where", {"fields": ["location", "place", "location_precision", ("latitude", "longitude")]}),
         (
             "Who (from the attributions below)",
             {"fields": ["alleged_perpetrators", "claims"]},
@@ -291,7 +298,7 @@ class IncidentAdmin(RecordAdmin):
                     "related",
                     "possible_duplicates",
                     "publication",
-                    ("dataset", "dataset_event_id"),
+                    "dataset_events",
                 ]
             },
         ),
@@ -317,6 +324,14 @@ class IncidentAdmin(RecordAdmin):
         if not incident.pk:
             return "Checked when you save."
         return self._duplicate_links(incident) or "None found."
+
+    @admin.display(description="Dataset events")
+    def dataset_events(self, incident):
+        """Each dataset's event on this incident (its report carries the event id)."""
+        if not incident.pk:
+            return "None."
+        events = incident.reports.exclude(dataset="").order_by("dataset", "dataset_event_id")
+        return ", ".join(f"{r.get_dataset_display()} {r.dataset_event_id}" for r in events) or "None."
 
     @admin.display(description="Published")
     def publication(self, incident):

@@ -7,19 +7,24 @@ scripts) and the same rule in ``clean()`` with a message on the field that is wr
 from incidents.models.attributions import Attribution
 from incidents.models.base import EditConflict, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident, IncidentQuerySet
-from incidents.models.parties import Actor, Source
-from incidents.models.places import Location
+from incidents.models.parties import Actor, ActorName, Source
+from incidents.models.places import Location, PlaceName
 from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
+from incidents.models.review import PossibleMatch, SlugRedirect
 
 __all__ = [
     "Actor",
+    "ActorName",
     "Attribution",
     "EditConflict",
     "Incident",
     "IncidentQuerySet",
     "Location",
+    "PlaceName",
+    "PossibleMatch",
     "Qualifier",
     "RulesInCleanMixin",
+    "SlugRedirect",
     "Source",
     "TollReport",
     "TollReportQuerySet",

@@ -1,0 +1,192 @@
+"""Finding a row's place and actors among those already recorded, before creating any.
+
+A place is matched by P-code, then by name variants (its name, Arabic name and other names,
+compared as ``names.normalise`` does) within the place above it, then by coordinates (the
+nearest known place within ``NEAR_KM``, whose chain gives the governorate and district).
+Only what nothing matches is created, and each creation is reported. Everything known is read
+once per import into memory (a few thousand places), so a row costs no query.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from incidents.models import Actor, ActorName, Location, PlaceName
+from incidents.names import normalise
+
+# A place within this distance of a row's coordinates gives the row its district and governorate.
+NEAR_KM = 5
+# Within this distance a known place of any name is taken as the row's place itself.
+SAME_PLACE_KM = 1
+EARTH_RADIUS_KM = 6371.0
+# Coordinates are indexed in cells of a tenth of a degree (about 11 km): a row looks at its own
+# cell and the eight around it.
+CELL = 10
+
+
+def distance_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance (haversine)."""
+    lat1, lon1, lat2, lon2 = (math.radians(float(v)) for v in (lat1, lon1, lat2, lon2))
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+@dataclass
+class Place:
+    """What matching needs of a ``Location``."""
+
+    pk: int
+    name: str
+    kind: str
+    path: str
+    chain: str
+    admin1_id: int | None
+    admin2_id: int | None
+    latitude: object
+    longitude: object
+
+    @property
+    def level(self):
+        return Location.LEVELS[self.kind]
+
+    def lies_in(self, other):
+        return other is None or self.path.startswith(other.path)
+
+
+def _place(location):
+    return Place(
+        location.pk, location.name, location.kind, location.path, location.chain, location.admin1_id,
+        location.admin2_id, location.latitude, location.longitude,
+    )  # fmt: skip
+
+
+class PlaceIndex:
+    """Every known place, by P-code, by name key and by coordinates; creates the missing ones."""
+
+    def __init__(self):
+        self.by_pk, self.by_pcode = {}, {}
+        self.by_key = defaultdict(list)
+        self.keys_by_pk = defaultdict(set)
+        self.by_cell = defaultdict(list)
+        self.created = []  # chains of the places this import created, for the summary
+        locations = Location.objects.only(
+            "pk",
+            "name",
+            "name_ar",
+            "kind",
+            "path",
+            "chain",
+            "pcode",
+            "admin1",
+            "admin2",
+            "latitude",
+            "longitude",
+        ).order_by()
+        for location in locations.iterator(chunk_size=5000):
+            self._add(_place(location), location.name, location.name_ar, location.pcode)
+        for location_id, key in PlaceName.objects.values_list("location_id", "key"):
+            if location_id in self.by_pk:
+                self.by_key[key].append(self.by_pk[location_id])
+                self.keys_by_pk[location_id].add(key)
+
+    def _add(self, place, *names_and_pcode):
+        *names, pcode = names_and_pcode
+        self.by_pk[place.pk] = place
+        if pcode:
+            self.by_pcode[pcode.upper()] = place
+        for name in names:
+            if name:
+                key = normalise(name, place=True)
+                self.by_key[key].append(place)
+                self.keys_by_pk[place.pk].add(key)
+        if place.latitude is not None and place.longitude is not None:
+            self.by_cell[self._cell(place.latitude, place.longitude)].append(place)
+
+    @staticmethod
+    def _cell(latitude, longitude):
+        return (math.floor(float(latitude) * CELL), math.floor(float(longitude) * CELL))
+
+    def find(self, levels, latitude=None, longitude=None):
+        """The place for a row: ``levels`` are (kind, name) or (kind, name, pcode), largest first.
+        Returns a ``Place``, creating what nothing matches (listed in ``created``)."""
+        parent, missing = None, []
+        for level in levels:
+            kind, name, pcode = (*level, None)[:3]
+            found = self.by_pcode.get(pcode.upper()) if pcode else None
+            found = found or self._by_name(kind, name, parent)
+            if found is not None and (parent is None or found.level > parent.level):
+                parent, missing = found, []  # a finer level found: the levels between are skipped
+            elif found is None:
+                missing.append((kind, name))
+        if missing and latitude is not None:
+            near = self._nearest(latitude, longitude, parent)
+            if near is not None:
+                place, km = near
+                finest_kind, finest_name = missing[-1]
+                same_name = normalise(finest_name, place=True) in self.keys_by_pk[place.pk]
+                if km <= SAME_PLACE_KM or same_name:
+                    return place
+                # The coordinates say which district (or governorate) the new place lies in.
+                above = self.by_pk.get(place.admin2_id) or self.by_pk.get(place.admin1_id) or parent
+                if above is not None and Location.LEVELS[finest_kind] > above.level:
+                    parent, missing = above, [missing[-1]]
+        if parent is None and not missing:
+            return None
+        for kind, name in missing:
+            parent = self._create(
+                kind, name, parent, latitude, longitude, is_finest=(kind, name) == missing[-1]
+            )
+        return parent
+
+    def _by_name(self, kind, name, parent):
+        candidates = [
+            p
+            for p in self.by_key.get(normalise(name, place=True), ())
+            if p.kind == kind and p.lies_in(parent)
+        ]
+        if not candidates:
+            return None
+        # The closest beneath the parent (a direct child before a grandchild), then the oldest.
+        return min(candidates, key=lambda p: (p.path.count("/"), p.pk))
+
+    def _nearest(self, latitude, longitude, parent):
+        row, col = self._cell(latitude, longitude)
+        best = None
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                for place in self.by_cell.get((row + dr, col + dc), ()):
+                    if place.kind in ("country", "admin1") or not place.lies_in(parent):
+                        continue
+                    km = distance_km(latitude, longitude, place.latitude, place.longitude)
+                    if km <= NEAR_KM and (best is None or km < best[1]):
+                        best = (place, km)
+        return best
+
+    def _create(self, kind, name, parent, latitude, longitude, *, is_finest):
+        location = Location(name=name[:200], kind=kind, parent_id=parent.pk if parent else None)
+        if is_finest and latitude is not None and kind not in ("country", "admin1"):
+            location.latitude, location.longitude = latitude, longitude
+        location.full_clean(exclude=["parent"], validate_unique=False, validate_constraints=False)
+        location.save()
+        place = _place(location)
+        self._add(place, location.name, None)
+        self.created.append(f"{location.chain} ({Location.SHORT_KIND.get(kind, kind)})")
+        return place
+
+
+class ActorIndex:
+    """Every known actor by its name and other names; creates the missing ones."""
+
+    def __init__(self):
+        self.by_key = {normalise(name): pk for pk, name in Actor.objects.values_list("pk", "name")}
+        self.by_key.update(dict(ActorName.objects.values_list("key", "actor_id")))
+        self.created = []
+
+    def find(self, name, kind):
+        key = normalise(name)
+        if key not in self.by_key:
+            actor = Actor(name=name[:200], kind=kind)
+            actor.save()
+            self.by_key[key] = actor.pk
+            self.created.append(actor.name)
+        return self.by_key[key]
