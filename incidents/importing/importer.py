@@ -41,6 +41,12 @@ REPORT_FIELDS = [
 KNOWN_RELATIONS = ["location", "incident", "source", "parent", "part_of", "actor", "report"]
 
 
+def plain(model):
+    """The model's rows without its QuerySet's rules: for a batch that writes its own history rows
+    and calls ``tolls.refresh()`` once itself, in the same transaction (``Importer.write``)."""
+    return models.QuerySet(model=model)
+
+
 class AtomicImportFailed(Exception):
     pass
 
@@ -274,7 +280,7 @@ class Importer:
             if changed:
                 for incident in changed:
                     incident.version = F("version") + 1
-                models.QuerySet.bulk_update(Incident.objects.all(), changed, [*INCIDENT_FIELDS, "version"])
+                plain(Incident).bulk_update(changed, [*INCIDENT_FIELDS, "version"])
                 fresh = list(Incident.objects.filter(pk__in=[i.pk for i in changed]))
                 Incident.history.bulk_history_create(fresh, update=True, default_change_reason=self.reason)
             for item in planned:
@@ -283,14 +289,12 @@ class Importer:
                 for report in item.new_reports:
                     report.incident_id = item.incident_id
             new_reports = [report for item in planned for report in item.new_reports]
-            TollReport.objects.bulk_create(new_reports, refresh=False)
+            TollReport.objects.bulk_create(new_reports, refresh=False, change_reason=self.reason)
             changed_reports = [report for item in planned for report in item.changed_reports]
             if changed_reports:
                 for report in changed_reports:
                     report.version = F("version") + 1
-                models.QuerySet.bulk_update(
-                    TollReport.objects.all(), changed_reports, [*REPORT_FIELDS, "version"]
-                )
+                plain(TollReport).bulk_update(changed_reports, [*REPORT_FIELDS, "version"])
                 fresh = list(TollReport.objects.filter(pk__in=[r.pk for r in changed_reports]))
                 TollReport.history.bulk_history_create(fresh, update=True, default_change_reason=self.reason)
             self._write_attributions(planned)
@@ -366,7 +370,7 @@ class Importer:
                 item.outcome = item.outcome if item.outcome != "unchanged" else "updated"
         if stale:
             Attribution.objects.filter(pk__in=stale).delete()
-        Attribution.objects.bulk_create(new, refresh=False)
+        Attribution.objects.bulk_create(new, refresh=False, change_reason=self.reason)
 
 
 def batches(rows, size):

@@ -142,5 +142,14 @@ class EventMatcher:
         if len(confident) == 1:
             return Match(incident_id=confident[0].pk)
         possible = [(c.pk, "same place and day, but more than one incident fits") for c in confident]
+        # The likeliest first: the same place, the same kind, the closest start.
+        weak.sort(
+            key=lambda pair: (
+                pair[0].location_id != place.pk,
+                pair[0].kind != event.kind,
+                abs((pair[0].first - first).days),
+                pair[0].pk,
+            )
+        )
         possible += [(c.pk, reason) for c, reason in weak]
         return Match(possible=possible[:MAX_CANDIDATES]) if possible else Match()

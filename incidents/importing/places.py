@@ -102,6 +102,12 @@ class PlaceIndex:
         if place.latitude is not None and place.longitude is not None:
             self.by_cell[self._cell(place.latitude, place.longitude)].append(place)
 
+    def add(self, location):
+        """Index a place just saved; its ``Place``."""
+        place = _place(location)
+        self._add(place, location.name, location.name_ar, location.pcode)
+        return place
+
     @staticmethod
     def _cell(latitude, longitude):
         return (math.floor(float(latitude) * CELL), math.floor(float(longitude) * CELL))
@@ -113,7 +119,7 @@ class PlaceIndex:
         for level in levels:
             kind, name, pcode = (*level, None)[:3]
             found = self.by_pcode.get(pcode.upper()) if pcode else None
-            found = found or self._by_name(kind, name, parent)
+            found = found or self.by_name(kind, name, parent)
             if found is not None and (parent is None or found.level > parent.level):
                 parent, missing = found, []  # a finer level found: the levels between are skipped
             elif found is None:
@@ -138,18 +144,33 @@ class PlaceIndex:
             )
         return parent
 
-    def _by_name(self, kind, name, parent):
-        candidates = [
-            p
-            for p in self.by_key.get(normalise(name, place=True), ())
-            if p.kind == kind and p.lies_in(parent)
-        ]
-        if not candidates:
+    def by_name(self, kind, name, parent):
+        """The place of ``kind`` called ``name`` beneath ``parent``; failing that, beneath the
+        parent's district or governorate (datasets skip or add levels: ACLED's admin 3 "Homs"
+        need not hold the city that a P-code table put under the district)."""
+        matching = [p for p in self.by_key.get(normalise(name, place=True), ()) if p.kind == kind]
+        for within in self._widening(parent):
+            candidates = [p for p in matching if p.lies_in(within)]
+            if candidates:
+                break
+        else:
             return None
         # The closest beneath the parent (a direct child before a grandchild), then the oldest.
         return min(candidates, key=lambda p: (p.path.count("/"), p.pk))
 
+    def _widening(self, parent):
+        """``parent``, then its district and governorate (each once)."""
+        yield parent
+        if parent is not None:
+            for pk in (parent.admin2_id, parent.admin1_id):
+                wider = self.by_pk.get(pk)
+                if wider is not None and wider.pk != parent.pk:
+                    yield wider
+
     def _nearest(self, latitude, longitude, parent):
+        """The nearest known place within ``NEAR_KM``, in the parent's governorate."""
+        governorate = self.by_pk.get(parent.admin1_id) if parent is not None else None
+        parent = governorate or parent
         row, col = self._cell(latitude, longitude)
         best = None
         for dr in (-1, 0, 1):
@@ -168,8 +189,7 @@ class PlaceIndex:
             location.latitude, location.longitude = latitude, longitude
         location.full_clean(exclude=["parent"], validate_unique=False, validate_constraints=False)
         location.save()
-        place = _place(location)
-        self._add(place, location.name, None)
+        place = self.add(location)
         self.created.append(f"{location.chain} ({Location.SHORT_KIND.get(kind, kind)})")
         return place
 

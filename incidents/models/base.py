@@ -67,14 +67,16 @@ class OfAnIncidentQuerySet(models.QuerySet):
             tolls.refresh({*touched.values(), *(row.incident_id for row in changed)})
         return updated
 
-    def bulk_create(self, objs, *args, refresh=True, **kwargs):
+    def bulk_create(self, objs, *args, refresh=True, change_reason="", **kwargs):
         """With ``refresh=False`` the caller (an import writing several kinds of rows in one
         batch) calls ``tolls.refresh()`` once itself, in the same transaction."""
         from incidents import tolls
 
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
-            self.model.history.bulk_history_create(created, batch_size=kwargs.get("batch_size"))
+            self.model.history.bulk_history_create(
+                created, batch_size=kwargs.get("batch_size"), default_change_reason=change_reason
+            )
             if refresh:
                 tolls.refresh({row.incident_id for row in created})
         return created

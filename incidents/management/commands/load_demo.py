@@ -306,7 +306,9 @@ class Command(BaseCommand):
             )[0]
         for key, names in PLACE_NAMES.items():
             for name in names:
-                if not PlaceName.objects.filter(location=places[key], key=normalise(name, place=True)).exists():
+                if not PlaceName.objects.filter(
+                    location=places[key], key=normalise(name, place=True)
+                ).exists():
                     PlaceName.objects.create(location=places[key], name=name)
         actors = {
             key: Actor.objects.get_or_create(slug=key, defaults={"name": name, "kind": kind})[0]
