@@ -75,9 +75,10 @@ def map_acled(row, release_date):
     place = row.get("location", "")
     places = chain(
         (KIND.COUNTRY, row.get("country", "")),
-        (KIND.ADMIN1, row.get("admin1", "")),
-        (KIND.ADMIN2, row.get("admin2", "")),
-        (KIND.ADMIN3, row.get("admin3", "")),
+        # Some exports (HDX's) add the OCHA P-codes of the admin levels: the surest match.
+        (KIND.ADMIN1, row.get("admin1", ""), row.get("admin1_pcode", "")),
+        (KIND.ADMIN2, row.get("admin2", ""), row.get("admin2_pcode", "")),
+        (KIND.ADMIN3, row.get("admin3", ""), row.get("admin3_pcode", "")),
         (KIND.LOCALITY, place),
     )
     parties = acled_actors(row, 1) + acled_actors(row, 2)

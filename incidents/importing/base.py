@@ -71,8 +71,8 @@ def parse_date(row, column):
 
 
 def chain(*levels):
-    """[(kind, name)] without the empty levels."""
-    return [(kind, name) for kind, name in levels if name]
+    """[(kind, name) or (kind, name, P-code)] without the empty levels."""
+    return [level for level in levels if level[1]]
 
 
 @dataclass

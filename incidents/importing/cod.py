@@ -139,18 +139,9 @@ def _place(index, summary, kind, name, name_ar, pcode, other_names, parent):
         location.pcode = pcode
         _save(location)
         place = index.add(location)
-        summary.counts["created"] += 1
-        return place
-    location = Location.objects.get(pk=place.pk)
-    changed = False
-    if location.pcode != pcode and not location.pcode:
-        location.pcode, changed = pcode, True
-    if name_ar and not location.name_ar:
-        location.name_ar, changed = name_ar, True
-    if changed:
-        _save(location)
-        index.by_pcode[pcode] = place
-        outcome = "matched" if outcome == "matched" else "updated"
+        outcome = "created"
+    else:
+        outcome = _complete(index, place, pcode, name_ar, outcome)
     summary.counts[outcome] += 1
     for other in [name, name_ar, *other_names]:
         key = normalise(other, place=True)
@@ -160,6 +151,21 @@ def _place(index, summary, kind, name, name_ar, pcode, other_names, parent):
             index.keys_by_pk[place.pk].add(key)
             summary.counts["names"] += 1
     return place
+
+
+def _complete(index, place, pcode, name_ar, outcome):
+    """Add the P-code and Arabic name a known place lacks (never replacing a person's)."""
+    location = Location.objects.get(pk=place.pk)
+    changed = False
+    if not location.pcode:
+        location.pcode, changed = pcode, True
+    if name_ar and not location.name_ar:
+        location.name_ar, changed = name_ar, True
+    if changed:
+        _save(location)
+        index.by_pcode[pcode] = place
+        return "matched" if outcome == "matched" else "updated"
+    return outcome
 
 
 def _save(location):

@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "possible match",
                 "verbose_name_plural": "possible matches (review queue)",
-                "ordering": ["-created_at", "-pk"],
+                "ordering": ["-incident_id", "pk"],
             },
         ),
         migrations.CreateModel(
@@ -237,8 +237,10 @@ class Migration(migrations.Migration):
                     models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
                     models.Q(
                         ("latitude__gte", -90),
+                        ("latitude__isnull", False),
                         ("latitude__lte", 90),
                         ("longitude__gte", -180),
+                        ("longitude__isnull", False),
                         ("longitude__lte", 180),
                     ),
                     _connector="OR",

@@ -47,7 +47,7 @@ class PossibleMatch(models.Model):
     class Meta:
         verbose_name = "possible match"
         verbose_name_plural = "possible matches (review queue)"
-        ordering = ["-created_at", "-pk"]
+        ordering = ["-incident_id", "pk"]  # the latest imported first; an event's likeliest match first
         constraints = [
             models.UniqueConstraint(fields=["incident", "candidate"], name="possiblematch_once_per_pair"),
             models.CheckConstraint(
