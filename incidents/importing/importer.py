@@ -16,14 +16,14 @@ import contextlib
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils.text import slugify
 
 from incidents import tolls, workflow
 from incidents.importing.base import ImportSummary, MissingColumns, RowError, read_rows
 from incidents.importing.matching import EventMatcher
-from incidents.importing.places import ActorIndex, PlaceIndex
+from incidents.importing.places import ActorIndex, PlaceIndex, plain
 from incidents.models import Attribution, Incident, PossibleMatch, SlugRedirect, Source, TollReport
 from incidents.names import normalise
 
@@ -39,12 +39,6 @@ REPORT_FIELDS = [
 ]  # fmt: skip
 # Foreign keys the importer has just looked up or created: checking them again costs a query each.
 KNOWN_RELATIONS = ["location", "incident", "source", "parent", "part_of", "actor", "report"]
-
-
-def plain(model):
-    """The model's rows without its QuerySet's rules: for a batch that writes its own history rows
-    and calls ``tolls.refresh()`` once itself, in the same transaction (``Importer.write``)."""
-    return models.QuerySet(model=model)
 
 
 class AtomicImportFailed(Exception):
@@ -118,9 +112,13 @@ class Importer:
                 planned.append(Planned(row_number, event, place))
             except RowError as problem:
                 summary.skipped.append((row_number, str(problem)))
+        self.places.record_history(self.reason)
         existing = self._existing_reports([p.event.event_id for p in planned])
         owned, touched = self._incident_history(
             {r.incident_id for rs in existing.values() for r in rs.values()}
+        )
+        self.owned_incidents = Incident.objects.only("pk", "title", "version", *INCIDENT_FIELDS).in_bulk(
+            owned
         )
         self.matcher.load([(p.event, p.place) for p in planned if p.event.event_id not in existing])
         kept = []
@@ -235,7 +233,7 @@ class Importer:
         incident_id = next(iter(reports.values())).incident_id
         item.incident_id = incident_id
         if incident_id in owned:
-            incident = Incident.objects.only("pk", "version", *INCIDENT_FIELDS).get(pk=incident_id)
+            incident = self.owned_incidents[incident_id]
             wanted = self._incident_values(event, item.place)
             changes = {}
             for name, value in wanted.items():
