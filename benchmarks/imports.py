@@ -99,7 +99,8 @@ def child(mode, path, raw_table_dir=None):
         bare = sqlite3.connect(Path(raw_table_dir) / "raw.sqlite3")
         columns = ", ".join(f'"{name}" TEXT' for name in header)
         bare.execute(f"CREATE TABLE ged ({columns})")
-        bare.executemany(f"INSERT INTO ged VALUES ({', '.join('?' for _ in header)})", rows)
+        placeholders = ", ".join("?" for _ in header)
+        bare.executemany(f"INSERT INTO ged VALUES ({placeholders})", rows)  # noqa: S608 (the file's header)
         bare.commit()
         bare.close()
         result["raw_seconds"] = time.perf_counter() - started
@@ -175,19 +176,19 @@ def main():
                 results[mode] = run_child(environment(url), mode, path, str(tmp))
                 (tmp / "raw.sqlite3").unlink(missing_ok=True)
             full, ratio = results["full"], results["ratio"]
+            small_s, raw_s = ratio["import_seconds"], ratio["raw_seconds"]
             table.append(
                 (label, full["import_seconds"], full["peak_mb"], full["incidents"], full["reports"],
-                 ratio["import_seconds"], ratio["raw_seconds"], ratio["import_seconds"] / ratio["raw_seconds"])
+                 small_s, raw_s, small_s / raw_s)
             )  # fmt: skip
     print(
-        f"\nUCDP GED import: {args.rows:,} synthetic rows (targets: < {TARGET_SECONDS} s, < {TARGET_MB} MB), "
+        f"\nUCDP GED import: {args.rows:,} synthetic rows (targets: < {TARGET_SECONDS} s, < {TARGET_MB} MB),"
     )
     print(
         f"and {args.small:,} rows against a bare SQLite executemany of the same rows (target: ratio <= 50)\n"
     )
-    print(
-        "| database | rows | time | rows/s | peak memory | incidents | reports | 3,000 rows | raw load | ratio |"
-    )
+    columns = ["database", "rows", "time", "rows/s", "peak memory", "incidents", "reports"]
+    print("| " + " | ".join([*columns, f"{args.small:,} rows", "raw load", "ratio"]) + " |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     failed = False
     for label, seconds, mb, incidents, reports, small_s, raw_s, ratio in table:
