@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from incidents import tolls, workflow
 from incidents.importing.base import ImportSummary, MissingColumns, RowError, read_rows
+from incidents.importing.history import write_history
 from incidents.importing.matching import EventMatcher
 from incidents.importing.places import ActorIndex, PlaceIndex, plain
 from incidents.models import Attribution, Incident, PossibleMatch, SlugRedirect, Source, TollReport
@@ -280,21 +281,22 @@ class Importer:
                     incident.version = F("version") + 1
                 plain(Incident).bulk_update(changed, [*INCIDENT_FIELDS, "version"])
                 fresh = list(Incident.objects.filter(pk__in=[i.pk for i in changed]))
-                Incident.history.bulk_history_create(fresh, update=True, default_change_reason=self.reason)
+                write_history(Incident, fresh, history_type="~", reason=self.reason)
             for item in planned:
                 if item.incident:
                     item.incident_id = item.incident.pk
                 for report in item.new_reports:
                     report.incident_id = item.incident_id
             new_reports = [report for item in planned for report in item.new_reports]
-            TollReport.objects.bulk_create(new_reports, refresh=False, change_reason=self.reason)
+            plain(TollReport).bulk_create(new_reports)
+            write_history(TollReport, new_reports, history_type="+", reason=self.reason)
             changed_reports = [report for item in planned for report in item.changed_reports]
             if changed_reports:
                 for report in changed_reports:
                     report.version = F("version") + 1
                 plain(TollReport).bulk_update(changed_reports, [*REPORT_FIELDS, "version"])
                 fresh = list(TollReport.objects.filter(pk__in=[r.pk for r in changed_reports]))
-                TollReport.history.bulk_history_create(fresh, update=True, default_change_reason=self.reason)
+                write_history(TollReport, fresh, history_type="~", reason=self.reason)
             self._write_attributions(planned)
             PossibleMatch.objects.bulk_create(
                 PossibleMatch(incident_id=item.incident_id, candidate_id=pk, reason=reason[:300])
@@ -332,7 +334,7 @@ class Importer:
             taken.add(free)
             incident.slug = free
         created = Incident.objects.bulk_create(incidents)
-        Incident.history.bulk_history_create(created, default_change_reason=self.reason)
+        write_history(Incident, created, history_type="+", reason=self.reason)
         return created
 
     def _write_attributions(self, planned):
@@ -368,7 +370,8 @@ class Importer:
                 item.outcome = item.outcome if item.outcome != "unchanged" else "updated"
         if stale:
             Attribution.objects.filter(pk__in=stale).delete()
-        Attribution.objects.bulk_create(new, refresh=False, change_reason=self.reason)
+        plain(Attribution).bulk_create(new)
+        write_history(Attribution, new, history_type="+", reason=self.reason)
 
 
 def batches(rows, size):

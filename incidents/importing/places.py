@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from incidents.importing.base import RowError
+from incidents.importing.history import write_history
 from incidents.models import Actor, ActorName, Location, PlaceName
 from incidents.names import normalise
 
@@ -229,7 +230,7 @@ class PlaceIndex:
     def record_history(self, reason):
         """The history rows of the places created since the last call (one bulk insert)."""
         if self.unrecorded:
-            Location.history.bulk_history_create(self.unrecorded, default_change_reason=reason)
+            write_history(Location, self.unrecorded, history_type="+", reason=reason)
             self.unrecorded = []
 
     def _free_slug(self, name, parent):

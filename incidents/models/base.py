@@ -67,18 +67,13 @@ class OfAnIncidentQuerySet(models.QuerySet):
             tolls.refresh({*touched.values(), *(row.incident_id for row in changed)})
         return updated
 
-    def bulk_create(self, objs, *args, refresh=True, change_reason="", **kwargs):
-        """With ``refresh=False`` the caller (an import writing several kinds of rows in one
-        batch) calls ``tolls.refresh()`` once itself, in the same transaction."""
+    def bulk_create(self, objs, *args, **kwargs):
         from incidents import tolls
 
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
-            self.model.history.bulk_history_create(
-                created, batch_size=kwargs.get("batch_size"), default_change_reason=change_reason
-            )
-            if refresh:
-                tolls.refresh({row.incident_id for row in created})
+            self.model.history.bulk_history_create(created, batch_size=kwargs.get("batch_size"))
+            tolls.refresh({row.incident_id for row in created})
         return created
 
 
