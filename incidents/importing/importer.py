@@ -38,6 +38,8 @@ INCIDENT_FIELDS = [
 REPORT_FIELDS = [
     "published_on", "killed", "killed_qualifier", "killed_upper", "killed_best", "civilians", "quote", "note",
 ]  # fmt: skip
+# What an import sets on a report, checked row by row (the rest keeps its valid default).
+CHECKED_REPORT_FIELDS = {*REPORT_FIELDS, "killed_counts", "dataset", "dataset_event_id"}
 # Foreign keys the importer has just looked up or created: checking them again costs a query each.
 KNOWN_RELATIONS = ["location", "incident", "source", "parent", "part_of", "actor", "report"]
 
@@ -46,10 +48,14 @@ class AtomicImportFailed(Exception):
     pass
 
 
-def validate(instance):
-    """The model's own rules (``clean()`` and field checks), as a ``RowError`` an analyst reads."""
+def validate(instance, fields=None):
+    """The model's own rules (``clean()``, and the checks of ``fields``, by default all of them),
+    as a ``RowError`` an analyst reads. Fields an import leaves at their default are valid."""
+    exclude = set(KNOWN_RELATIONS)
+    if fields is not None:
+        exclude |= {field.name for field in instance._meta.concrete_fields if field.attname not in fields}
     try:
-        instance.full_clean(exclude=KNOWN_RELATIONS, validate_unique=False, validate_constraints=False)
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise RowError(describe(error)) from None
 
@@ -213,7 +219,7 @@ class Importer:
             killed_counts=figure.killed_counts,
             **self._report_values(event, figure),
         )
-        validate(report)
+        validate(report, CHECKED_REPORT_FIELDS)
         return report
 
     def _plan_new(self, item):
@@ -225,7 +231,7 @@ class Importer:
             incident = Incident(pk=match.incident_id, start_date=event.start_date)
         else:
             incident = Incident(**self._incident_values(event, item.place))
-            validate(incident)
+            validate(incident, INCIDENT_FIELDS)
             item.incident, item.outcome, item.possible = incident, "created", match.possible or []
         item.new_reports = self._new_reports(item, incident)
 
@@ -250,7 +256,7 @@ class Importer:
             if changes:
                 for name, value in changes.items():
                     setattr(incident, name, value)
-                validate(incident)
+                validate(incident, INCIDENT_FIELDS)
                 item.changed_incident, item.outcome = incident, "updated"
         anchor = Incident(pk=incident_id, start_date=event.start_date)
         for figure in event.figures:
@@ -262,7 +268,7 @@ class Importer:
                 for name, value in values.items():
                     setattr(report, name, value)
                 report.incident = anchor  # for clean(): the report's date against the incident's
-                validate(report)
+                validate(report, CHECKED_REPORT_FIELDS)
                 item.changed_reports.append(report)
         if item.new_reports or item.changed_reports:
             item.outcome = "updated"
