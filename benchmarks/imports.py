@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "data" / "ucdp_ged.csv"
-TARGET_SECONDS, TARGET_MB, TARGET_RATIO = 300, 300, 50
+TARGET_ROWS, TARGET_SECONDS, TARGET_MB, TARGET_RATIO = 300_000, 300, 300, 50
 FIRST_DAY = datetime.date(1989, 1, 1)
 
 
@@ -104,10 +104,13 @@ def child(mode, path, raw_table_dir=None):
         bare.commit()
         bare.close()
         result["raw_seconds"] = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as quiet:
         call_command("import_ucdp", path, "--no-progress", "--allow-skips", stdout=quiet)
     result["import_seconds"] = time.perf_counter() - started
+    # On a shared machine the wall clock counts other processes' turns too: CPU time says how
+    # much of it was this import's own work.
+    result["import_cpu_seconds"] = time.process_time() - cpu
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     from incidents.models import Incident, TollReport
 
@@ -178,8 +181,8 @@ def main():
             full, ratio = results["full"], results["ratio"]
             small_s, raw_s = ratio["import_seconds"], ratio["raw_seconds"]
             table.append(
-                (label, full["import_seconds"], full["peak_mb"], full["incidents"], full["reports"],
-                 small_s, raw_s, small_s / raw_s)
+                (label, full["import_seconds"], full["import_cpu_seconds"], full["peak_mb"],
+                 full["incidents"], full["reports"], small_s, raw_s, small_s / raw_s)
             )  # fmt: skip
     print(
         f"\nUCDP GED import: {args.rows:,} synthetic rows (targets: < {TARGET_SECONDS} s, < {TARGET_MB} MB),"
@@ -187,16 +190,18 @@ def main():
     print(
         f"and {args.small:,} rows against a bare SQLite executemany of the same rows (target: ratio <= 50)\n"
     )
-    columns = ["database", "rows", "time", "rows/s", "peak memory", "incidents", "reports"]
+    columns = ["database", "rows", "time", "CPU time", "rows/s", "peak memory", "incidents", "reports"]
     print("| " + " | ".join([*columns, f"{args.small:,} rows", "raw load", "ratio"]) + " |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     failed = False
-    for label, seconds, mb, incidents, reports, small_s, raw_s, ratio in table:
+    for label, seconds, cpu, mb, incidents, reports, small_s, raw_s, ratio in table:
         print(
-            f"| {label} | {args.rows:,} | {seconds:.0f} s | {args.rows / seconds:,.0f} | {mb:.0f} MB | "
-            f"{incidents:,} | {reports:,} | {small_s:.2f} s | {raw_s * 1000:.0f} ms | {ratio:.0f}× |"
+            f"| {label} | {args.rows:,} | {seconds:.0f} s | {cpu:.0f} s | {args.rows / seconds:,.0f} | "
+            f"{mb:.0f} MB | {incidents:,} | {reports:,} | {small_s:.2f} s | {raw_s * 1000:.0f} ms | "
+            f"{ratio:.0f}× |"
         )
-        failed |= seconds > TARGET_SECONDS or mb > TARGET_MB or ratio > TARGET_RATIO
+        scaled = seconds * TARGET_ROWS / args.rows  # a smaller run is held to the target pro rata
+        failed |= scaled > TARGET_SECONDS or mb > TARGET_MB or ratio > TARGET_RATIO
     print("\nAll targets met." if not failed else "\nA target was missed (see above).")
     sys.exit(1 if failed else 0)
 
