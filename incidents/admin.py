@@ -592,7 +592,7 @@ class PossibleMatchAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("incident", "candidate")
+        return super().get_queryset(request).select_related(*self.list_select_related)
 
     @admin.display(description="Imported incident", ordering="incident__start_date")
     def imported(self, match):

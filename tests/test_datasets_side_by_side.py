@@ -398,3 +398,35 @@ def test_a_dataset_report_keeps_its_date_and_source(tmp_path):
     run("import_acled", write(tmp_path, "a.csv", *rows_of("acled.csv", "SYR1001")))
     report = TollReport.objects.get(dataset_event_id="SYR1001")
     assert report.published_on == datetime.date(2023, 10, 7) and report.source.kind == "dataset"
+
+
+class TestReviewPages:
+    def test_merge_asks_which_incident_to_keep_first(self, editor_client):
+        a, b = make_incident("Strike on Homs"), make_incident("Homs strike again")
+        page = editor_client.post(
+            "/admin/incidents/incident/", {"action": "merge_selected", "_selected_action": [a.pk, b.pk]}
+        )
+        assert page.status_code == 200 and "Keep which incident?" in page.content.decode()
+        assert Incident.objects.count() == 2  # nothing merged before the choice
+
+    def test_merge_needs_exactly_two_incidents(self, editor_client):
+        ids = [make_incident().pk for _ in range(3)]
+        response = editor_client.post(
+            "/admin/incidents/incident/", {"action": "merge_selected", "_selected_action": ids}, follow=True
+        )
+        assert "Select exactly two incidents to merge." in response.content.decode()
+        assert Incident.objects.count() == 3
+
+    @pytest.mark.parametrize("count", [2, 20])
+    def test_the_review_queue_costs_the_same_queries_however_long(
+        self, editor_client, count, django_assert_max_num_queries
+    ):
+        location = make_location("Idlib", kind="admin1", parent=make_location("Syria", kind="country"))
+        for n in range(count):
+            imported = make_incident(f"Imported {n}", location=location, status="draft")
+            PossibleMatch.objects.create(
+                incident=imported, candidate=make_incident(f"Recorded {n}"), reason="same day"
+            )
+        with django_assert_max_num_queries(14):
+            page = editor_client.get("/admin/incidents/possiblematch/")
+        assert page.status_code == 200 and "Imported 0" in page.content.decode()
