@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Tests and checks run with production settings and a throwaway key.
 TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-tests-only-not-a-secret} DJANGO_DEBUG=0
 
-.PHONY: run test lint format serve bench loadtest clean venv
+.PHONY: run test lint format serve bench bench-import loadtest clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ serve: $(VENV)/.runtime-installed
 # 100,000 synthetic incidents (built once), gunicorn, timed HTTP requests. DATABASE_URL for PostgreSQL.
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/run.py
+
+# import_ucdp of 300,000 synthetic GED rows on SQLite and (with DATABASE_URL) PostgreSQL: time, memory,
+# and 3,000 rows against a bare SQLite executemany of the same rows.
+bench-import: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/imports.py
 
 # 200 concurrent readers against gunicorn + Redis on 127.0.0.1 while figures are revised; fails on errors or stale figures (needs wrk, Redis).
 loadtest: $(VENV)/.dev-installed

@@ -21,12 +21,23 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import victim_lists, workflow
+from incidents import merging, victim_lists, workflow
 from incidents.admin_forms import InlineVersionedForm, PastedVictimsForm, VersionedForm
 from incidents.exports.cells import csv_lines_response, csv_response
 from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
 from incidents.exports.reports import REPORT_COLUMNS, report_lines
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
+from incidents.models import (
+    Actor,
+    ActorName,
+    Attribution,
+    Incident,
+    Location,
+    PlaceName,
+    PossibleMatch,
+    Source,
+    TollReport,
+    Victim,
+)
 from incidents.roles import can_export, can_publish, can_release_names
 
 admin.site.site_header = "Casualty Tracker"
@@ -136,20 +147,42 @@ class RecordAdmin(SimpleHistoryAdmin):
         return response
 
 
+class PlaceNameInline(admin.TabularInline):
+    """Other spellings ("Hims", "Idleb"): imports find the place by them instead of creating another."""
+
+    model = PlaceName
+    extra = 1
+    fields = ["name"]
+
+
 @admin.register(Location)
 class LocationAdmin(RecordAdmin):
     list_display = ["name", "kind", "chain", "pcode"]
     list_filter = ["kind"]
-    search_fields = ["name", "name_ar", "pcode", "chain"]
+    search_fields = ["name", "name_ar", "pcode", "chain", "names__name"]
     autocomplete_fields = ["parent"]
     fields = ["name", "name_ar", "kind", "parent", "pcode", ("latitude", "longitude"), "slug"]
+    inlines = [PlaceNameInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset, True  # searching other names joins them
+
+
+class ActorNameInline(admin.TabularInline):
+    """The datasets' names for this actor ("Government of Syria", "Military Forces of Syria (2000-)")."""
+
+    model = ActorName
+    extra = 1
+    fields = ["name"]
 
 
 @admin.register(Actor)
 class ActorAdmin(RecordAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
-    search_fields = ["name"]
+    search_fields = ["name", "names__name"]
+    inlines = [ActorNameInline]
 
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
@@ -192,6 +225,7 @@ class TollReportInline(admin.TabularInline):
         "killed_qualifier",
         "killed",
         "killed_upper",
+        "killed_best",
         "killed_counts",
         "injured_qualifier",
         "injured",
@@ -316,7 +350,15 @@ class IncidentAdmin(RecordAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
     object_history_template = "admin/incidents/incident/object_history.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
-    list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "is_contradictory", "dataset"]
+    list_filter = [
+        "status",
+        "kind",
+        Admin1Filter,
+        "start_date",
+        "is_disputed",
+        "is_contradictory",
+        "reports__dataset",
+    ]
     list_select_related = ["location"]
     search_fields = [
         "title",
@@ -329,20 +371,25 @@ class IncidentAdmin(RecordAdmin):
     date_hierarchy = "start_date"
     autocomplete_fields = ["location", "related", "part_of"]
     inlines = [TollReportInline, AttributionInline, VictimInline]
-    actions = ["publish_selected", "unpublish_selected", "export_incidents_csv", "export_reports_csv"]
+    actions = [
+        "publish_selected",
+        "unpublish_selected",
+        "merge_selected",
+        "export_incidents_csv",
+        "export_reports_csv",
+    ]
     readonly_fields = [
         "status",
         "alleged_perpetrators",
         "claims",
         "possible_duplicates",
         "publication",
-        "dataset",
-        "dataset_event_id",
+        "dataset_events",
     ]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
-        ("Where", {"fields": ["location", "place", "location_precision"]}),
+        ("Where", {"fields": ["location", "place", "location_precision", ("latitude", "longitude")]}),
         (
             "Who (from the attributions below)",
             {"fields": ["alleged_perpetrators", "claims"]},
@@ -355,7 +402,7 @@ class IncidentAdmin(RecordAdmin):
                     "related",
                     "possible_duplicates",
                     "publication",
-                    ("dataset", "dataset_event_id"),
+                    "dataset_events",
                 ]
             },
         ),
@@ -381,6 +428,14 @@ class IncidentAdmin(RecordAdmin):
         if not incident.pk:
             return "Checked when you save."
         return self._duplicate_links(incident) or "None found."
+
+    @admin.display(description="Dataset events")
+    def dataset_events(self, incident):
+        """Each dataset's event on this incident (its report carries the event id)."""
+        if not incident.pk:
+            return "None."
+        events = incident.reports.exclude(dataset="").order_by("dataset", "dataset_event_id")
+        return ", ".join(f"{r.get_dataset_display()} {r.dataset_event_id}" for r in events) or "None."
 
     @admin.display(description="Published")
     def publication(self, incident):
@@ -420,6 +475,38 @@ class IncidentAdmin(RecordAdmin):
     def unpublish_selected(self, request, queryset):
         unpublished = workflow.unpublish_incidents(incidents=queryset, user=request.user)
         self.message_user(request, f"Unpublished {unpublished} incident(s).", messages.SUCCESS)
+
+    @admin.action(description="Merge the two selected incidents (the same event)")
+    def merge_selected(self, request, queryset):
+        """Asks which of the two to keep, then merges the other into it (``incidents.merging``)."""
+        incidents = list(queryset.select_related("location").order_by("pk")[:3])
+        if len(incidents) != 2:
+            self.message_user(request, "Select exactly two incidents to merge.", messages.WARNING)
+            return None
+        keep_id = request.POST.get("keep")
+        if "confirm" in request.POST and keep_id in {str(i.pk) for i in incidents}:
+            keep = next(i for i in incidents if str(i.pk) == keep_id)
+            remove = next(i for i in incidents if i.pk != keep.pk)
+            try:
+                kept = merging.merge_incidents(keep=keep, remove=remove, user=request.user)
+            except PermissionDenied as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                f"Merged “{remove}” into “{kept}”: its reports, attributions and parts are here now, "
+                f"and its old address leads here.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:incidents_incident_change", kept.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge two incidents",
+            "opts": self.model._meta,
+            "incidents": incidents,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/incidents/merge.html", context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = can_publish(request.user)
@@ -695,10 +782,68 @@ class AttributionAdmin(RecordAdmin):
     date_hierarchy = "published_on"
 
 
+@admin.register(PossibleMatch)
+class PossibleMatchAdmin(admin.ModelAdmin):
+    """The review queue: imported events that may be incidents already recorded."""
+
+    list_display = ["imported", "candidate_incident", "reason", "decision", "decided_by"]
+    list_filter = ["decision"]
+    list_select_related = ["incident__location", "candidate__location", "decided_by"]
+    search_fields = ["incident__title", "candidate__title"]
+    actions = ["attach_selected", "keep_separate_selected"]
+    readonly_fields = ["incident", "candidate", "reason", "decision", "decided_by", "decided_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    @admin.display(description="Imported incident", ordering="incident__start_date")
+    def imported(self, match):
+        return self._link(match.incident)
+
+    @admin.display(description="May be the same as")
+    def candidate_incident(self, match):
+        return self._link(match.candidate)
+
+    def _link(self, incident):
+        return format_html(
+            '<a href="{}">{}</a> ({}, {}, {})',
+            reverse("admin:incidents_incident_change", args=[incident.pk]),
+            incident.title,
+            incident.start_date,
+            incident.location,
+            incident.toll.short() or "no figure",
+        )
+
+    @admin.action(description="Attach: the same event (its report goes on the incident already recorded)")
+    def attach_selected(self, request, queryset):
+        attached = 0
+        for match in queryset.open().select_related("incident", "candidate"):
+            if not Incident.objects.filter(pk=match.incident_id).exists():
+                continue  # attached to another candidate a moment ago
+            try:
+                merging.attach(match=match, user=request.user)
+            except PermissionDenied as refusal:
+                self.message_user(request, f"{match}: {refusal}", messages.ERROR)
+                continue
+            attached += 1
+        self.message_user(request, f"Attached {attached} imported event(s).", messages.SUCCESS)
+
+    @admin.action(description="Keep separate: a different event")
+    def keep_separate_selected(self, request, queryset):
+        matches = list(queryset.open())
+        for match in matches:
+            merging.keep_separate(match=match, user=request.user)
+        self.message_user(request, f"Kept {len(matches)} imported event(s) separate.", messages.SUCCESS)
+
+
 @admin.register(TollReport)
 class TollReportAdmin(RecordAdmin):
     form = VersionedForm
     formfield_overrides = HTTPS_LINKS
+    readonly_fields = ["dataset", "dataset_event_id"]
     list_display = ["incident", "source", "published_on", "killed_as_stated", "is_current"]
     list_filter = ["is_current", "killed_qualifier", "killed_counts", "source__kind", "source"]
     list_select_related = ["incident", "source"]

@@ -1,6 +1,9 @@
 """Who may do what: the Analyst and Editor groups, their permissions, and the checks on them."""
 
-RECORD_MODELS = ["incident", "tollreport", "attribution", "victim", "source", "location", "actor"]
+RECORD_MODELS = [
+    "incident", "tollreport", "attribution", "victim", "source", "location", "actor",
+    "placename", "actorname", "possiblematch",  # other names of places and actors; the import review queue
+]  # fmt: skip
 
 # Analysts enter and correct records; they cannot publish, unpublish, restore deleted records or
 # delete a published incident (incidents.workflow and admin.py ask can_publish()).

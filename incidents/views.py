@@ -9,13 +9,13 @@ from collections import defaultdict
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from incidents import blame, charts, citations, figures, stats, workflow
 from incidents.filters import filter_incidents
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, SlugRedirect, Source, TollReport
 from incidents.roles import can_export, can_see_drafts
 
 PAGE_SIZE = 25
@@ -82,15 +82,27 @@ def incident_list(request):
 @require_safe
 def incident_detail(request, slug):
     visible = visible_incidents(request)
-    incident = get_object_or_404(
-        visible.select_related("part_of").prefetch_related(
+    incident = (
+        visible.select_related("part_of")
+        .prefetch_related(
             "perpetrators",
             "claimed_by",
             Prefetch("related", queryset=visible.order_by("start_date")),
             Prefetch("parts", queryset=visible.order_by("start_date", "pk")),
-        ),
-        slug=slug,
+        )
+        .filter(slug=slug)
+        .first()
     )
+    if incident is None:
+        # An incident merged into another: its old address leads to the one kept.
+        moved = (
+            SlugRedirect.objects.filter(old_slug=slug, incident__in=visible)
+            .select_related("incident")
+            .first()
+        )
+        if moved is None:
+            raise Http404("No such incident.")
+        return redirect(moved.incident, permanent=True)
     if incident.part_of and not (incident.part_of.is_published or can_see_drafts(request.user)):
         incident.part_of = None  # a draft whole is not shown to readers
     reports = list(incident.reports.select_related("source").order_by("published_on", "pk"))

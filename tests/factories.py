@@ -123,10 +123,11 @@ def fresh_range(incident):
 
 
 def current_report_ids(incident):
-    """{source id: [ids of its reports marked current]}: exactly one each when all is well."""
+    """{(source id, population): [ids of its reports marked current]}: exactly one each when all is
+    well (a source has one current report per population: UCDP's all deaths and civilians)."""
     marked = {}
-    for source_id, pk in TollReport.objects.filter(incident_id=incident.pk, is_current=True).values_list(
-        "source_id", "pk"
-    ):
-        marked.setdefault(source_id, []).append(pk)
+    for source_id, counts, pk in TollReport.objects.filter(
+        incident_id=incident.pk, is_current=True
+    ).values_list("source_id", "killed_counts", "pk"):
+        marked.setdefault((source_id, counts), []).append(pk)
     return marked

@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,79 +17,119 @@ DATA = Path(__file__).parent / "data"
 
 
 def run(command, filename, *args):
+    """Run an import that may skip rows (accepted: ``--allow-skips``); its stdout and stderr."""
     out, err = io.StringIO(), io.StringIO()
-    call_command(command, str(DATA / filename), *args, stdout=out, stderr=err)
+    call_command(command, str(DATA / filename), "--allow-skips", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
 def ucdp(event_id):
-    return Incident.objects.get(dataset="ucdp", dataset_event_id=event_id)
+    return Incident.objects.get(
+        reports__dataset="ucdp", reports__dataset_event_id=event_id, reports__killed_counts="all"
+    )
+
+
+def event(dataset, event_id):
+    return Incident.objects.get(
+        reports__dataset=dataset, reports__dataset_event_id=event_id, reports__killed_counts="all"
+    )
 
 
 class TestUcdp:
     def test_each_event_becomes_a_draft_incident_with_its_place_chain_actors_and_range(self):
         out, err = run("import_ucdp", "ucdp_ged.csv", "--release-date", "2024-06-01")
-        assert "3 created, 0 updated, 0 unchanged, 3 skipped." in out
+        assert (
+            "5 created, 0 attached to incidents already recorded, 0 updated, 0 unchanged, 1 skipped." in out
+        )
         homs = ucdp("501")
         assert homs.status == "draft" and homs.kind == "armed_clash"
         assert homs.location.chain == "Homs town, Hims district, Hims governorate, Syria"
         assert homs.location.latitude is not None and homs.location_precision == "exact"
+        assert (homs.latitude, homs.longitude) == (Decimal("34.732400"), Decimal("36.713700"))
         # State-based conflict: UCDP names two sides, not a perpetrator.
         assert not homs.perpetrators.exists() and not homs.attributions.exists()
-        report = homs.reports.get()
+        report = homs.reports.get(killed_counts="all")
         assert "parties involved: Government of Syria; Syrian insurgents" in report.note
         assert report.source.name == "UCDP GED" and report.source.kind == Source.Kind.DATASET
-        assert report.killed_figure.as_stated() == "between 89 and 123"
-        assert report.civilians == 60 and report.published_on == datetime.date(2024, 6, 1)
-        assert "UCDP best estimate: 100" in report.note and "number of sources: 3" in report.note
+        assert (report.dataset, report.dataset_event_id) == ("ucdp", "501")
+        # low, best and high kept whole: one report, between low and high, with its best estimate.
+        assert report.killed_figure.as_stated() == "between 89 and 123" and report.killed_best == 100
+        assert report.civilians is None and report.published_on == datetime.date(2024, 6, 1)
+        assert (
+            "deaths by side (best estimates): Government of Syria 40, Syrian insurgents 0, civilians 60"
+            in (report.note)
+        )
+        assert "number of sources: 3" in report.note
+        # The civilian deaths are a civilian figure of their own, not an "of whom" bound on low–high.
+        civilians = homs.reports.get(killed_counts="civilians")
+        assert civilians.killed_figure.as_stated() == "60" and civilians.dataset_event_id == "501"
         assert (
             '""' not in report.quote
             and '"Drone attack on Homs military academy kills dozens"' in report.quote
         )
-        assert homs.toll.short() == "89–123"
+        assert homs.toll.short() == "89–123" and (homs.civilians_lowest, homs.civilians_highest) == (60, 60)
 
     def test_precision_codes_and_missing_admin_levels(self):
         run("import_ucdp", "ucdp_ged.csv")
         one_sided = ucdp("502")
         assert one_sided.kind == "attack" and one_sided.location.chain == "Idlib governorate, Syria"
         assert one_sided.location_precision == "admin1" and one_sided.date_precision == "days"
+        assert one_sided.latitude is None  # a governorate's centre is not where it happened
         assert one_sided.end_date == datetime.date(2023, 10, 6)
         assert [a.name for a in one_sided.perpetrators.all()] == ["Government of Syria"]
         attribution = one_sided.attributions.get()  # one-sided violence: side A did it, says UCDP
         assert (attribution.source.name, attribution.stance) == ("UCDP GED", "alleged")
-        assert attribution.report == one_sided.reports.get()
-        assert "number of sources: unknown" in one_sided.reports.get().note
+        assert attribution.report == one_sided.reports.get(killed_counts="all")
+        assert "number of sources: unknown" in attribution.report.note
         country_level = ucdp("503")
         assert country_level.location.kind == "country" and country_level.location_precision == "country"
         assert country_level.date_precision == "month"
 
-    def test_bad_rows_are_skipped_with_their_reason_and_leave_nothing_behind(self):
+    @pytest.mark.parametrize(
+        "where_prec, precision",
+        [("1", "exact"), ("2", "near"), ("3", "admin2"), ("4", "admin1"), ("5", "region"), ("6", "country"),
+         ("7", "water_airspace")],
+    )  # fmt: skip
+    def test_where_prec_maps_to_location_precision(self, where_prec, precision):
+        from incidents.importing.ucdp import map_ucdp
+
+        row = {**UCDP_ROW, "where_prec": where_prec, "where_coordinates": "Homs town"}
+        assert map_ucdp(row, datetime.date(2024, 1, 1)).location_precision == precision
+
+    def test_bad_rows_are_skipped_with_their_reason_and_odd_ones_kept_and_flagged(self):
         out, _ = run("import_ucdp", "ucdp_ged.csv")
         assert "row 5: best is not a number: 'five'" in out
-        assert "row 6: low (12) is above high (8)" in out
-        assert "row 7: civilians: This cannot be more than the number killed (5)" in out
-        assert not Incident.objects.filter(dataset_event_id__in=["504", "505", "506"]).exists()
-        assert not Location.objects.filter(name__icontains="Maarrat").exists()
+        assert not TollReport.objects.filter(dataset_event_id="504").exists()
+        assert not Location.objects.filter(name="Sarmin").exists()  # nothing of the skipped row is left
+        # low (12) above high (8): the dataset's event is kept, read as the range it spans, and flagged.
+        assert "row 6: low (12) is above high (8): read as between 8 and 12" in out
+        assert ucdp("505").reports.get().killed_figure.as_stated() == "between 8 and 12"
+        assert "row 7: deaths_civilians (50) is above high (5)" in out
+        assert ucdp("506").is_contradictory  # 50 civilians, 5 killed: both as UCDP gives them
 
     def test_re_importing_the_same_file_changes_nothing(self):
         run("import_ucdp", "ucdp_ged.csv")
-        history = Incident.history.count()
+        history = Incident.history.count(), TollReport.history.count()
         out, _ = run("import_ucdp", "ucdp_ged.csv")
-        assert "0 created, 0 updated, 3 unchanged" in out
-        assert Incident.objects.count() == 3 and TollReport.objects.count() == 3
-        assert Incident.history.count() == history
+        assert "0 created, 0 attached to incidents already recorded, 0 updated, 5 unchanged" in out
+        assert Incident.objects.count() == 5 and TollReport.objects.count() == 9
+        assert (Incident.history.count(), TollReport.history.count()) == history
 
     def test_a_newer_release_from_the_humanitarian_data_exchange_updates_in_place(self):
         run("import_ucdp", "ucdp_ged.csv")
         out, _ = run("import_ucdp", "ucdp_ged_hdx.csv")  # HXL row under the header; high now 130
-        assert "0 created, 1 updated, 0 unchanged, 0 skipped." in out
-        assert Incident.objects.filter(dataset_event_id="501").count() == 1
+        assert (
+            "0 created, 0 attached to incidents already recorded, 1 updated, 0 unchanged, 0 skipped." in out
+        )
+        assert Incident.objects.filter(reports__dataset_event_id="501").distinct().count() == 1
         assert ucdp("501").toll.short() == "89–130"
-        assert ucdp("501").reports.get().history.count() == 2  # the earlier figure is in the history
+        report = ucdp("501").reports.get(killed_counts="all")
+        assert report.history.count() == 2  # the earlier figure is in the history
+        assert report.history.earliest().killed_upper == 123
 
     def test_a_dry_run_validates_and_writes_nothing(self):
         out, _ = run("import_ucdp", "ucdp_ged.csv", "--dry-run")
-        assert out.startswith("Dry run, nothing written: 3 created")
+        assert out.startswith("Dry run, nothing written: 5 created")
         assert Incident.objects.count() == 0 and Location.objects.count() == 0 and Source.objects.count() == 0
 
     def test_atomic_undoes_everything_at_the_first_bad_row(self):
@@ -102,7 +143,7 @@ class TestUcdp:
 
     def test_a_progress_bar_is_drawn(self):
         _, err = run("import_ucdp", "ucdp_ged.csv")
-        assert "] 6/6 rows" in err
+        assert "6/6" in err and "rows" in err
 
     def test_a_missing_file_is_a_clear_error(self):
         with pytest.raises(CommandError, match="No such file"):
@@ -112,10 +153,12 @@ class TestUcdp:
 class TestAcled:
     def test_each_event_becomes_an_incident_with_an_at_least_figure(self):
         out, _ = run("import_acled", "acled.csv")
-        assert "3 created, 0 updated, 0 unchanged, 2 skipped." in out
+        assert (
+            "3 created, 0 attached to incidents already recorded, 0 updated, 0 unchanged, 2 skipped." in out
+        )
         assert "row 5: event_date is not a date: 'not a date'" in out
         assert "row 6: fatalities is negative: -4" in out
-        homs = Incident.objects.get(dataset="acled", dataset_event_id="SYR1001")
+        homs = event("acled", "SYR1001")
         assert homs.kind == "air_strike" and homs.title == "Air/drone strike in Homs"
         assert homs.location.chain == "Homs, Homs, Homs, Homs, Syria"
         report = homs.reports.get()
@@ -132,13 +175,13 @@ class TestAcled:
 
     def test_actors_kinds_and_precisions(self):
         run("import_acled", "acled.csv")
-        shelling = Incident.objects.get(dataset_event_id="SYR1002")
+        shelling = event("acled", "SYR1002")
         assert shelling.kind == "shelling" and shelling.date_precision == "week"
         assert {a.name: a.kind for a in shelling.perpetrators.all()} == {
             "Military Forces of Syria (2000-)": "state_forces",
             "Military Forces of Russia (1991-)": "state_forces",
         }
-        clash = Incident.objects.get(dataset_event_id="SYR1003")
+        clash = event("acled", "SYR1003")
         assert clash.location_precision == "near" and clash.location.chain == "Sarmin, Ariha, Idleb, Syria"
         assert not clash.perpetrators.exists()  # a battle names parties, not a perpetrator
         assert (
@@ -151,34 +194,51 @@ class TestAcled:
     def test_an_older_upper_case_file_with_an_hxl_row_and_day_first_dates(self):
         out, _ = run("import_acled", "acled_old.csv")
         assert "1 created" in out and "0 skipped" in out
-        event = Incident.objects.get(dataset_event_id="DRC1")
-        assert event.start_date == datetime.date(2001, 4, 18) and event.kind == "attack"
-        assert [a.name for a in event.perpetrators.all()] == ["Mai-Mai Militia"]
+        drc = event("acled", "DRC1")
+        assert drc.start_date == datetime.date(2001, 4, 18) and drc.kind == "attack"
+        assert [a.name for a in drc.perpetrators.all()] == ["Mai-Mai Militia"]
 
     def test_re_import_is_idempotent(self):
         run("import_acled", "acled.csv")
         out, _ = run("import_acled", "acled.csv")
-        assert "0 created, 0 updated, 3 unchanged, 2 skipped." in out
+        assert (
+            "0 created, 0 attached to incidents already recorded, 0 updated, 3 unchanged, 2 skipped." in out
+        )
 
 
 def test_imported_data_round_trips_through_the_exports(editor_client):
-    run("import_ucdp", "ucdp_ged.csv", "--publish")
+    run("import_ucdp", "ucdp_ged.csv", "--publish", "--release-date", "2024-06-01")
     run("import_acled", "acled.csv", "--publish")
     body = b"".join(editor_client.get("/export/incidents.csv?sort=oldest").streaming_content).decode()
     rows = {(r["title"], r["start_date"]): r for r in csv.DictReader(io.StringIO(body))}
-    assert len(rows) == 6
-    ucdp_homs = next(r for r in rows.values() if r["figures"].startswith("UCDP GED: between 89 and 123"))
-    assert (ucdp_homs["killed_lowest"], ucdp_homs["killed_highest"], ucdp_homs["killed_highest_open"]) == (
-        "89", "123", "false",
-    )  # fmt: skip
-    assert ucdp_homs["admin1"] == "Hims governorate" and ucdp_homs["admin2"] == "Hims district"
-    acled_homs = rows[("Air/drone strike in Homs", "2023-10-05")]
-    assert (acled_homs["killed_lowest"], acled_homs["killed_highest"], acled_homs["killed_highest_open"]) == (
-        "89", "89", "true",
-    )  # fmt: skip
-    reports = b"".join(editor_client.get("/export/reports.csv").streaming_content).decode()
-    sources = {r["source"] for r in csv.DictReader(io.StringIO(reports))}
-    assert sources == {"UCDP GED", "ACLED"}
+    # ACLED's Homs strike lies at UCDP's Homs town (same coordinates): the same event, one incident.
+    assert len(rows) == 7
+    homs = next(r for r in rows.values() if "UCDP GED: between 89 and 123" in r["figures"])
+    assert "ACLED: at least 89 (2023-10-07)" in homs["figures"]
+    assert (homs["killed_lowest"], homs["killed_highest"], homs["killed_highest_open"]) == (
+        "89",
+        "123",
+        "false",
+    )
+    assert homs["admin1"] == "Hims governorate" and homs["admin2"] == "Hims district"
+    assert (homs["latitude"], homs["longitude"]) == ("34.732400", "36.713700")
+    reports = list(csv.DictReader(io.StringIO(
+        b"".join(editor_client.get("/export/reports.csv").streaming_content).decode()
+    )))  # fmt: skip
+    assert {r["source"] for r in reports} == {"UCDP GED", "ACLED"}
+    ucdp_homs = next(r for r in reports if r["dataset_event_id"] == "501" and r["killed_counts"] == "all")
+    assert (ucdp_homs["killed_as_reported"], ucdp_homs["killed_best"]) == ("between 89 and 123", "100")
+    assert {r["dataset_event_id"] for r in reports if r["source"] == "ACLED"} == {
+        "SYR1001",
+        "SYR1002",
+        "SYR1003",
+    }
+
+
+UCDP_ROW = {
+    "id": "9", "type_of_violence": "1", "date_start": "2023-10-05", "low": "1", "best": "2", "high": "3",
+    "country": "Syria", "side_a": "Government of Syria", "side_b": "IS",
+}  # fmt: skip
 
 
 ACLED_ROW = {

@@ -88,8 +88,9 @@ def incident_rows(incidents, absolute_url, *, public=False):
             _name(location.admin2),
             _place(incident),
             location.pcode or "",
-            location.latitude,
-            location.longitude,
+            # The incident's own coordinates when it has them (more precise), else its place's.
+            incident.latitude if incident.latitude is not None else location.latitude,
+            incident.longitude if incident.latitude is not None else location.longitude,
             "; ".join(actor.name for actor in incident.perpetrators.all()),
             incident.killed_lowest,
             incident.killed_highest,

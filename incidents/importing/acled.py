@@ -2,7 +2,7 @@
 
 import datetime
 
-from incidents.importing.base import Event, chain, coordinate, parse_date, required, whole_number
+from incidents.importing.base import Event, Figure, chain, coordinate, parse_date, required, whole_number
 from incidents.models import Actor, Incident, Location
 
 KIND = Location.Kind
@@ -25,6 +25,7 @@ ACLED_ACTOR_KIND = {
     "4": Actor.Kind.NON_STATE_GROUP, "identity militias": Actor.Kind.NON_STATE_GROUP,
     "8": Actor.Kind.FOREIGN_FORCES, "external/other forces": Actor.Kind.FOREIGN_FORCES,
 }  # fmt: skip
+REQUIRED_COLUMNS = ["event_id_cnty", "event_date", "fatalities", "country"]
 # Older files call the associated actors "ally" actors.
 ACLED_RENAMED = {"ally_actor_1": "assoc_actor_1", "ally_actor_2": "assoc_actor_2"}
 
@@ -74,9 +75,10 @@ def map_acled(row, release_date):
     place = row.get("location", "")
     places = chain(
         (KIND.COUNTRY, row.get("country", "")),
-        (KIND.ADMIN1, row.get("admin1", "")),
-        (KIND.ADMIN2, row.get("admin2", "")),
-        (KIND.ADMIN3, row.get("admin3", "")),
+        # Some exports (HDX's) add the OCHA P-codes of the admin levels: the surest match.
+        (KIND.ADMIN1, row.get("admin1", ""), row.get("admin1_pcode", "")),
+        (KIND.ADMIN2, row.get("admin2", ""), row.get("admin2_pcode", "")),
+        (KIND.ADMIN3, row.get("admin3", ""), row.get("admin3_pcode", "")),
         (KIND.LOCALITY, place),
     )
     parties = acled_actors(row, 1) + acled_actors(row, 2)
@@ -100,11 +102,9 @@ def map_acled(row, release_date):
         place="",
         perpetrators=perpetrators,
         parties=[name for name, _ in parties],
-        killed=fatalities,
         # ACLED's fatalities are a conservative figure ("at least"); a 0 is a real zero.
-        killed_qualifier="at_least" if fatalities else "exact",
-        killed_upper=None,
-        civilians=None,
+        figures=[Figure(killed=fatalities, killed_qualifier="at_least" if fatalities else "exact")],
+        matching_kinds={kind},
         published_on=min(max(published_on, start), datetime.date.today()),
         summary=row.get("notes", ""),
         quote=row.get("notes", ""),

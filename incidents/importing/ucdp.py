@@ -2,6 +2,7 @@
 
 from incidents.importing.base import (
     Event,
+    Figure,
     RowError,
     chain,
     coordinate,
@@ -19,9 +20,17 @@ UCDP_VIOLENCE = {
     "3": ("attack", "One-sided violence against civilians"),
 }
 UCDP_DATE_PRECISION = {"1": "day", "2": "days", "3": "week", "4": "month", "5": "year"}
+# UCDP's codebook: 5 is "larger than an admin 1 but smaller than the country", 7 "international
+# waters or airspace".
 UCDP_WHERE_PRECISION = {
-    "1": "exact", "2": "near", "3": "admin2", "4": "admin1", "5": "admin1", "6": "country", "7": "country",
+    "1": "exact", "2": "near", "3": "admin2", "4": "admin1", "5": "region", "6": "country",
+    "7": "water_airspace",
 }  # fmt: skip
+REQUIRED_COLUMNS = ["id", "type_of_violence", "date_start", "low", "best", "high", "country"]
+# One-sided violence (type 3) is an attack on civilians by some means; state-based and non-state
+# conflict (1, 2) say nothing of the means: any kind of incident may be the same event.
+MATCHING_KINDS = {"1": None, "2": None, "3": {"attack", "air_strike", "shelling", "remote_explosive",
+                                               "suicide_bomb", "chemical_weapon"}}  # fmt: skip
 
 
 def ucdp_actor(name):
@@ -41,8 +50,15 @@ def map_ucdp(row, release_date):
     if end < start:
         raise RowError("date_end is before date_start")
     low, best, high = (whole_number(row, c, allow_empty=False) for c in ("low", "best", "high"))
+    flags = []
     if low > high:
-        raise RowError(f"low ({low}) is above high ({high})")
+        # A coding slip: the event stays, read as the range its two numbers span.
+        flags.append(f"low ({low}) is above high ({high}): read as between {high} and {low}")
+        low, high = high, low
+    if not low <= best <= high:
+        flags.append(f"best ({best}) is outside low–high ({low}–{high}): the best estimate is left out")
+        best = None
+    deaths = {side: whole_number(row, f"deaths_{side}") for side in ("a", "b", "civilians", "unknown")}
     precision = row.get("where_prec", "")
     place = row.get("where_coordinates", "")
     fine = precision in ("1", "2") and place
@@ -56,10 +72,21 @@ def map_ucdp(row, release_date):
     sources = (
         whole_number(row, "number_of_sources") if row.get("number_of_sources") not in ("", "-1") else None
     )
+    civilians = deaths["civilians"]
+    if civilians is not None and civilians > high:
+        flags.append(f"deaths_civilians ({civilians}) is above high ({high}): both kept as UCDP gives them")
+    by_side = [
+        f"{label} {deaths[side]}"
+        for side, label in (
+            ("a", row.get("side_a") or "side A"), ("b", row.get("side_b") or "side B"),
+            ("civilians", "civilians"), ("unknown", "unknown"),
+        )
+        if deaths[side] is not None
+    ]  # fmt: skip
     note = "; ".join(
         part
         for part in (
-            f"UCDP best estimate: {best}",
+            f"deaths by side (best estimates): {', '.join(by_side)}" if by_side else "",
             f"number of sources: {sources if sources is not None else 'unknown'}",
             f"original sources: {row['source_original']}" if row.get("source_original") else "",
             f"source office: {row['source_office']}" if row.get("source_office") else "",
@@ -83,14 +110,26 @@ def map_ucdp(row, release_date):
         # UCDP's sides are parties; only one-sided violence (type 3) names who did it: side A.
         perpetrators=[ucdp_actor(sides[0])] if violence == "3" and sides[0] else [],
         parties=[name for name in (row.get("side_a", ""), row.get("side_b", "")) if name],
-        killed=low,
-        killed_qualifier="exact" if low == high else "between",
-        killed_upper=None if low == high else high,
-        civilians=whole_number(row, "deaths_civilians"),
+        figures=[
+            Figure(
+                killed=low,
+                killed_qualifier="exact" if low == high else "between",
+                killed_upper=None if low == high else high,
+                killed_best=best,
+            ),
+            # UCDP's civilian deaths are a figure of their own (a share of best), not a bound on low–high.
+            *(
+                [Figure(killed=civilians, killed_qualifier="exact", killed_counts="civilians")]
+                if civilians is not None
+                else []
+            ),
+        ],
         published_on=release_date,
         summary=f"{row.get('conflict_name', '')}. {row.get('dyad_name', '')}".strip(". "),
         quote=row.get("source_article", ""),
         note=note,
+        matching_kinds=MATCHING_KINDS[violence],
+        flags=flags,
     )
 
 

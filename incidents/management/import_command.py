@@ -1,18 +1,14 @@
-"""What `import_ucdp` and `import_acled` share: options, progress, summary."""
+"""What `import_ucdp` and `import_acled` share: options, progress bar, summary, exit status."""
 
 import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from incidents.importing import DATASETS
-from incidents.importing.base import (
-    AtomicImportFailed,
-    Importer,
-    Progress,
-    count_rows,
-    run_import,
-)
+from incidents.importing.base import MissingColumns, count_rows
+from incidents.importing.importer import AtomicImportFailed, Importer, run_import
 
 
 class ImportCommand(BaseCommand):
@@ -26,6 +22,11 @@ class ImportCommand(BaseCommand):
             "--atomic", action="store_true", help="all or nothing: the first bad row undoes the whole import"
         )
         parser.add_argument(
+            "--allow-skips",
+            action="store_true",
+            help="exit with status 0 when rows were skipped (default: status 1, the other rows imported)",
+        )
+        parser.add_argument(
             "--release-date",
             type=datetime.date.fromisoformat,
             default=None,
@@ -33,23 +34,31 @@ class ImportCommand(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, file, dry_run, publish, atomic, release_date, no_progress, **options):
+    def handle(
+        self, *args, file, dry_run, publish, atomic, allow_skips, release_date, no_progress, **options
+    ):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        dataset, name, short_name, website, mapper = DATASETS[self.dataset_key]
+        dataset, name, short_name, website, mapper, required_columns = DATASETS[self.dataset_key]
         release_date = release_date or datetime.date.today()
         importer = Importer(dataset=dataset, source=(name, short_name, website), publish=publish)
-        progress = None if no_progress else Progress(count_rows(path), stream=self.stderr)
+        progress = tqdm(
+            total=count_rows(path), unit=" rows", file=self.stderr, disable=no_progress, dynamic_ncols=True
+        )
         try:
-            summary = run_import(
-                path,
-                mapper=lambda row: mapper(row, release_date),
-                importer=importer,
-                dry_run=dry_run,
-                atomic=atomic,
-                progress=progress,
-            )
+            with progress:
+                summary = run_import(
+                    path,
+                    mapper=lambda row: mapper(row, release_date),
+                    importer=importer,
+                    required_columns=required_columns,
+                    dry_run=dry_run,
+                    atomic=atomic,
+                    progress=progress,
+                )
+        except MissingColumns as problem:
+            raise CommandError(f"Nothing was imported: {problem}.") from None
         except AtomicImportFailed as failure:
             raise CommandError(f"Nothing was imported (--atomic): {failure}") from None
         except UnicodeDecodeError:
@@ -59,3 +68,9 @@ class ImportCommand(BaseCommand):
         self.stdout.write(self.style.SUCCESS(prefix + lines[0]))
         for line in lines[1:]:
             self.stdout.write(line)
+        if summary.skipped and not allow_skips:
+            raise CommandError(
+                f"{len(summary.skipped)} row(s) skipped (listed above; the other rows were imported). "
+                "Fix them and import again, or pass --allow-skips to accept them.",
+                returncode=1,
+            )

@@ -8,21 +8,26 @@ from incidents.models.attributions import Attribution
 from incidents.models.base import EditConflict, RulesInCleanMixin, Versioned, today
 from incidents.models.dataversion import DataVersion
 from incidents.models.incidents import Incident, IncidentQuerySet
-from incidents.models.parties import Actor, Source
-from incidents.models.places import Location
+from incidents.models.parties import Actor, ActorName, Source
+from incidents.models.places import Location, PlaceName
 from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
+from incidents.models.review import PossibleMatch, SlugRedirect
 from incidents.models.victims import Victim, VictimQuerySet
 
 __all__ = [
     "Actor",
+    "ActorName",
     "Attribution",
     "DataVersion",
     "EditConflict",
     "Incident",
     "IncidentQuerySet",
     "Location",
+    "PlaceName",
+    "PossibleMatch",
     "Qualifier",
     "RulesInCleanMixin",
+    "SlugRedirect",
     "Source",
     "TollReport",
     "TollReportQuerySet",

@@ -87,6 +87,20 @@ def refuse_derived_writes(model, values):
         )
 
 
+def coordinate_errors(latitude, longitude):
+    """Field messages for a latitude and longitude pair (both or neither, within range)."""
+    errors = {}
+    if latitude is not None and not -90 <= latitude <= 90:
+        errors["latitude"] = "Latitude must be between -90 and 90."
+    if longitude is not None and not -180 <= longitude <= 180:
+        errors["longitude"] = "Longitude must be between -180 and 180."
+    if (latitude is None) != (longitude is None) and not errors:
+        errors["longitude" if longitude is None else "latitude"] = (
+            "Give both latitude and longitude, or neither."
+        )
+    return errors
+
+
 class Incident(RulesInCleanMixin, Versioned):
     class Kind(models.TextChoices):
         # ACLED's sub-event vocabulary, grouped.
@@ -111,7 +125,9 @@ class Incident(RulesInCleanMixin, Versioned):
         NEAR = "near", "Near the place"
         ADMIN2 = "admin2", "Somewhere in the district"
         ADMIN1 = "admin1", "Somewhere in the governorate"
+        REGION = "region", "Somewhere in a region larger than a governorate"
         COUNTRY = "country", "Somewhere in the country"
+        WATER_AIRSPACE = "water_airspace", "At sea or in the air"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -152,8 +168,17 @@ class Incident(RulesInCleanMixin, Versioned):
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="incidents")
     place = models.CharField(max_length=200, blank=True, help_text="Free text, e.g. “military academy”.")
     location_precision = models.CharField(
-        max_length=10, choices=LocationPrecision.choices, default=LocationPrecision.EXACT
+        max_length=20, choices=LocationPrecision.choices, default=LocationPrecision.EXACT
     )
+    # More precise than the place's own (a compound inside a town); imports match events by them.
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="Only if more precise than the place's.",
+    )
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     # Derived from the attributions by incidents.tolls (filters and history read them):
     # actors that at least one source currently alleges, and actors that currently claim it.
     perpetrators = models.ManyToManyField(
@@ -188,13 +213,10 @@ class Incident(RulesInCleanMixin, Versioned):
         related_name="+",
     )
 
+    # The datasets whose events are imported; each event is a report (TollReport.dataset_event_id).
     class Dataset(models.TextChoices):
         UCDP = "ucdp", "UCDP GED"
         ACLED = "acled", "ACLED"
-
-    # Where an imported incident came from, so that a re-import updates it instead of duplicating it.
-    dataset = models.CharField(max_length=10, choices=Dataset.choices, blank=True, editable=False)
-    dataset_event_id = models.CharField("event id in the dataset", max_length=64, blank=True, editable=False)
 
     killed_lowest = models.IntegerField(null=True, editable=False)
     killed_highest = models.IntegerField(null=True, editable=False)
@@ -243,11 +265,17 @@ class Incident(RulesInCleanMixin, Versioned):
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="incident_published_has_published_at",
             ),
-            # A dataset's event is imported once; re-imports find it here.
-            models.UniqueConstraint(
-                fields=["dataset", "dataset_event_id"],
-                condition=~Q(dataset=""),
-                name="incident_unique_dataset_event",
+            CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="incident_coordinates_both_and_in_range",
             ),
         ]
         # Status is never the first column: nearly every incident is published, so an index
@@ -318,6 +346,7 @@ class Incident(RulesInCleanMixin, Versioned):
                 errors["end_date"] = "The end date cannot be before the start date."
             elif self.end_date > now:
                 errors["end_date"] = "This date is in the future."
+        errors.update(coordinate_errors(self.latitude, self.longitude))
         if self.part_of_id:
             if self.pk and self.part_of_id == self.pk:
                 errors["part_of"] = "An incident cannot be part of itself."

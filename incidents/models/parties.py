@@ -5,6 +5,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from incidents.names import normalise
 from incidents.slugs import save_with_free_slug
 
 
@@ -91,6 +92,26 @@ class SourceQuerySet(models.QuerySet):
             models.Exists(TollReport.objects.filter(**published))
             | models.Exists(Attribution.objects.filter(**published))
         )
+
+
+class ActorName(models.Model):
+    """Another name an actor goes by ("Government of Syria", "Military Forces of Syria (2000-)"),
+    so that an import finds the actor instead of creating a second one."""
+
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        verbose_name = "other name"
+        constraints = [models.UniqueConstraint(fields=["key"], name="actorname_one_actor_per_name")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.key = normalise(self.name)
+        super().save(*args, **kwargs)
 
 
 class Source(models.Model):

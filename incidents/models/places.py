@@ -7,6 +7,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from incidents.models.base import RulesInCleanMixin
+from incidents.names import normalise
 from incidents.slugs import save_with_free_slug
 
 
@@ -217,3 +218,29 @@ class Location(RulesInCleanMixin, models.Model):
         ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
         by_id = Location.objects.in_bulk(ids)
         return [by_id[i] for i in ids if i in by_id]
+
+
+class PlaceName(models.Model):
+    """Another name a place goes by ("Hims", "Idleb", "حمص"), so that an import finds the place
+    instead of creating a second one. ``key`` is the name as ``names.normalise`` compares it."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        verbose_name = "other name"
+        constraints = [
+            models.UniqueConstraint(fields=["location", "key"], name="placename_once_per_place"),
+        ]
+        indexes = [
+            # Imports look a row's place up by name.
+            models.Index(fields=["key"], name="placename_key_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.key = normalise(self.name, place=True)
+        super().save(*args, **kwargs)

@@ -185,6 +185,13 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
         "killed: as stated", max_length=10, choices=Qualifier.choices, default=Qualifier.EXACT
     )
     killed_upper = models.IntegerField("killed: upper figure", null=True, blank=True)
+    killed_best = models.IntegerField(
+        "killed: best estimate",
+        null=True,
+        blank=True,
+        help_text="Only when the source gives a best estimate within its own figure (UCDP's best "
+        "between its low and high).",
+    )
     killed_counts = models.CharField(
         "killed: who is counted",
         max_length=10,
@@ -202,6 +209,10 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
     children = models.IntegerField("of whom children", null=True, blank=True)
     women = models.IntegerField("of whom women", null=True, blank=True)
     note = models.TextField(blank=True)
+    # A dataset's event (UCDP GED, ACLED) is this report: a re-import finds it here, and one
+    # incident carries the events of several datasets.
+    dataset = models.CharField(max_length=10, choices=Incident.Dataset.choices, blank=True, editable=False)
+    dataset_event_id = models.CharField("event id in the dataset", max_length=64, blank=True, editable=False)
 
     # Whether this is its source's current report on the incident: written only by incidents.tolls.
     is_current = models.BooleanField(default=False, editable=False)
@@ -223,6 +234,24 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
             CheckConstraint(
                 condition=Q(civilians__isnull=True) | Q(killed_counts=Population.ALL),
                 name="report_of_whom_civilians_only_when_counting_everyone",
+            ),
+            CheckConstraint(
+                condition=Q(killed_best__isnull=True)
+                | (
+                    Q(killed_best__gte=0, killed__isnull=False)
+                    & (Q(killed_qualifier=figures.UP_TO) | Q(killed_best__gte=F("killed")))
+                    & (
+                        Q(killed_qualifier__in=figures.OPEN_QUALIFIERS)
+                        | Q(killed_best__lte=Coalesce("killed_upper", "killed"))
+                    )
+                ),
+                name="report_killed_best_within_the_figure",
+            ),
+            # A dataset's event is imported once (a report per population); re-imports find it here.
+            models.UniqueConstraint(
+                fields=["dataset", "dataset_event_id", "killed_counts"],
+                condition=~Q(dataset=""),
+                name="report_unique_dataset_event",
             ),
         ]
         indexes = [
@@ -261,6 +290,13 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
                         f"This cannot be more than the number killed ({bound:,}): "
                         "it counts some of the people killed."
                     )
+        if self.killed_best is not None and "killed" not in errors and "killed_upper" not in errors:
+            interval = self.killed_figure.interval
+            if self.killed is None or interval is None or self.killed_best not in interval:
+                errors["killed_best"] = (
+                    "A best estimate lies within the source's own figure "
+                    f"({self.killed_figure.as_stated()}): enter it there, or clear it."
+                )
         if self.civilians is not None and self.killed_counts != Population.ALL and "civilians" not in errors:
             errors["civilians"] = (
                 "Only a figure of everyone killed has an “of whom civilians” count: a civilians-only "

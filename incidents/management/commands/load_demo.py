@@ -10,7 +10,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from incidents import workflow
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
+from incidents.models import (
+    Actor,
+    ActorName,
+    Attribution,
+    Incident,
+    Location,
+    PlaceName,
+    Source,
+    TollReport,
+    Victim,
+)
+from incidents.names import normalise
 
 ARTICLE_DATE = datetime.date(2023, 11, 14)
 ARTICLE_NOTE = (
@@ -32,12 +43,31 @@ LOCATIONS = [
     ("jaftallak", "Jaftallak Haj Hamoud", "", "locality", "idlib-gov", None, None, None),
 ]
 
+# Other spellings of the places, as UCDP GED ("Hims governorate") and ACLED ("Idleb") write them,
+# so that an import finds these places instead of creating second ones.
+PLACE_NAMES = {
+    "syria": ["Syrian Arab Republic"],
+    "homs-gov": ["Hims"],
+    "homs-district": ["Hims"],
+    "homs-city": ["Hims"],
+    "idlib-gov": ["Idleb", "Edlib"],
+    "idlib-district": ["Idleb", "Edlib"],
+    "idlib-city": ["Idleb", "Edlib"],
+    "aleppo-gov": ["Halab"],
+}
+
 # (key, name, kind)
 ACTORS = [
     ("syrian-forces", "Syrian government forces", "state_forces"),
     ("russian-forces", "Russian forces", "foreign_forces"),
     ("drone-operators", "Unidentified drone operators", "unidentified"),
 ]
+
+# The datasets' names for the same actors.
+ACTOR_NAMES = {
+    "syrian-forces": ["Government of Syria", "Military Forces of Syria (2000-)", "Syrian Arab Army"],
+    "russian-forces": ["Government of Russia (Soviet Union)", "Military Forces of Russia (1991-)"],
+}
 
 # (key, name, short name, kind, affiliation, website)
 SOURCES = [
@@ -308,10 +338,20 @@ class Command(BaseCommand):
                     "longitude": Decimal(lon) if lon else None,
                 },
             )[0]
+        for key, names in PLACE_NAMES.items():
+            for name in names:
+                if not PlaceName.objects.filter(
+                    location=places[key], key=normalise(name, place=True)
+                ).exists():
+                    PlaceName.objects.create(location=places[key], name=name)
         actors = {
             key: Actor.objects.get_or_create(slug=key, defaults={"name": name, "kind": kind})[0]
             for key, name, kind in ACTORS
         }
+        for key, names in ACTOR_NAMES.items():
+            for name in names:
+                if not ActorName.objects.filter(key=normalise(name)).exists():
+                    ActorName.objects.create(actor=actors[key], name=name)
         sources = {
             key: Source.objects.get_or_create(
                 slug=key,

@@ -1,0 +1,471 @@
+"""Saving a dataset's events, a batch at a time, through the same rules as any other write.
+
+For each batch of mapped rows: places and actors are found (or created) in memory
+(``places``), each event's existing report is looked up by its event id (one query), the
+incident each new event describes is looked for (``matching``, one query), every new or
+changed record is validated row by row (a bad row is skipped with its reason), then the
+batch is written with bulk inserts and updates, bulk history rows, and one
+``tolls.refresh()`` of every incident touched, in one transaction. If the database still
+refuses a batch, it is written again one row at a time so that only the bad row is skipped.
+
+A field of an incident that a person changed (a history row by someone other than an import)
+is never overwritten: the summary lists the conflict, and the dataset's value stays in its report.
+"""
+
+import contextlib
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils.text import slugify
+
+from incidents import tolls, workflow
+from incidents.importing.base import ImportSummary, MissingColumns, RowError, read_rows
+from incidents.importing.history import write_history
+from incidents.importing.matching import EventMatcher
+from incidents.importing.places import ActorIndex, PlaceIndex, plain
+from incidents.models import Attribution, Incident, PossibleMatch, SlugRedirect, Source, TollReport
+from incidents.names import normalise
+
+BATCH_SIZE = 1000
+
+# What an import writes on an incident it created; a person's change to any of them wins.
+INCIDENT_FIELDS = [
+    "title", "kind", "start_date", "end_date", "date_precision", "location_id", "place", "location_precision",
+    "summary", "latitude", "longitude",
+]  # fmt: skip
+REPORT_FIELDS = [
+    "published_on", "killed", "killed_qualifier", "killed_upper", "killed_best", "civilians", "quote", "note",
+]  # fmt: skip
+# What an import sets on a report, checked row by row (the rest keeps its valid default).
+CHECKED_REPORT_FIELDS = {*REPORT_FIELDS, "killed_counts", "dataset", "dataset_event_id"}
+# Foreign keys the importer has just looked up or created: checking them again costs a query each.
+KNOWN_RELATIONS = ["location", "incident", "source", "parent", "part_of", "actor", "report"]
+
+
+class AtomicImportFailed(Exception):
+    pass
+
+
+def validate(instance, fields=None):
+    """The model's own rules (``clean()``, and the checks of ``fields``, by default all of them),
+    as a ``RowError`` an analyst reads. Fields an import leaves at their default are valid."""
+    exclude = set(KNOWN_RELATIONS)
+    if fields is not None:
+        exclude |= {field.name for field in instance._meta.concrete_fields if field.attname not in fields}
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise RowError(describe(error)) from None
+
+
+def describe(error):
+    if hasattr(error, "message_dict"):
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+def parties_note(parties):
+    return f"parties involved: {'; '.join(parties)}" if parties else ""
+
+
+class Planned:
+    """What one row will write: filled by ``Importer.plan``, written by ``Importer.write``."""
+
+    def __init__(self, row_number, event, place):
+        self.row_number, self.event, self.place = row_number, event, place
+        self.incident = None  # a new Incident, or None when the event goes on an existing one
+        self.incident_id = None  # the existing incident
+        self.changed_incident = None  # an existing incident with fields to update
+        self.new_reports, self.changed_reports = [], []
+        self.actor_ids = []
+        self.possible = []  # [(incident id, reason)]
+        self.outcome = "unchanged"
+
+
+class Importer:
+    """Saves mapped events. ``dataset`` is ``Incident.Dataset``; ``source`` (name, short name,
+    website) describes the dataset as the Source of every report."""
+
+    def __init__(self, *, dataset, source, publish=False, batch_size=BATCH_SIZE):
+        self.dataset = dataset
+        self.source_details = source
+        self.publish = publish
+        self.batch_size = batch_size
+        self.reason = f"import {dataset}"
+        self.source = None
+
+    def prepare(self):
+        """Inside the import's transaction, so that a dry run leaves no Source behind."""
+        name, short_name, website = self.source_details
+        self.source, _ = Source.objects.get_or_create(
+            name=name, defaults={"short_name": short_name, "kind": Source.Kind.DATASET, "website": website}
+        )
+        self.places = PlaceIndex()
+        self.actors = ActorIndex()
+        self.matcher = EventMatcher(self.dataset)
+
+    # --- Planning: everything read and validated before anything is written ---------------------
+
+    def plan(self, rows, summary):
+        """[Planned] for ``rows`` [(row number, Event)]; a row that cannot be imported is skipped."""
+        planned = []
+        for row_number, event in rows:
+            try:
+                place = self.places.find(event.places, event.latitude, event.longitude)
+                if place is None:
+                    raise RowError("no country or place given")
+                planned.append(Planned(row_number, event, place))
+            except RowError as problem:
+                summary.skipped.append((row_number, str(problem)))
+        self.places.record_history(self.reason)
+        existing = self._existing_reports([p.event.event_id for p in planned])
+        owned, touched = self._incident_history(
+            {r.incident_id for rs in existing.values() for r in rs.values()}
+        )
+        self.owned_incidents = Incident.objects.only("pk", "title", "version", *INCIDENT_FIELDS).in_bulk(
+            owned
+        )
+        self.matcher.load([(p.event, p.place) for p in planned if p.event.event_id not in existing])
+        kept = []
+        for item in planned:
+            try:
+                reports = existing.get(item.event.event_id)
+                if reports:
+                    self._plan_update(item, reports, owned, touched, summary)
+                else:
+                    self._plan_new(item)
+                item.actor_ids = [self.actors.find(name, kind) for name, kind in item.event.perpetrators]
+            except RowError as problem:
+                summary.skipped.append((item.row_number, str(problem)))
+                continue
+            kept.append(item)
+        return kept
+
+    def _existing_reports(self, event_ids):
+        """{event id: {population: report}} of this dataset's reports on ``event_ids``."""
+        found = defaultdict(dict)
+        reports = TollReport.objects.filter(dataset=self.dataset, dataset_event_id__in=event_ids).only(
+            "pk", "incident_id", "source_id", "dataset_event_id", "killed_counts", "version", *REPORT_FIELDS
+        )
+        for report in reports:
+            found[report.dataset_event_id][report.killed_counts] = report
+        return found
+
+    def _incident_history(self, incident_ids):
+        """(ids of the incidents this dataset's import created, {incident id: fields a person changed}),
+        from the incidents' history rows (one query)."""
+        owned, touched = set(), defaultdict(set)
+        names = [name.removesuffix("_id") for name in INCIDENT_FIELDS]
+        history = (
+            Incident.history.filter(id__in=incident_ids)
+            .order_by("id", "history_date", "history_id")
+            .values_list("id", "history_type", "history_change_reason", *INCIDENT_FIELDS)
+        )
+        previous = {}
+        for pk, history_type, reason, *values in history.iterator(chunk_size=2000):
+            if history_type == "+" and reason == self.reason:
+                owned.add(pk)
+            before = previous.get(pk)
+            by_import = (reason or "").startswith("import ")
+            if before is not None and history_type == "~" and not by_import:
+                touched[pk].update(
+                    name for name, old, new in zip(names, before, values, strict=True) if old != new
+                )
+            previous[pk] = values
+        return owned, touched
+
+    def _incident_values(self, event, place):
+        return {
+            "title": event.title[:200],
+            "kind": event.kind,
+            "start_date": event.start_date,
+            "end_date": event.end_date,
+            "date_precision": event.date_precision,
+            "location_id": place.pk,
+            "place": event.place[:200],
+            "location_precision": event.location_precision,
+            "summary": event.summary,
+            "latitude": event.latitude,
+            "longitude": event.longitude,
+        }
+
+    def _report_values(self, event, figure):
+        return {
+            "published_on": max(event.published_on, event.start_date),
+            "killed": figure.killed,
+            "killed_qualifier": figure.killed_qualifier,
+            "killed_upper": figure.killed_upper,
+            "killed_best": figure.killed_best,
+            "civilians": None,
+            "quote": event.quote,
+            "note": "; ".join(part for part in (event.note, parties_note(event.parties)) if part),
+        }
+
+    def _new_reports(self, item, incident):
+        reports = []
+        for figure in item.event.figures:
+            reports.append(self._report(incident, item.event, figure))
+        return reports
+
+    def _report(self, incident, event, figure):
+        """A new, validated report of ``event``'s ``figure``."""
+        report = TollReport(
+            incident=incident,
+            source=self.source,
+            dataset=self.dataset,
+            dataset_event_id=event.event_id,
+            killed_counts=figure.killed_counts,
+            **self._report_values(event, figure),
+        )
+        validate(report, CHECKED_REPORT_FIELDS)
+        return report
+
+    def _plan_new(self, item):
+        event = item.event
+        match = self.matcher.match(event, item.place, event.matching_kinds)
+        if match.incident_id:
+            # The same event, already recorded: this dataset's figure goes beside the others.
+            item.incident_id, item.outcome = match.incident_id, "attached"
+            incident = Incident(pk=match.incident_id, start_date=event.start_date)
+        else:
+            incident = Incident(**self._incident_values(event, item.place))
+            validate(incident, INCIDENT_FIELDS)
+            item.incident, item.outcome, item.possible = incident, "created", match.possible or []
+        item.new_reports = self._new_reports(item, incident)
+
+    def _plan_update(self, item, reports, owned, touched, summary):
+        event = item.event
+        incident_id = next(iter(reports.values())).incident_id
+        item.incident_id = incident_id
+        if incident_id in owned:
+            incident = self.owned_incidents[incident_id]
+            wanted = self._incident_values(event, item.place)
+            changes = {}
+            for name, value in wanted.items():
+                current = getattr(incident, name)
+                if current == value:
+                    continue
+                field = name.removesuffix("_id")
+                if field in touched.get(incident_id, ()):
+                    what = f"{field} kept as {current!s:.80}; the dataset says {value!s:.80}"
+                    summary.conflicts.append((item.row_number, f"incident {incident_id}: {what}"))
+                else:
+                    changes[name] = value
+            if changes:
+                for name, value in changes.items():
+                    setattr(incident, name, value)
+                validate(incident, INCIDENT_FIELDS)
+                item.changed_incident, item.outcome = incident, "updated"
+        anchor = Incident(pk=incident_id, start_date=event.start_date)
+        for figure in event.figures:
+            report = reports.get(figure.killed_counts)
+            values = self._report_values(event, figure)
+            if report is None:
+                item.new_reports.append(self._report(anchor, event, figure))
+            elif any(getattr(report, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(report, name, value)
+                report.incident = anchor  # for clean(): the report's date against the incident's
+                validate(report, CHECKED_REPORT_FIELDS)
+                item.changed_reports.append(report)
+        if item.new_reports or item.changed_reports:
+            item.outcome = "updated"
+
+    # --- Writing: one transaction per batch ---------------------------------------------------
+
+    def write(self, planned, summary):
+        """Write the planned rows, refresh every incident touched once; count the outcomes."""
+        with transaction.atomic():
+            touched = {item.incident_id for item in planned if item.incident_id}
+            tolls.lock(touched)
+            new_incidents = self._create_incidents([item for item in planned if item.incident])
+            changed = [item.changed_incident for item in planned if item.changed_incident]
+            if changed:
+                for incident in changed:
+                    incident.version = F("version") + 1
+                plain(Incident).bulk_update(changed, [*INCIDENT_FIELDS, "version"])
+                fresh = list(Incident.objects.filter(pk__in=[i.pk for i in changed]))
+                write_history(Incident, fresh, history_type="~", reason=self.reason)
+            for item in planned:
+                if item.incident:
+                    item.incident_id = item.incident.pk
+                for report in item.new_reports:
+                    report.incident_id = item.incident_id
+            new_reports = [report for item in planned for report in item.new_reports]
+            plain(TollReport).bulk_create(new_reports)
+            write_history(TollReport, new_reports, history_type="+", reason=self.reason)
+            changed_reports = [report for item in planned for report in item.changed_reports]
+            if changed_reports:
+                for report in changed_reports:
+                    report.version = F("version") + 1
+                plain(TollReport).bulk_update(changed_reports, [*REPORT_FIELDS, "version"])
+                fresh = list(TollReport.objects.filter(pk__in=[r.pk for r in changed_reports]))
+                write_history(TollReport, fresh, history_type="~", reason=self.reason)
+            self._write_attributions(planned)
+            PossibleMatch.objects.bulk_create(
+                PossibleMatch(incident_id=item.incident_id, candidate_id=pk, reason=reason[:300])
+                for item in planned
+                for pk, reason in item.possible
+            )
+            tolls.refresh({item.incident_id for item in planned})
+            if self.publish and new_incidents:
+                workflow.publish_incidents(
+                    incidents=Incident.objects.filter(pk__in=[i.pk for i in new_incidents]),
+                    user=None,
+                    via=f"import_{self.dataset}",
+                )
+        for item in planned:
+            summary.counts[item.outcome] += 1
+            summary.flagged.extend((item.row_number, flag) for flag in item.event.flags)
+            if item.possible:
+                ids = ", ".join(str(pk) for pk, _ in item.possible)
+                summary.queued.append(
+                    (item.row_number, f"incident {item.incident_id} may be incident(s) {ids}")
+                )
+
+    def _create_incidents(self, items):
+        if not items:
+            return []
+        incidents = [item.incident for item in items]
+        wanted = [slugify(f"{self.dataset}-{item.event.event_id}")[:110] or self.dataset for item in items]
+        taken = set(Incident.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+        taken |= set(SlugRedirect.objects.filter(old_slug__in=wanted).values_list("old_slug", flat=True))
+        for incident, slug in zip(incidents, wanted, strict=True):
+            number = 2
+            free = slug
+            while free in taken:
+                free, number = f"{slug}-{number}", number + 1
+            taken.add(free)
+            incident.slug = free
+        created = Incident.objects.bulk_create(incidents)
+        write_history(Incident, created, history_type="+", reason=self.reason)
+        return created
+
+    def _write_attributions(self, planned):
+        """The dataset's own attributions: it alleges the actors its event type names as perpetrators
+        (see the mappers). Other sources' attributions are never touched."""
+        incident_ids = {item.incident_id for item in planned if item.actor_ids or item.changed_reports}
+        held = defaultdict(dict)
+        for pk, incident_id, actor_id in Attribution.objects.filter(
+            incident_id__in=incident_ids, source=self.source, stance="alleged"
+        ).values_list("pk", "incident_id", "actor_id"):
+            held[incident_id][actor_id] = pk
+        new, stale = [], []
+        for item in planned:
+            if item.incident_id not in incident_ids:
+                continue
+            wanted = set(item.actor_ids)
+            have = held.get(item.incident_id, {})
+            stale += [pk for actor, pk in have.items() if actor not in wanted]
+            report = next((r for r in item.new_reports if r.killed_counts == "all"), None)
+            for actor in wanted - set(have):
+                new.append(
+                    Attribution(
+                        incident_id=item.incident_id,
+                        actor_id=actor,
+                        source=self.source,
+                        stance="alleged",
+                        report_id=report.pk if report else None,
+                        published_on=max(item.event.published_on, item.event.start_date),
+                    )  # fmt: skip
+                )
+                have[actor] = None
+            if stale or new:
+                item.outcome = item.outcome if item.outcome != "unchanged" else "updated"
+        if stale:
+            Attribution.objects.filter(pk__in=stale).delete()
+        plain(Attribution).bulk_create(new)
+        write_history(Attribution, new, history_type="+", reason=self.reason)
+
+
+def batches(rows, size):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_import(path, *, mapper, importer, required_columns=(), dry_run=False, atomic=False, progress=None):
+    """Import every row of ``path``; ``mapper(row)`` gives an ``Event`` or raises ``RowError``.
+
+    Each batch is its own transaction (a savepoint when the whole run is one): a bad row is
+    skipped with its reason, rows already imported stay. With ``atomic`` the first bad row
+    undoes everything; with ``dry_run`` everything is undone at the end. A file without
+    ``required_columns`` raises ``MissingColumns`` before any row is read.
+    """
+    summary = ImportSummary()
+    rows = read_rows(path, required_columns)
+    first = next(rows, None)  # the header is checked here, before anything is written
+    with transaction.atomic() if (dry_run or atomic) else contextlib.nullcontext():
+        importer.prepare()
+        for batch in batches(_prepend(first, rows), importer.batch_size):
+            events = []
+            for row_number, row in batch:
+                try:
+                    events.append((row_number, mapper(row)))
+                except (RowError, ValueError) as problem:
+                    summary.skipped.append((row_number, str(problem) or problem.__class__.__name__))
+            _save_batch(importer, events, summary)
+            if atomic and summary.skipped:
+                row_number, reason = min(summary.skipped)
+                raise AtomicImportFailed(f"row {row_number}: {reason}")
+            if progress is not None:
+                progress.update(len(batch))
+        if dry_run:
+            transaction.set_rollback(True)
+    summary.places_created = importer.places.created
+    summary.actors_created = importer.actors.created
+    summary.skipped.sort()
+    return summary
+
+
+def _prepend(first, rows):
+    if first is not None:
+        yield first
+        yield from rows
+
+
+def _save_batch(importer, events, summary):
+    """Plan and write a batch; if the database refuses it, again one row at a time."""
+    if not events:
+        return
+    try:
+        with transaction.atomic():
+            importer.write(importer.plan(events, summary), summary)
+        return
+    except DatabaseError:
+        if len(events) == 1:
+            raise
+    # The batch was undone: what it planned (places and actors created, skips, conflicts) is
+    # planned again, one row at a time.
+    numbers = {n for n, _ in events}
+    summary.skipped = [skip for skip in summary.skipped if skip[0] not in numbers]
+    summary.conflicts = [conflict for conflict in summary.conflicts if conflict[0] not in numbers]
+    for one in events:
+        _reload_indexes(importer)
+        try:
+            with transaction.atomic():
+                importer.write(importer.plan([one], summary), summary)
+        except DatabaseError as problem:
+            _reload_indexes(importer)
+            summary.skipped.append((one[0], f"the database refused it: {str(problem).strip()[:200]}"))
+
+
+def _reload_indexes(importer):
+    """Read places and actors again after an undone write (it may have created some), keeping
+    the list of those created by the batches that were written."""
+    created_places, created_actors = importer.places.created, importer.actors.created
+    importer.places, importer.actors = PlaceIndex(), ActorIndex()
+    known_places = {place.chain for place in importer.places.by_pk.values()}
+    importer.places.created = [c for c in created_places if c.rsplit(" (", 1)[0] in known_places]
+    known_actors = set(importer.actors.by_key)
+    importer.actors.created = [name for name in created_actors if normalise(name) in known_actors]
+
+
+__all__ = ["AtomicImportFailed", "Importer", "MissingColumns", "run_import"]

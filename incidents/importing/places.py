@@ -1,0 +1,268 @@
+"""Finding a row's place and actors among those already recorded, before creating any.
+
+A place is matched by P-code, then by name variants (its name, Arabic name and other names,
+compared as ``names.normalise`` does) within the place above it, then by coordinates (the
+nearest known place within ``NEAR_KM``, whose chain gives the governorate and district).
+Only what nothing matches is created, and each creation is reported. Everything known is read
+once per import into memory (a few thousand places), so a row costs no query.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import slugify
+
+from incidents.importing.base import RowError
+from incidents.importing.history import write_history
+from incidents.models import Actor, ActorName, Location, PlaceName
+from incidents.names import normalise
+
+
+def plain(model):
+    """The model's rows without its QuerySet's rules (the importer writes history itself)."""
+    return models.QuerySet(model=model)
+
+
+# A place within this distance of a row's coordinates gives the row its district and governorate.
+NEAR_KM = 5
+# Within this distance a known place of any name is taken as the row's place itself.
+SAME_PLACE_KM = 1
+EARTH_RADIUS_KM = 6371.0
+# Coordinates are indexed in cells of a tenth of a degree (about 11 km): a row looks at its own
+# cell and the eight around it.
+CELL = 10
+
+
+def distance_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance (haversine)."""
+    lat1, lon1, lat2, lon2 = (math.radians(float(v)) for v in (lat1, lon1, lat2, lon2))
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+@dataclass
+class Place:
+    """What matching needs of a ``Location``."""
+
+    pk: int
+    name: str
+    kind: str
+    path: str
+    chain: str
+    country_id: int | None
+    admin1_id: int | None
+    admin2_id: int | None
+    latitude: object
+    longitude: object
+
+    @property
+    def level(self):
+        return Location.LEVELS[self.kind]
+
+    def lies_in(self, other):
+        return other is None or self.path.startswith(other.path)
+
+
+def _place(location):
+    return Place(
+        location.pk, location.name, location.kind, location.path, location.chain, location.country_id,
+        location.admin1_id, location.admin2_id, location.latitude, location.longitude,
+    )  # fmt: skip
+
+
+class PlaceIndex:
+    """Every known place, by P-code, by name key and by coordinates; creates the missing ones."""
+
+    def __init__(self):
+        self.by_pk, self.by_pcode = {}, {}
+        self.by_key = defaultdict(list)
+        self.keys_by_pk = defaultdict(set)
+        self.by_cell = defaultdict(list)
+        self.created = []  # chains of the places this import created, for the summary
+        self.slugs = set(Location.objects.values_list("slug", flat=True))
+        self.unrecorded = []
+        locations = Location.objects.only(
+            "pk",
+            "name",
+            "name_ar",
+            "kind",
+            "path",
+            "chain",
+            "pcode",
+            "admin1",
+            "admin2",
+            "latitude",
+            "longitude",
+        ).order_by()
+        for location in locations.iterator(chunk_size=5000):
+            self._add(_place(location), location.name, location.name_ar, location.pcode)
+        for location_id, key in PlaceName.objects.values_list("location_id", "key"):
+            if location_id in self.by_pk:
+                self.by_key[key].append(self.by_pk[location_id])
+                self.keys_by_pk[location_id].add(key)
+
+    def _add(self, place, *names_and_pcode):
+        *names, pcode = names_and_pcode
+        self.by_pk[place.pk] = place
+        if pcode:
+            self.by_pcode[pcode.upper()] = place
+        for name in names:
+            if name:
+                key = normalise(name, place=True)
+                self.by_key[key].append(place)
+                self.keys_by_pk[place.pk].add(key)
+        if place.latitude is not None and place.longitude is not None:
+            self.by_cell[self._cell(place.latitude, place.longitude)].append(place)
+
+    def add(self, location):
+        """Index a place just saved; its ``Place``."""
+        place = _place(location)
+        self._add(place, location.name, location.name_ar, location.pcode)
+        return place
+
+    @staticmethod
+    def _cell(latitude, longitude):
+        return (math.floor(float(latitude) * CELL), math.floor(float(longitude) * CELL))
+
+    def find(self, levels, latitude=None, longitude=None):
+        """The place for a row: ``levels`` are (kind, name) or (kind, name, pcode), largest first.
+        Returns a ``Place``, creating what nothing matches (listed in ``created``)."""
+        parent, missing = None, []
+        for level in levels:
+            kind, name, pcode = (*level, None)[:3]
+            found = self.by_pcode.get(pcode.upper()) if pcode else None
+            found = found or self.by_name(kind, name, parent)
+            if found is not None and (parent is None or found.level > parent.level):
+                parent, missing = found, []  # a finer level found: the levels between are skipped
+            elif found is None:
+                missing.append((kind, name))
+        if missing and latitude is not None:
+            near = self._nearest(latitude, longitude, parent)
+            if near is not None:
+                place, km = near
+                finest_kind, finest_name = missing[-1]
+                same_name = normalise(finest_name, place=True) in self.keys_by_pk[place.pk]
+                if km <= SAME_PLACE_KM or same_name:
+                    return place
+                # The coordinates say which district (or governorate) the new place lies in.
+                above = self.by_pk.get(place.admin2_id) or self.by_pk.get(place.admin1_id) or parent
+                if above is not None and Location.LEVELS[finest_kind] > above.level:
+                    parent, missing = above, [missing[-1]]
+        if parent is None and not missing:
+            return None
+        for kind, name in missing:
+            parent = self._create(
+                kind, name, parent, latitude, longitude, is_finest=(kind, name) == missing[-1]
+            )
+        return parent
+
+    def by_name(self, kind, name, parent):
+        """The place of ``kind`` called ``name`` beneath ``parent``; failing that, beneath the
+        parent's district or governorate (datasets skip or add levels: ACLED's admin 3 "Homs"
+        need not hold the city that a P-code table put under the district)."""
+        matching = [p for p in self.by_key.get(normalise(name, place=True), ()) if p.kind == kind]
+        for within in self._widening(parent):
+            candidates = [p for p in matching if p.lies_in(within)]
+            if candidates:
+                break
+        else:
+            return None
+        # The closest beneath the parent (a direct child before a grandchild), then the oldest.
+        return min(candidates, key=lambda p: (p.path.count("/"), p.pk))
+
+    def _widening(self, parent):
+        """``parent``, then its district and governorate (each once)."""
+        yield parent
+        if parent is not None:
+            for pk in (parent.admin2_id, parent.admin1_id):
+                wider = self.by_pk.get(pk)
+                if wider is not None and wider.pk != parent.pk:
+                    yield wider
+
+    def _nearest(self, latitude, longitude, parent):
+        """The nearest known place within ``NEAR_KM``, in the parent's governorate."""
+        governorate = self.by_pk.get(parent.admin1_id) if parent is not None else None
+        parent = governorate or parent
+        row, col = self._cell(latitude, longitude)
+        best = None
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                for place in self.by_cell.get((row + dr, col + dc), ()):
+                    if place.kind in ("country", "admin1") or not place.lies_in(parent):
+                        continue
+                    km = distance_km(latitude, longitude, place.latitude, place.longitude)
+                    if km <= NEAR_KM and (best is None or km < best[1]):
+                        best = (place, km)
+        return best
+
+    def _create(self, kind, name, parent, latitude, longitude, *, is_finest):
+        """A new place under ``parent``, written as ``Location.save()`` would write it (chain,
+        ancestors, path, a free slug, a history row) in three queries instead of a dozen: an
+        import may create thousands."""
+        if parent is not None and Location.LEVELS[kind] <= parent.level:
+            raise RowError(f"{name!r} ({kind}) cannot lie inside {parent.chain!r} ({parent.kind})")
+        location = Location(name=name[:200], kind=kind, parent_id=parent.pk if parent else None)
+        if is_finest and latitude is not None and kind not in ("country", "admin1"):
+            location.latitude, location.longitude = latitude, longitude
+        try:
+            location.clean_fields(exclude=["parent", "slug", "path", "chain"])
+        except ValidationError as error:
+            raise RowError(f"place {name!r}: {' '.join(error.messages)}") from None
+        location.chain = f"{location.name}, {parent.chain}" if parent else location.name
+        for level in ("country", "admin1", "admin2"):
+            setattr(location, f"{level}_id", getattr(parent, f"{level}_id") if parent else None)
+        location.slug = self._free_slug(location.name, parent)
+        plain(Location).bulk_create([location])
+        own = {"path": f"{parent.path if parent else '/'}{location.pk}/"}
+        if kind in Location.ANCESTOR_KINDS:
+            own[f"{kind}_id"] = location.pk
+        plain(Location).filter(pk=location.pk).update(**own)
+        for field, value in own.items():
+            setattr(location, field, value)
+        self.unrecorded.append(location)  # history rows written by ``record_history``, in bulk
+        place = self.add(location)
+        self.created.append(f"{location.chain} ({Location.SHORT_KIND.get(kind, kind)})")
+        return place
+
+    def record_history(self, reason):
+        """The history rows of the places created since the last call (one bulk insert)."""
+        if self.unrecorded:
+            write_history(Location, self.unrecorded, history_type="+", reason=reason)
+            self.unrecorded = []
+
+    def _free_slug(self, name, parent):
+        """As ``slugs.unique_slug`` chooses, from the slugs read once (a race with a person saving
+        the same slug at that moment makes the database refuse the batch: written again row by row)."""
+        candidates = [slugify(name)[:80].strip("-"), slugify(f"{name} {parent.name}" if parent else "")[:80]]
+        candidates = [c for c in candidates if c] or ["place"]
+        for slug in candidates:
+            if slug not in self.slugs:
+                break
+        else:
+            number = 2
+            while f"{candidates[0][:76]}-{number}" in self.slugs:
+                number += 1
+            slug = f"{candidates[0][:76]}-{number}"
+        self.slugs.add(slug)
+        return slug
+
+
+class ActorIndex:
+    """Every known actor by its name and other names; creates the missing ones."""
+
+    def __init__(self):
+        self.by_key = {normalise(name): pk for pk, name in Actor.objects.values_list("pk", "name")}
+        self.by_key.update(dict(ActorName.objects.values_list("key", "actor_id")))
+        self.created = []
+
+    def find(self, name, kind):
+        key = normalise(name)
+        if key not in self.by_key:
+            actor = Actor(name=name[:200], kind=kind)
+            actor.save()
+            self.by_key[key] = actor.pk
+            self.created.append(actor.name)
+        return self.by_key[key]
