@@ -142,7 +142,20 @@ class LocationAdmin(RecordAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "name_ar", "pcode", "chain"]
     autocomplete_fields = ["parent"]
-    fields = ["name", "name_ar", "kind", "parent", "pcode", ("latitude", "longitude"), "slug"]
+    fields = [
+        "name",
+        "name_ar",
+        "kind",
+        "parent",
+        "pcode",
+        ("latitude", "longitude"),
+        "slug",
+        ("admin1_name", "admin2_name", "admin3_name"),
+    ]
+
+    def get_queryset(self, request):
+        # A place is named with its country's word for its level: "Homs, Syria (governorate)".
+        return super().get_queryset(request).select_related("country")
 
 
 @admin.register(Actor)
@@ -225,7 +238,7 @@ class AttributionInline(admin.TabularInline):
 
 
 class Admin1Filter(admin.SimpleListFilter):
-    title = "governorate"
+    title = "admin 1 area (governorate, province, state…)"
     parameter_name = "admin1"
 
     def lookups(self, request, model_admin):
@@ -240,7 +253,7 @@ class Admin1Filter(admin.SimpleListFilter):
             return queryset
         # Only a governorate of the menu filters; anything else (a typo, a forged address) is ignored.
         if value not in dict(self.lookup_choices):
-            messages.warning(request, "There is no such governorate, so the list is not filtered by one.")
+            messages.warning(request, "There is no such admin 1 area, so the list is not filtered by one.")
             return queryset
         return queryset.filter(location__admin1_id=value)
 

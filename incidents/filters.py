@@ -43,7 +43,9 @@ def locations_to_choose(request):
     # Only something shaped like a slug reaches the database (PostgreSQL refuses NUL characters).
     if slug_re.fullmatch(slug):
         wanted |= Q(slug=slug)
-    return names_to_choose(request, Location.objects.filter(wanted)).order_by("chain")
+    # The menu says "Homs, Syria (governorate)" in each country's words: its country row comes along.
+    places = Location.objects.filter(wanted).select_related("country")
+    return names_to_choose(request, places).order_by("chain")
 
 
 def actors_to_choose(request):

@@ -83,7 +83,7 @@ def incident_list(request):
 def incident_detail(request, slug):
     visible = visible_incidents(request)
     incident = get_object_or_404(
-        visible.select_related("part_of").prefetch_related(
+        visible.select_related("part_of", "location__country").prefetch_related(
             "perpetrators",
             "claimed_by",
             Prefetch("related", queryset=visible.order_by("start_date")),
@@ -165,7 +165,8 @@ def population_sentences(by_population):
 
 @require_safe
 def location_detail(request, slug):
-    location = get_object_or_404(Location, slug=slug)
+    # The country row names the levels ("governorate") of this place and its sub-places.
+    location = get_object_or_404(Location.objects.select_related("country"), slug=slug)
     incidents = Incident.objects.published().beneath(location)
     total = stats.totals(incidents)
     drafts_visible = can_see_drafts(request.user)
@@ -173,7 +174,9 @@ def location_detail(request, slug):
     # the one the page shows anyway, so this costs no query).
     if not total.incidents and not drafts_visible:
         raise Http404("No published incident in this place.")
-    children = stats.incident_counts_beneath(incidents, list(location.children.order_by("name")))
+    children = stats.incident_counts_beneath(
+        incidents, list(location.children.select_related("country").order_by("name"))
+    )
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
     context = {
         "location": location,

@@ -210,7 +210,7 @@ def test_a_governorate_filter_value_not_in_the_menu_is_ignored_with_a_message(an
     response = analyst_client.get("/admin/incidents/incident/", {"admin1": value or " "})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [homs]
-    assert "There is no such governorate, so the list is not filtered by one." in response.content.decode()
+    assert "There is no such admin 1 area, so the list is not filtered by one." in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -636,3 +636,28 @@ def test_the_feed_carries_titles_and_summaries_as_text_escaped_once(client):
     assert summary.text.endswith(f"Summary {hostile}")
     for element in [root.find(f"{atom}title"), root.find(f"{atom}subtitle")]:
         assert element.get("type") == "text", element.tag
+
+
+class TestPlacesInTheirCountrysWords:
+    def test_pages_name_levels_as_the_country_does_and_a_site_is_a_place(self, client):
+        palestine = make_location(
+            "Palestine", kind="country", admin1_name="region", admin2_name="governorate"
+        )
+        strip = make_location("Gaza Strip", kind="admin1", parent=palestine)
+        gaza = make_location("Gaza", kind="admin2", parent=strip)
+        gaza_city = make_location("Gaza City", kind="locality", parent=gaza)
+        hospital = make_location("Al-Ahli Arab Hospital", kind="site", parent=gaza_city)
+        make_report(make_incident("Explosion at al-Ahli hospital", location=hospital), killed=471)
+        make_incident("Strike somewhere in Gaza", location=gaza, location_precision="admin2")
+        menu = text(client.get("/incidents/"))
+        assert (
+            "Gaza Strip, Palestine (region)" in menu and "Gaza, Gaza Strip, Palestine (governorate)" in menu
+        )
+        assert "(district)" not in menu
+        strip_page = text(client.get(strip.get_absolute_url()))
+        assert '<p class="muted">Region' in strip_page and "<td>Governorate</td>" in strip_page
+        assert "Explosion at al-Ahli hospital" in text(client.get(gaza_city.get_absolute_url()))
+        city_page = text(client.get(gaza_city.get_absolute_url()))
+        assert "<td>Site</td>" in city_page
+        detail = text(client.get("/incidents/" + Incident.objects.get(title__startswith="Strike").slug + "/"))
+        assert "(somewhere in the governorate)" in detail

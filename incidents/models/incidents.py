@@ -109,8 +109,8 @@ class Incident(RulesInCleanMixin, Versioned):
     class LocationPrecision(models.TextChoices):
         EXACT = "exact", "Exact place"
         NEAR = "near", "Near the place"
-        ADMIN2 = "admin2", "Somewhere in the district"
-        ADMIN1 = "admin1", "Somewhere in the governorate"
+        ADMIN2 = "admin2", "Somewhere in the admin 2 area (district…)"
+        ADMIN1 = "admin1", "Somewhere in the admin 1 area (governorate, province, state…)"
         COUNTRY = "country", "Somewhere in the country"
 
     class Status(models.TextChoices):
@@ -281,6 +281,17 @@ class Incident(RulesInCleanMixin, Versioned):
 
     def get_absolute_url(self):
         return reverse("incident_detail", args=[self.slug])
+
+    @property
+    def location_precision_words(self):
+        """ "somewhere in the governorate", in the words of the place's country (reads the
+        place and its country unless loaded: select_related("location__country"))."""
+        if self.location_precision in (self.LocationPrecision.ADMIN1, self.LocationPrecision.ADMIN2):
+            level = Location(kind=self.location_precision, country=self.location.country)
+            named = level.level_name
+            # A country that does not name its levels: "somewhere in the admin 1 area".
+            return f"somewhere in the {named}{' area' if named == level.SHORT_KIND[level.kind] else ''}"
+        return self.get_location_precision_display().lower()
 
     @property
     def is_published(self):
