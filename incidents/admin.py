@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -363,12 +364,14 @@ class IncidentAdmin(RecordAdmin):
     @admin.action(description="Publish selected incidents", permissions=["publish"])
     def publish_selected(self, request, queryset):
         published = workflow.publish_incidents(incidents=queryset, user=request.user)
-        self.message_user(request, f"Published {published} incident(s).", messages.SUCCESS)
+        words = ngettext("Published %(count)d incident.", "Published %(count)d incidents.", published)
+        self.message_user(request, words % {"count": published}, messages.SUCCESS)
 
     @admin.action(description="Unpublish selected incidents (back to draft)", permissions=["publish"])
     def unpublish_selected(self, request, queryset):
         unpublished = workflow.unpublish_incidents(incidents=queryset, user=request.user)
-        self.message_user(request, f"Unpublished {unpublished} incident(s).", messages.SUCCESS)
+        words = ngettext("Unpublished %(count)d incident.", "Unpublished %(count)d incidents.", unpublished)
+        self.message_user(request, words % {"count": unpublished}, messages.SUCCESS)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = can_publish(request.user)

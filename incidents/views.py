@@ -54,13 +54,16 @@ def home(request):
         # A date range, not year and month lookups, so that the index on dates is used.
         in_month = published.filter(start_date__gte=month_start, start_date__lte=latest_day)
         latest_month = (month_start, stats.totals(in_month, trees=trees, since=month_start, until=latest_day))
+    all_time = stats.totals(published, sources=stats.published_sources(), trees=trees)
     context = {
         "latest": published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8],
         "most_disputed": published.disputed()
         .select_related("location", "part_of")
         .order_by("-killed_spread", "-start_date")[:5],
-        "all_time": stats.totals(published, sources=stats.published_sources(), trees=trees),
+        "all_time": all_time,
         "latest_month": latest_month,
+        # Every incident in one month: one box says so, rather than two identical ones.
+        "one_period": latest_month is not None and latest_month[1] == all_time,
         "month_chart": charts.monthly_chart(months),
     }
     return render(request, "incidents/home.html", context)
@@ -73,6 +76,8 @@ def incident_list(request):
     page = paginate(request, incidents)
     context = {
         "filterset": filterset,
+        # Said on the phone's collapsed "Filter" button, so that a filtered list says so.
+        "filters_set": sum(1 for name in filterset.form.changed_data if name != "sort"),
         "page": page,
         "can_export": can_export(request.user),
     }

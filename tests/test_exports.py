@@ -59,7 +59,11 @@ class TestPermissions:
         "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
     )
     def test_staff_without_the_export_permission_get_403(self, analyst_client, url):
-        assert analyst_client.get(url).status_code == 403
+        response = analyst_client.get(url)
+        assert response.status_code == 403
+        html = response.content.decode()
+        assert "You need the <strong>Editor</strong> role to export CSV files; ask an administrator" in html
+        assert "no-store" in response["Cache-Control"]
 
     @pytest.mark.parametrize(
         "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]

@@ -130,6 +130,8 @@ class TestIncidentList:
         assert "Enter a date as YYYY-MM-DD, e.g. 2023-10-" in html
         assert homs.title not in html
         assert homs.title in text(client.get("/incidents/", {field: "2023-10-05"}))
+        # The value stays in the box to be corrected, which asks for the format the message names.
+        assert f'value="{value}"' in html and 'placeholder="YYYY-MM-DD"' in html and 'type="date"' not in html
 
     @pytest.mark.parametrize(
         "sort, first",
@@ -392,7 +394,17 @@ class TestHomePage:
         assert "November 2023, the latest month with incidents" in html
         assert list(response.context["most_disputed"]) == [homs]
         assert list(response.context["latest"])[0] == calm
-        assert "<svg" in html and "October 2023: 89–120+ killed in 1 incidents" in html
+        assert "<svg" in html and "October 2023: 89–120+ killed in 1 incident." in html
+
+    def test_one_headline_box_when_every_incident_is_in_the_latest_month(self, client):
+        make_report(make_incident("First", start_date=datetime.date(2023, 11, 1)), killed=5)
+        make_report(make_incident("Second", start_date=datetime.date(2023, 11, 20)), killed=3)
+        html = text(client.get("/"))
+        assert html.count('<span class="big">') == 1
+        assert "All published incidents, all in November 2023" in html
+        assert "the latest month with incidents" not in html
+        make_report(make_incident("Earlier", start_date=datetime.date(2023, 10, 1)), killed=1)
+        assert text(client.get("/")).count('<span class="big">') == 2
 
     def test_the_latest_month_counts_only_its_own_days(self, client):
         make_report(make_incident("End of October", start_date=datetime.date(2023, 10, 31)), killed=5)
@@ -661,3 +673,13 @@ class TestPlacesInTheirCountrysWords:
         assert "<td>Site</td>" in city_page
         detail = text(client.get("/incidents/" + Incident.objects.get(title__startswith="Strike").slug + "/"))
         assert "(somewhere in the governorate)" in detail
+
+
+def test_the_filter_form_waits_behind_a_filter_button_that_says_how_many_are_set(client):
+    make_homs()
+    html = text(client.get("/incidents/"))
+    assert '<details class="filter-box">' in html and ">Filter</summary>" in html
+    html = text(client.get("/incidents/", {"kind": "air_strike", "q": "academy", "sort": "oldest"}))
+    assert ">Filter (2 set)</summary>" in html
+    # A filter that could not be read is shown open, with its message.
+    assert '<details class="filter-box" open>' in text(client.get("/incidents/", {"date_after": "yesterday"}))
