@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import workflow
+from incidents import figures, workflow
 from incidents.admin_forms import InlineVersionedForm, VersionedForm
 from incidents.exports.cells import csv_lines_response, csv_response
 from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
@@ -187,48 +187,69 @@ class SourceAdmin(RecordAdmin):
     search_fields = ["name", "short_name"]
 
 
-class TollReportInline(admin.TabularInline):
+class FigureReadingMixin:
+    """Beside each figure, how it is read ("reads as 121 or more"), kept up to date while the
+    analyst types by static/js/figure-reading.js from the rules of ``incidents.figures``."""
+
+    class Media:
+        js = ["js/figure-reading.js"]
+        css = {"all": ["css/admin-forms.css"]}
+
+    @staticmethod
+    def reading_output(figure, prefix):
+        return format_html(
+            '<output class="figure-reading" data-figure="{}" aria-live="polite">{}</output>',
+            prefix,
+            "" if figure is None else f"reads as {figure.reading()}" if figure.is_known else figure.reading(),
+        )
+
+    @admin.display(description="Killed: reading")
+    def killed_reading(self, report):
+        return self.reading_output(report.killed_figure if report.pk else None, "killed")
+
+    @admin.display(description="Injured: reading")
+    def injured_reading(self, report):
+        return self.reading_output(report.injured_figure if report.pk else None, "injured")
+
+
+class TollReportInline(FigureReadingMixin, admin.StackedInline):
+    """One block per report, a few short fields to a line and the long texts below them, so that
+    an incident with many sources fits a 1,280 px screen without scrolling sideways."""
+
     model = TollReport
     form = InlineVersionedForm
     extra = 0
-    # One row per source: keep the text boxes small so that a row fits a laptop screen.
+    classes = ["compact-inline"]
     formfield_overrides = {
         **HTTPS_LINKS,
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 24})},
-        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"size": 18})},
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 60})},
+        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"size": 30})},
     }
     autocomplete_fields = ["source"]
+    readonly_fields = ["killed_reading", "injured_reading"]
     fields = [
         "version",
-        "source",
-        "published_on",
-        "published_time",
-        "killed_qualifier",
-        "killed",
-        "killed_upper",
-        "killed_counts",
-        "injured_qualifier",
-        "injured",
-        "injured_upper",
-        "civilians",
-        "children",
-        "women",
-        "url",
-        "archive_url",
+        ("source", "published_on", "published_time"),
+        ("killed_qualifier", "killed", "killed_upper", "killed_counts", "killed_reading"),
+        ("injured_qualifier", "injured", "injured_upper", "injured_reading"),
+        ("civilians", "children", "women"),
+        ("url", "archive_url"),
         "quote",
         "note",
     ]
 
 
-class AttributionInline(admin.TabularInline):
-    """Who each source says did it, beside the reports: one compact row per source and actor."""
+class AttributionInline(admin.StackedInline):
+    """Who each source says did it, beside the reports: a short line per source and actor, the
+    quote below it."""
 
     model = Attribution
     form = InlineVersionedForm
     extra = 0
+    classes = ["compact-inline"]
     autocomplete_fields = ["source", "actor"]
-    fields = ["version", "source", "stance", "actor", "published_on", "report", "quote"]
-    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
+    fields = ["version", ("source", "stance", "actor"), ("published_on", "report"), "quote"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Only this incident's reports can back an attribution.
@@ -375,6 +396,7 @@ class IncidentAdmin(RecordAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = can_publish(request.user)
+        context["figure_reading_rules"] = figures.reading_rules()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def response_add(self, request, obj, post_url_continue=None):

@@ -154,7 +154,9 @@ def test_each_invalid_report_is_rejected_with_its_message_and_nothing_is_saved(
     [
         ({"end_date": "2023-10-01"}, "end_date", "The end date cannot be before the start date."),
         ({"start_date": "2999-10-05"}, "start_date", "This date is in the future"),
-        ({"start_date": "5/10/2023x"}, "start_date", "Enter a valid date."),
+        ({"start_date": "5/10/2023x"}, "start_date", "Enter the date as YYYY-MM-DD, e.g. 2023-10-05."),
+        # 05/10/2023 is 5 October to some and 10 May to others: refused, never guessed at.
+        ({"start_date": "05/10/2023"}, "start_date", "Enter the date as YYYY-MM-DD, e.g. 2023-10-05."),
         ({"title": ""}, "title", "This field is required."),
     ],
 )

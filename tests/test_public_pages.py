@@ -679,6 +679,7 @@ def test_the_filter_form_waits_behind_a_filter_button_that_says_how_many_are_set
     make_homs()
     html = text(client.get("/incidents/"))
     assert '<details class="filter-box">' in html and ">Filter</summary>" in html
+    assert "{#" not in html and "details element" not in html  # template comments stay in the template
     html = text(client.get("/incidents/", {"kind": "air_strike", "q": "academy", "sort": "oldest"}))
     assert ">Filter (2 set)</summary>" in html
     # A filter that could not be read is shown open, with its message.
