@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 
-from incidents.models import Incident, TollReport
+from incidents.models import Incident, Location, TollReport
 from tests.factories import make_homs, make_incident, make_location, make_source, make_tree
 
 pytestmark = pytest.mark.django_db
@@ -340,3 +340,47 @@ class TestLoadDemo:
 
         with pytest.raises(CommandError, match="only with DJANGO_DEBUG=1"):
             call_command("load_demo", demo_users=True, verbosity=0)
+
+
+class TestSitesAndLevels:
+    """The al-Ahli hospital is a place of its own, inside Gaza City; Palestine names its levels."""
+
+    def gaza(self):
+        palestine = make_location(
+            "Palestine", kind="country", admin1_name="region", admin2_name="governorate"
+        )
+        strip = make_location("Gaza Strip", kind="admin1", parent=palestine)
+        governorate = make_location("Gaza", kind="admin2", parent=strip)
+        return governorate, make_location("Gaza City", kind="locality", parent=governorate)
+
+    def add_place(self, analyst_client, **fields):
+        return analyst_client.post(
+            "/admin/incidents/location/add/", {"name": "Al-Ahli Arab Hospital", **fields}
+        )
+
+    def test_an_analyst_records_a_hospital_as_a_site_under_its_city(self, analyst_client):
+        governorate, city = self.gaza()
+        response = self.add_place(analyst_client, kind="site", parent=governorate.pk)
+        assert response.status_code == 200
+        assert "A site lies inside a city, town or village, not directly in a governorate" in (
+            response.content.decode()
+        )
+        response = self.add_place(analyst_client, kind="site", parent=city.pk)
+        assert response.status_code == 302
+        hospital = Location.objects.get(name="Al-Ahli Arab Hospital")
+        assert (hospital.kind, hospital.parent, hospital.admin2) == ("site", city, governorate)
+
+    def test_a_country_names_its_levels_and_the_place_menu_uses_them(self, analyst_client):
+        governorate, _ = self.gaza()
+        response = analyst_client.get(
+            "/admin/autocomplete/",
+            {"app_label": "incidents", "model_name": "incident", "field_name": "location", "term": "Gaza"},
+        )
+        names = [result["text"] for result in response.json()["results"]]
+        assert (
+            "Gaza Strip, Palestine (region)" in names and "Gaza, Gaza Strip, Palestine (governorate)" in names
+        )
+        form = analyst_client.get("/admin/incidents/location/add/").content.decode()
+        assert (
+            "Admin 1 (governorate, province, state…)" in form and "name of its admin 1 level" in form.lower()
+        )
