@@ -288,7 +288,7 @@ class IncidentAdmin(RecordAdmin):
     object_history_template = "admin/incidents/incident/object_history.html"
     list_display = ["title", "start_date", "kind", "location", "killed_range", "source_count", "status"]
     list_filter = ["status", "kind", Admin1Filter, "start_date", "is_disputed", "is_contradictory", "dataset"]
-    list_select_related = ["location"]
+    list_select_related = ["location__country"]  # a place is named in its country's words
     search_fields = [
         "title",
         "place",

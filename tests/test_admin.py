@@ -384,3 +384,23 @@ class TestSitesAndLevels:
         assert (
             "Admin 1 (governorate, province, state…)" in form and "name of its admin 1 level" in form.lower()
         )
+
+
+def test_the_incident_list_costs_the_same_queries_for_few_and_many_places(analyst_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert analyst_client.get("/admin/incidents/incident/").status_code == 200
+        return len(captured)
+
+    def add(n):
+        for i in range(n):
+            country = make_location(f"Country {i}", kind="country", admin1_name="province")
+            make_incident(location=make_location(f"Province {i}", kind="admin1", parent=country))
+
+    add(2)
+    few = queries()
+    add(20)
+    assert queries() == few

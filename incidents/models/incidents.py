@@ -417,6 +417,6 @@ class Incident(RulesInCleanMixin, Versioned):
         return (
             Incident.objects.filter(same_area, overlapping)
             .exclude(pk=self.pk)
-            .select_related("location")
+            .select_related("location__country")
             .order_by("start_date")
         )
