@@ -134,6 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Dates entered and shown as YYYY-MM-DD, never 05/10/2023 (casualty_tracker/formats/).
+FORMAT_MODULE_PATH = ["casualty_tracker.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -3,8 +3,10 @@
 import logging
 
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -21,6 +23,12 @@ def robots_txt(request):
     return HttpResponse(ROBOTS_TXT, content_type="text/plain")
 
 
+@require_safe
+def favicon(request):
+    # Looked up per request: the hashed name of the collected file is only known at run time.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 @never_cache
 @require_safe
 def healthz(request):
@@ -33,6 +41,16 @@ def healthz(request):
         logger.exception("Health check: the database did not answer")
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def permission_denied(request, exception):
+    """A 403 that says what is missing and who can grant it, rather than a bare "Forbidden"."""
+    url_name = getattr(request.resolver_match, "url_name", "") or ""
+    context = {"export": url_name.startswith("export")}
+    response = render(request, "403.html", context, status=403)
+    # An answer about this user's roles (and an export's, which may hold drafts) is never kept.
+    add_never_cache_headers(response)
+    return response
 
 
 def page_not_found(request, exception):

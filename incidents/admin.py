@@ -18,10 +18,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import merging, victim_lists, workflow
+from incidents import figures, merging, victim_lists, workflow
 from incidents.admin_forms import InlineVersionedForm, PastedVictimsForm, VersionedForm
 from incidents.exports.cells import csv_lines_response, csv_response
 from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
@@ -161,8 +162,21 @@ class LocationAdmin(RecordAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "name_ar", "pcode", "chain", "names__name"]
     autocomplete_fields = ["parent"]
-    fields = ["name", "name_ar", "kind", "parent", "pcode", ("latitude", "longitude"), "slug"]
+    fields = [
+        "name",
+        "name_ar",
+        "kind",
+        "parent",
+        "pcode",
+        ("latitude", "longitude"),
+        "slug",
+        ("admin1_name", "admin2_name", "admin3_name"),
+    ]
     inlines = [PlaceNameInline]
+
+    def get_queryset(self, request):
+        # A place is named with its country's word for its level: "Homs, Syria (governorate)".
+        return super().get_queryset(request).select_related("country")
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -206,49 +220,70 @@ class SourceAdmin(RecordAdmin):
     search_fields = ["name", "short_name"]
 
 
-class TollReportInline(admin.TabularInline):
+class FigureReadingMixin:
+    """Beside each figure, how it is read ("reads as 121 or more"), kept up to date while the
+    analyst types by static/js/figure-reading.js from the rules of ``incidents.figures``."""
+
+    class Media:
+        js = ["js/figure-reading.js"]
+        css = {"all": ["css/admin-forms.css"]}
+
+    @staticmethod
+    def reading_output(figure, prefix):
+        return format_html(
+            '<output class="figure-reading" data-figure="{}" aria-live="polite">{}</output>',
+            prefix,
+            "" if figure is None else f"reads as {figure.reading()}" if figure.is_known else figure.reading(),
+        )
+
+    @admin.display(description="Killed: reading")
+    def killed_reading(self, report):
+        return self.reading_output(report.killed_figure if report.pk else None, "killed")
+
+    @admin.display(description="Injured: reading")
+    def injured_reading(self, report):
+        return self.reading_output(report.injured_figure if report.pk else None, "injured")
+
+
+class TollReportInline(FigureReadingMixin, admin.StackedInline):
+    """One block per report, a few short fields to a line and the long texts below them, so that
+    an incident with many sources fits a 1,280 px screen without scrolling sideways."""
+
     model = TollReport
     form = InlineVersionedForm
     extra = 0
-    # One row per source: keep the text boxes small so that a row fits a laptop screen.
+    classes = ["compact-inline"]
     formfield_overrides = {
         **HTTPS_LINKS,
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 24})},
-        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"size": 18})},
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 60})},
+        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"size": 30})},
     }
     autocomplete_fields = ["source"]
+    readonly_fields = ["killed_reading", "injured_reading"]
     fields = [
         "version",
-        "source",
-        "published_on",
-        "published_time",
-        "killed_qualifier",
-        "killed",
-        "killed_upper",
-        "killed_best",
-        "killed_counts",
-        "injured_qualifier",
-        "injured",
-        "injured_upper",
-        "civilians",
-        "children",
-        "women",
-        "url",
-        "archive_url",
+        ("source", "published_on", "published_time"),
+        ("killed_qualifier", "killed", "killed_upper", "killed_reading"),
+        ("killed_best", "killed_counts"),
+        ("injured_qualifier", "injured", "injured_upper", "injured_reading"),
+        ("civilians", "children", "women"),
+        ("url", "archive_url"),
         "quote",
         "note",
     ]
 
 
-class AttributionInline(admin.TabularInline):
-    """Who each source says did it, beside the reports: one compact row per source and actor."""
+class AttributionInline(admin.StackedInline):
+    """Who each source says did it, beside the reports: a short line per source and actor, the
+    quote below it."""
 
     model = Attribution
     form = InlineVersionedForm
     extra = 0
+    classes = ["compact-inline"]
     autocomplete_fields = ["source", "actor"]
-    fields = ["version", "source", "stance", "actor", "published_on", "report", "quote"]
-    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
+    fields = ["version", ("source", "stance", "actor"), ("published_on", "report"), "quote"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Only this incident's reports can back an attribution.
@@ -323,7 +358,7 @@ class VictimInline(ReleasesNamesMixin, admin.TabularInline):
 
 
 class Admin1Filter(admin.SimpleListFilter):
-    title = "governorate"
+    title = "admin 1 area (governorate, province, state…)"
     parameter_name = "admin1"
 
     def lookups(self, request, model_admin):
@@ -338,7 +373,7 @@ class Admin1Filter(admin.SimpleListFilter):
             return queryset
         # Only a governorate of the menu filters; anything else (a typo, a forged address) is ignored.
         if value not in dict(self.lookup_choices):
-            messages.warning(request, "There is no such governorate, so the list is not filtered by one.")
+            messages.warning(request, "There is no such admin 1 area, so the list is not filtered by one.")
             return queryset
         return queryset.filter(location__admin1_id=value)
 
@@ -359,7 +394,7 @@ class IncidentAdmin(RecordAdmin):
         "is_contradictory",
         "reports__dataset",
     ]
-    list_select_related = ["location"]
+    list_select_related = ["location__country"]  # a place is named in its country's words
     search_fields = [
         "title",
         "place",
@@ -469,12 +504,14 @@ class IncidentAdmin(RecordAdmin):
     @admin.action(description="Publish selected incidents", permissions=["publish"])
     def publish_selected(self, request, queryset):
         published = workflow.publish_incidents(incidents=queryset, user=request.user)
-        self.message_user(request, f"Published {published} incident(s).", messages.SUCCESS)
+        words = ngettext("Published %(count)d incident.", "Published %(count)d incidents.", published)
+        self.message_user(request, words % {"count": published}, messages.SUCCESS)
 
     @admin.action(description="Unpublish selected incidents (back to draft)", permissions=["publish"])
     def unpublish_selected(self, request, queryset):
         unpublished = workflow.unpublish_incidents(incidents=queryset, user=request.user)
-        self.message_user(request, f"Unpublished {unpublished} incident(s).", messages.SUCCESS)
+        words = ngettext("Unpublished %(count)d incident.", "Unpublished %(count)d incidents.", unpublished)
+        self.message_user(request, words % {"count": unpublished}, messages.SUCCESS)
 
     @admin.action(description="Merge the two selected incidents (the same event)")
     def merge_selected(self, request, queryset):
@@ -510,6 +547,7 @@ class IncidentAdmin(RecordAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = can_publish(request.user)
+        context["figure_reading_rules"] = figures.reading_rules()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -788,7 +826,8 @@ class PossibleMatchAdmin(admin.ModelAdmin):
 
     list_display = ["imported", "candidate_incident", "reason", "decision", "decided_by"]
     list_filter = ["decision"]
-    list_select_related = ["incident__location", "candidate__location", "decided_by"]
+    # Places are named in their country's words: the country comes with each place.
+    list_select_related = ["incident__location__country", "candidate__location__country", "decided_by"]
     search_fields = ["incident__title", "candidate__title"]
     actions = ["attach_selected", "keep_separate_selected"]
     readonly_fields = ["incident", "candidate", "reason", "decision", "decided_by", "decided_at"]

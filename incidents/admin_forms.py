@@ -25,6 +25,14 @@ class VersionedForm(forms.ModelForm):
     # an inline claims only when it changes or is deleted (unchanged rows are not saved).
     claims_when_unchanged = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Dates are typed as YYYY-MM-DD only (casualty_tracker/formats/): say so when one is not.
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField):
+                field.error_messages["invalid"] = "Enter the date as YYYY-MM-DD, e.g. 2023-10-05."
+                field.widget.attrs.setdefault("placeholder", "YYYY-MM-DD")
+
     def clean(self):
         cleaned = super().clean()
         instance = self.instance

@@ -16,6 +16,8 @@ enough that its text stays legible on a 320 px phone, and CSS caps its width on 
 
 from dataclasses import dataclass
 
+from django.utils.translation import ngettext
+
 CHART_WIDTH = 600  # the monthly chart
 
 # --- The source chart, in viewBox units -------------------------------------------------------
@@ -215,7 +217,9 @@ def monthly_chart(months, height=180):
                 low_height=round(low, 1),
                 high_y=round(plot_bottom - high, 1),
                 high_height=round(high - low, 1),
-                words=f"{month:%B %Y}: {month_total.short()} killed in {month_total.incidents} incidents",
+                words=f"{month:%B %Y}: {month_total.short()} killed in "
+                + ngettext("%(count)d incident", "%(count)d incidents", month_total.incidents)
+                % {"count": month_total.incidents},
             )
         )
     return MonthChart(

@@ -1,6 +1,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import ngettext
 
 from incidents.models import Incident
 
@@ -59,9 +60,12 @@ class NewlyPublishedIncidents(Feed):
         return f"{incident.title} ({incident.toll.short()} killed)"
 
     def item_description(self, incident):
+        sources = ngettext("%(count)d source", "%(count)d sources", incident.source_count) % {
+            "count": incident.source_count
+        }
         return (
             f"{incident.start_date:%-d %B %Y}, {incident.location.short_chain}. "
-            f"Reported killed: {incident.toll.short()}, according to {incident.source_count} source(s). "
+            f"Reported killed: {incident.toll.short()}, according to {sources}. "
             f"{incident.summary}"
         )
 

@@ -281,8 +281,77 @@ class Figure:
             return f"{self.as_stated()} (counted as {self.counted_as()})"
         return self.as_stated()
 
+    def reading(self):
+        """The interval in words, as /methodology/ puts it: "121 or more" for more than 120,
+        "exactly 89", "from 10 to 15", "no figure" for unknown. The admin shows it beside the
+        entry (``reading_rules`` lets the page redo it while the analyst types)."""
+        return interval_words(self.interval)
+
     def __str__(self):
         return self.as_stated()
+
+
+#: How an interval is said (``interval_words``); the admin's script uses the same phrases.
+READING_PHRASES = {
+    "none": "no figure",
+    "exact": "exactly {low}",
+    "open": "{low} or more",
+    "range": "from {low} to {high}",
+}
+
+
+def interval_words(interval):
+    if interval is None:
+        return READING_PHRASES["none"]
+    if interval.is_open:
+        return READING_PHRASES["open"].format(low=_number(interval.low))
+    if interval.low == interval.high:
+        return READING_PHRASES["exact"].format(low=_number(interval.low))
+    return READING_PHRASES["range"].format(low=_number(interval.low), high=_number(interval.high))
+
+
+def reading_rules():
+    """How each qualifier turns the numbers entered into an interval, as plain data for the
+    admin's live reading (static/js/figure-reading.js), read off ``Figure.interval`` itself so
+    that the page cannot drift from this module.
+
+    ``{qualifier: {"number": bool, "upper": bool, "low": [field, add], "high": [field, add] or
+    None when open}}``, where ``field`` is "value", "upper" or None (a constant ``add``);
+    ``None`` for a qualifier that gives no interval (unknown). Also the phrases to say it in.
+    """
+    value, upper = 1_000_000, 2_000_000  # far apart, so each end shows which number it comes from
+
+    def term(end):
+        if end is None:
+            return None
+        for name, entered in (("upper", upper), ("value", value)):
+            if abs(end - entered) < 1000:
+                return [name, end - entered]
+        return [None, end]
+
+    rules = {}
+    for qualifier in QUALIFIERS:
+        takes_number = qualifier in NUMBER_QUALIFIERS
+        interval = Figure(
+            qualifier, value if takes_number else None, upper if qualifier == BETWEEN else None
+        ).interval
+        rules[qualifier] = (
+            None
+            if interval is None
+            else {
+                "number": takes_number,
+                "upper": qualifier == BETWEEN,
+                "low": term(interval.low),
+                "high": term(interval.high),
+            }
+        )
+    return {
+        "qualifiers": rules,
+        "phrases": READING_PHRASES,
+        "prefix": "reads as",
+        # While a number the qualifier needs is still missing.
+        "missing": {"number": "enter the figure", "upper": "enter the upper figure"},
+    }
 
 
 def common_interval(intervals):

@@ -43,7 +43,9 @@ def locations_to_choose(request):
     # Only something shaped like a slug reaches the database (PostgreSQL refuses NUL characters).
     if slug_re.fullmatch(slug):
         wanted |= Q(slug=slug)
-    return names_to_choose(request, Location.objects.filter(wanted)).order_by("chain")
+    # The menu says "Homs, Syria (governorate)" in each country's words: its country row comes along.
+    places = Location.objects.filter(wanted).select_related("country")
+    return names_to_choose(request, places).order_by("chain")
 
 
 def actors_to_choose(request):
@@ -93,8 +95,30 @@ class ISODateField(forms.DateField):
         return super().to_python(value)
 
 
+class ISODateInput(forms.TextInput):
+    """A text box that asks for YYYY-MM-DD. Not type=date: the browser would show its own
+    order (mm/dd/yyyy in some locales) and empty a value it cannot read, so the reader would
+    neither see the format the message asks for nor the value to correct."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {
+                "placeholder": "YYYY-MM-DD",
+                "pattern": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "size": 10,
+                **(attrs or {}),
+            }
+        )
+
+
 class ISODateFilter(django_filters.DateFilter):
     field_class = ISODateField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", ISODateInput)
+        super().__init__(*args, **kwargs)
 
 
 class WholeNumberFilter(django_filters.NumberFilter):
@@ -125,14 +149,12 @@ class IncidentFilter(django_filters.FilterSet):
     date_after = ISODateFilter(
         field_name="start_date",
         lookup_expr="gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label="From (YYYY-MM-DD)",
     )
     date_before = ISODateFilter(
         field_name="start_date",
         lookup_expr="lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label="To (YYYY-MM-DD)",
         error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-31."},
     )
     location = SlugFilter(

@@ -54,13 +54,16 @@ def home(request):
         # A date range, not year and month lookups, so that the index on dates is used.
         in_month = published.filter(start_date__gte=month_start, start_date__lte=latest_day)
         latest_month = (month_start, stats.totals(in_month, trees=trees, since=month_start, until=latest_day))
+    all_time = stats.totals(published, sources=stats.published_sources(), trees=trees)
     context = {
         "latest": published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8],
         "most_disputed": published.disputed()
         .select_related("location", "part_of")
         .order_by("-killed_spread", "-start_date")[:5],
-        "all_time": stats.totals(published, sources=stats.published_sources(), trees=trees),
+        "all_time": all_time,
         "latest_month": latest_month,
+        # Every incident in one month: one box says so, rather than two identical ones.
+        "one_period": latest_month is not None and latest_month[1] == all_time,
         "month_chart": charts.monthly_chart(months),
     }
     return render(request, "incidents/home.html", context)
@@ -73,6 +76,8 @@ def incident_list(request):
     page = paginate(request, incidents)
     context = {
         "filterset": filterset,
+        # Said on the phone's collapsed "Filter" button, so that a filtered list says so.
+        "filters_set": sum(1 for name in filterset.form.changed_data if name != "sort"),
         "page": page,
         "can_export": can_export(request.user),
     }
@@ -83,7 +88,7 @@ def incident_list(request):
 def incident_detail(request, slug):
     visible = visible_incidents(request)
     incident = (
-        visible.select_related("part_of")
+        visible.select_related("part_of", "location__country")
         .prefetch_related(
             "perpetrators",
             "claimed_by",
@@ -231,7 +236,8 @@ def population_sentences(by_population):
 
 @require_safe
 def location_detail(request, slug):
-    location = get_object_or_404(Location, slug=slug)
+    # The country row names the levels ("governorate") of this place and its sub-places.
+    location = get_object_or_404(Location.objects.select_related("country"), slug=slug)
     incidents = Incident.objects.published().beneath(location)
     total = stats.totals(incidents)
     victim_counts = stats.victim_counts(incidents)
@@ -240,7 +246,9 @@ def location_detail(request, slug):
     # the one the page shows anyway, so this costs no query).
     if not total.incidents and not drafts_visible:
         raise Http404("No published incident in this place.")
-    children = stats.incident_counts_beneath(incidents, list(location.children.order_by("name")))
+    children = stats.incident_counts_beneath(
+        incidents, list(location.children.select_related("country").order_by("name"))
+    )
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
     context = {
         "location": location,

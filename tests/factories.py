@@ -20,7 +20,14 @@ def make_location(name=None, kind="locality", parent=None, **fields):
 
 def make_tree():
     """Syria > Idlib governorate > Idlib district > Idlib city, and Homs governorate."""
-    syria = make_location("Syria", kind="country", pcode="SY")
+    syria = make_location(
+        "Syria",
+        kind="country",
+        pcode="SY",
+        admin1_name="governorate",
+        admin2_name="district",
+        admin3_name="sub-district",
+    )
     idlib = make_location("Idlib", kind="admin1", parent=syria, pcode="SY07")
     district = make_location("Idlib", kind="admin2", parent=idlib, pcode="SY0700")
     city = make_location("Idlib", kind="locality", parent=district)

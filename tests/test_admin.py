@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 
-from incidents.models import Incident, TollReport
+from incidents.models import Incident, Location, TollReport
 from tests.factories import make_homs, make_incident, make_location, make_source, make_tree
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +156,9 @@ def test_each_invalid_report_is_rejected_with_its_message_and_nothing_is_saved(
     [
         ({"end_date": "2023-10-01"}, "end_date", "The end date cannot be before the start date."),
         ({"start_date": "2999-10-05"}, "start_date", "This date is in the future"),
-        ({"start_date": "5/10/2023x"}, "start_date", "Enter a valid date."),
+        ({"start_date": "5/10/2023x"}, "start_date", "Enter the date as YYYY-MM-DD, e.g. 2023-10-05."),
+        # 05/10/2023 is 5 October to some and 10 May to others: refused, never guessed at.
+        ({"start_date": "05/10/2023"}, "start_date", "Enter the date as YYYY-MM-DD, e.g. 2023-10-05."),
         ({"title": ""}, "title", "This field is required."),
     ],
 )
@@ -212,7 +214,7 @@ def test_a_governorate_filter_value_not_in_the_menu_is_ignored_with_a_message(an
     response = analyst_client.get("/admin/incidents/incident/", {"admin1": value or " "})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [homs]
-    assert "There is no such governorate, so the list is not filtered by one." in response.content.decode()
+    assert "There is no such admin 1 area, so the list is not filtered by one." in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -340,3 +342,68 @@ class TestLoadDemo:
 
         with pytest.raises(CommandError, match="only with DJANGO_DEBUG=1"):
             call_command("load_demo", demo_users=True, verbosity=0)
+
+
+class TestSitesAndLevels:
+    """The al-Ahli hospital is a place of its own, inside Gaza City; Palestine names its levels."""
+
+    def gaza(self):
+        palestine = make_location(
+            "Palestine", kind="country", admin1_name="region", admin2_name="governorate"
+        )
+        strip = make_location("Gaza Strip", kind="admin1", parent=palestine)
+        governorate = make_location("Gaza", kind="admin2", parent=strip)
+        return governorate, make_location("Gaza City", kind="locality", parent=governorate)
+
+    def add_place(self, analyst_client, **fields):
+        other_names = {"names-TOTAL_FORMS": "0", "names-INITIAL_FORMS": "0"}
+        return analyst_client.post(
+            "/admin/incidents/location/add/", {"name": "Al-Ahli Arab Hospital", **other_names, **fields}
+        )
+
+    def test_an_analyst_records_a_hospital_as_a_site_under_its_city(self, analyst_client):
+        governorate, city = self.gaza()
+        response = self.add_place(analyst_client, kind="site", parent=governorate.pk)
+        assert response.status_code == 200
+        assert "A site lies inside a city, town or village, not directly in a governorate" in (
+            response.content.decode()
+        )
+        response = self.add_place(analyst_client, kind="site", parent=city.pk)
+        assert response.status_code == 302
+        hospital = Location.objects.get(name="Al-Ahli Arab Hospital")
+        assert (hospital.kind, hospital.parent, hospital.admin2) == ("site", city, governorate)
+
+    def test_a_country_names_its_levels_and_the_place_menu_uses_them(self, analyst_client):
+        governorate, _ = self.gaza()
+        response = analyst_client.get(
+            "/admin/autocomplete/",
+            {"app_label": "incidents", "model_name": "incident", "field_name": "location", "term": "Gaza"},
+        )
+        names = [result["text"] for result in response.json()["results"]]
+        assert (
+            "Gaza Strip, Palestine (region)" in names and "Gaza, Gaza Strip, Palestine (governorate)" in names
+        )
+        form = analyst_client.get("/admin/incidents/location/add/").content.decode()
+        assert (
+            "Admin 1 (governorate, province, state…)" in form and "name of its admin 1 level" in form.lower()
+        )
+
+
+def test_the_incident_list_costs_the_same_queries_for_few_and_many_places(analyst_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert analyst_client.get("/admin/incidents/incident/").status_code == 200
+        return len(captured)
+
+    def add(n):
+        for i in range(n):
+            country = make_location(f"Country {i}", kind="country", admin1_name="province")
+            make_incident(location=make_location(f"Province {i}", kind="admin1", parent=country))
+
+    add(2)
+    few = queries()
+    add(20)
+    assert queries() == few

@@ -108,10 +108,13 @@ def test_an_editor_publishes_and_a_reader_finds_the_figures_side_by_side(live_se
     editor.check(f"input[name=_selected_action][value='{homs.pk}']")
     editor.select_option("select[name=action]", "publish_selected")
     editor.click("button[name=index]")
-    expect(editor.locator(".messagelist")).to_contain_text("Published 1 incident(s).")
+    expect(editor.locator(".messagelist")).to_contain_text("Published 1 incident.")
 
     reader = new_page(width=390, height=844)
     reader.goto(f"{base}/incidents/")
+    # On a phone the filters wait behind their button, and the incidents come first.
+    expect(reader.locator("#id_q")).to_be_hidden()
+    reader.click("summary:has-text('Filter')")
     reader.fill("#id_q", "academy")
     reader.select_option("#id_kind", "air_strike")
     reader.select_option("#id_location", label="Homs, Syria (governorate)")

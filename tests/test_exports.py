@@ -59,7 +59,11 @@ class TestPermissions:
         "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
     )
     def test_staff_without_the_export_permission_get_403(self, analyst_client, url):
-        assert analyst_client.get(url).status_code == 403
+        response = analyst_client.get(url)
+        assert response.status_code == 403
+        html = response.content.decode()
+        assert "You need the <strong>Editor</strong> role to export CSV files; ask an administrator" in html
+        assert "no-store" in response["Cache-Control"]
 
     @pytest.mark.parametrize(
         "url", ["/export/incidents.csv", "/export/reports.csv", "/export/summary.csv?by=kind"]
@@ -113,6 +117,25 @@ class TestIncidentsCsv:
         assert [r["title"] for r in read_csv(editor_client.get("/export/incidents.csv"))] == ["Public"]
         everything = read_csv(editor_client.get("/export/incidents.csv?status=all"))
         assert {r["title"] for r in everything} == {"Public", "Draft"}
+
+    def test_an_incident_at_a_site_names_the_site_with_its_country_and_admin_areas(self, editor_client):
+        palestine = make_location("Palestine", kind="country", pcode="PS")
+        strip = make_location("Gaza Strip", kind="admin1", parent=palestine)
+        gaza = make_location("Gaza", kind="admin2", parent=strip)
+        city = make_location("Gaza City", kind="locality", parent=gaza)
+        hospital = make_location("Al-Ahli Arab Hospital", kind="site", parent=city)
+        make_report(
+            make_incident("Explosion at the hospital", location=hospital, place="car park"), killed=471
+        )
+        (row,) = read_csv(editor_client.get("/export/incidents.csv"))
+        assert (row["country"], row["admin1"], row["admin2"], row["place"]) == (
+            "Palestine",
+            "Gaza Strip",
+            "Gaza",
+            "car park, Al-Ahli Arab Hospital",
+        )
+        (report,) = read_csv(editor_client.get("/export/reports.csv"))
+        assert (report["admin1"], report["place"]) == ("Gaza Strip", "car park, Al-Ahli Arab Hospital")
 
     def test_a_malformed_filter_is_a_clear_400_not_an_unfiltered_file(self, editor_client):
         make_homs()

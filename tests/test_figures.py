@@ -959,3 +959,57 @@ def test_a_range_rebuilt_without_its_agreement_reads_disputed_when_its_ends_diff
     assert TollRange(lowest=89, highest=120, figure_count=2).is_disputed
     assert not TollRange(lowest=7, highest=7, figure_count=2).is_disputed
     assert not TollRange(lowest=10, highest=15, figure_count=2, agreement=AGREE).is_disputed
+
+
+# --- How a figure reads, in the admin beside the entry -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "qualifier, value, upper, words",
+    [
+        ("exact", 89, None, "exactly 89"),
+        ("exact", 0, None, "exactly 0"),
+        ("about", 50, None, "exactly 50"),
+        ("at_least", 89, None, "89 or more"),
+        ("more_than", 120, None, "121 or more"),
+        ("up_to", 50, None, "from 0 to 50"),
+        ("between", 10, 15, "from 10 to 15"),
+        ("several", None, None, "3 or more"),
+        ("dozens", None, None, "24 or more"),
+        ("thousands", None, None, "2,000 or more"),
+        ("more_than", 1999, None, "2,000 or more"),
+        ("unknown", None, None, "no figure"),
+    ],
+)
+def test_a_figure_reads_as_its_interval_in_the_methodologys_words(qualifier, value, upper, words):
+    assert Figure(qualifier, value, upper).reading() == words
+
+
+def _apply_rule(rule, value, upper):
+    """What the admin's script does with ``reading_rules()``, in Python."""
+    if rule is None:
+        return None
+    numbers = {"value": value, "upper": upper}
+
+    def end(term):
+        field, add = term
+        return add if field is None else numbers[field] + add
+
+    return figures.Interval(end(rule["low"]), None if rule["high"] is None else end(rule["high"]))
+
+
+@settings(max_examples=300)
+@given(
+    qualifier=st.sampled_from(figures.QUALIFIERS),
+    value=st.integers(min_value=0, max_value=10_000_000),
+    extra=st.integers(min_value=1, max_value=10_000_000),
+)
+def test_the_reading_rules_given_to_the_admin_read_every_figure_as_figures_does(qualifier, value, extra):
+    rules = figures.reading_rules()["qualifiers"]
+    takes_number = qualifier in figures.NUMBER_QUALIFIERS
+    figure = Figure(
+        qualifier,
+        value if takes_number else None,
+        value + extra if qualifier == figures.BETWEEN else None,
+    )
+    assert _apply_rule(rules[qualifier], figure.value, figure.upper) == figure.interval

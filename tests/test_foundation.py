@@ -110,3 +110,11 @@ def test_admin_login_page_answers(client):
 def test_static_css_is_served_by_whitenoise(client, settings):
     html = client.get("/").content.decode()
     assert "/static/css/site" in html
+
+
+@pytest.mark.django_db
+def test_every_page_has_a_favicon_and_favicon_ico_finds_it(client):
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/favicon' in html
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and "/static/favicon" in response["Location"]

@@ -345,6 +345,89 @@ class TestLocations:
             duplicate.full_clean()
         assert "pcode" in caught.value.message_dict
 
+    def test_a_site_lies_inside_a_locality(self):
+        """The al-Ahli hospital is recorded as a place of its own, inside Gaza City."""
+        palestine = make_location(
+            "Palestine", kind="country", admin1_name="region", admin2_name="governorate"
+        )
+        strip = make_location("Gaza Strip", kind="admin1", parent=palestine)
+        governorate = make_location("Gaza", kind="admin2", parent=strip)
+        gaza_city = make_location("Gaza City", kind="locality", parent=governorate)
+        hospital = Location(name="Al-Ahli Arab Hospital", kind="site", parent=gaza_city)
+        hospital.full_clean()
+        hospital.save()
+        assert hospital.chain == "Al-Ahli Arab Hospital, Gaza City, Gaza, Gaza Strip, Palestine"
+        assert str(hospital) == "Al-Ahli Arab Hospital, Gaza City, Gaza, Gaza Strip, Palestine (site)"
+        incident = make_incident(location=hospital)
+        assert incident in Incident.objects.beneath(gaza_city)
+        assert incident in Incident.objects.beneath(strip)
+
+    @pytest.mark.parametrize("parent_key", ["syria", "idlib", "district"])
+    def test_a_site_cannot_lie_directly_in_a_larger_area(self, parent_key):
+        tree = make_tree()
+        site = Location(name="Hospital", kind="site", parent=tree[parent_key])
+        with pytest.raises(ValidationError) as caught:
+            site.full_clean()
+        assert "A site lies inside a city, town or village" in caught.value.message_dict["parent"][0]
+
+    def test_a_site_has_a_parent_in_both_layers(self):
+        with pytest.raises(ValidationError) as caught:
+            Location(name="Hospital", kind="site").full_clean()
+        assert "choose it as parent" in caught.value.message_dict["parent"][0]
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Location.objects.bulk_create([Location(name="Hospital", kind="site", slug="hospital")])
+
+    def test_nothing_lies_inside_a_site(self):
+        tree = make_tree()
+        site = make_location("School", kind="site", parent=tree["city"])
+        village = Location(name="Village", kind="locality", parent=site)
+        with pytest.raises(ValidationError) as caught:
+            village.full_clean()
+        assert (
+            caught.value.message_dict["parent"][0]
+            == "A city, town or village cannot lie inside a site: choose a larger place as parent."
+        )
+
+    def test_places_are_named_in_their_countrys_words(self):
+        tree = make_tree()
+        assert str(tree["idlib"]) == "Idlib, Syria (governorate)"
+        assert str(tree["district"]) == "Idlib, Syria (district)"
+        palestine = make_location(
+            "Palestine", kind="country", admin1_name="region", admin2_name="governorate"
+        )
+        strip = make_location("Gaza Strip", kind="admin1", parent=palestine)
+        gaza = make_location("Gaza", kind="admin2", parent=strip)
+        assert str(strip) == "Gaza Strip, Palestine (region)"
+        assert str(gaza) == "Gaza, Gaza Strip, Palestine (governorate)"
+        # A country that does not name its levels gets neutral words, never Syria's.
+        lebanon = make_location("Lebanon", kind="country")
+        south = make_location("South", kind="admin1", parent=lebanon)
+        assert str(south) == "South, Lebanon (admin 1)"
+        assert make_incident(location=gaza, location_precision="admin2").location_precision_words == (
+            "somewhere in the governorate"
+        )
+        assert make_incident(location=south, location_precision="admin1").location_precision_words == (
+            "somewhere in the admin 1 area"
+        )
+
+    def test_only_a_country_names_levels_in_both_layers(self):
+        tree = make_tree()
+        tree["idlib"].admin2_name = "district"
+        with pytest.raises(ValidationError) as caught:
+            tree["idlib"].full_clean()
+        assert "Only a country names its levels" in caught.value.message_dict["admin2_name"][0]
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Location.objects.filter(pk=tree["idlib"].pk).update(admin1_name="province")
+
+    def test_a_place_inside_a_smaller_one_is_refused_in_the_countrys_words(self):
+        tree = make_tree()
+        governorate = Location(name="Hama", kind="admin1", parent=tree["district"])
+        with pytest.raises(ValidationError) as caught:
+            governorate.full_clean()
+        assert caught.value.message_dict["parent"][0] == (
+            "A governorate (admin 1) cannot lie inside a district (admin 2): choose a larger place as parent."
+        )
+
     def test_coordinates_must_be_on_earth(self):
         place = Location(name="Nowhere", kind="locality", latitude=91, longitude=0)
         with pytest.raises(ValidationError) as caught:

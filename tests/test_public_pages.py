@@ -130,6 +130,8 @@ class TestIncidentList:
         assert "Enter a date as YYYY-MM-DD, e.g. 2023-10-" in html
         assert homs.title not in html
         assert homs.title in text(client.get("/incidents/", {field: "2023-10-05"}))
+        # The value stays in the box to be corrected, which asks for the format the message names.
+        assert f'value="{value}"' in html and 'placeholder="YYYY-MM-DD"' in html and 'type="date"' not in html
 
     @pytest.mark.parametrize(
         "sort, first",
@@ -392,7 +394,17 @@ class TestHomePage:
         assert "November 2023, the latest month with incidents" in html
         assert list(response.context["most_disputed"]) == [homs]
         assert list(response.context["latest"])[0] == calm
-        assert "<svg" in html and "October 2023: 89–120+ killed in 1 incidents" in html
+        assert "<svg" in html and "October 2023: 89–120+ killed in 1 incident." in html
+
+    def test_one_headline_box_when_every_incident_is_in_the_latest_month(self, client):
+        make_report(make_incident("First", start_date=datetime.date(2023, 11, 1)), killed=5)
+        make_report(make_incident("Second", start_date=datetime.date(2023, 11, 20)), killed=3)
+        html = text(client.get("/"))
+        assert html.count('<span class="big">') == 1
+        assert "All published incidents, all in November 2023" in html
+        assert "the latest month with incidents" not in html
+        make_report(make_incident("Earlier", start_date=datetime.date(2023, 10, 1)), killed=1)
+        assert text(client.get("/")).count('<span class="big">') == 2
 
     def test_the_latest_month_counts_only_its_own_days(self, client):
         make_report(make_incident("End of October", start_date=datetime.date(2023, 10, 31)), killed=5)
@@ -636,3 +648,39 @@ def test_the_feed_carries_titles_and_summaries_as_text_escaped_once(client):
     assert summary.text.endswith(f"Summary {hostile}")
     for element in [root.find(f"{atom}title"), root.find(f"{atom}subtitle")]:
         assert element.get("type") == "text", element.tag
+
+
+class TestPlacesInTheirCountrysWords:
+    def test_pages_name_levels_as_the_country_does_and_a_site_is_a_place(self, client):
+        palestine = make_location(
+            "Palestine", kind="country", admin1_name="region", admin2_name="governorate"
+        )
+        strip = make_location("Gaza Strip", kind="admin1", parent=palestine)
+        gaza = make_location("Gaza", kind="admin2", parent=strip)
+        gaza_city = make_location("Gaza City", kind="locality", parent=gaza)
+        hospital = make_location("Al-Ahli Arab Hospital", kind="site", parent=gaza_city)
+        make_report(make_incident("Explosion at al-Ahli hospital", location=hospital), killed=471)
+        make_incident("Strike somewhere in Gaza", location=gaza, location_precision="admin2")
+        menu = text(client.get("/incidents/"))
+        assert (
+            "Gaza Strip, Palestine (region)" in menu and "Gaza, Gaza Strip, Palestine (governorate)" in menu
+        )
+        assert "(district)" not in menu
+        strip_page = text(client.get(strip.get_absolute_url()))
+        assert '<p class="muted">Region' in strip_page and "<td>Governorate</td>" in strip_page
+        assert "Explosion at al-Ahli hospital" in text(client.get(gaza_city.get_absolute_url()))
+        city_page = text(client.get(gaza_city.get_absolute_url()))
+        assert "<td>Site</td>" in city_page
+        detail = text(client.get("/incidents/" + Incident.objects.get(title__startswith="Strike").slug + "/"))
+        assert "(somewhere in the governorate)" in detail
+
+
+def test_the_filter_form_waits_behind_a_filter_button_that_says_how_many_are_set(client):
+    make_homs()
+    html = text(client.get("/incidents/"))
+    assert '<details class="filter-box">' in html and ">Filter</summary>" in html
+    assert "{#" not in html and "details element" not in html  # template comments stay in the template
+    html = text(client.get("/incidents/", {"kind": "air_strike", "q": "academy", "sort": "oldest"}))
+    assert ">Filter (2 set)</summary>" in html
+    # A filter that could not be read is shown open, with its message.
+    assert '<details class="filter-box" open>' in text(client.get("/incidents/", {"date_after": "yesterday"}))

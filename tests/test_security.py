@@ -294,6 +294,8 @@ def test_every_url_has_an_access_rule_and_keeps_it(client):
             assert response.status_code == 200, (route, response.status_code)
         elif name in EXPORTS:
             assert response.status_code == 302 and "/admin/login/" in response["Location"], route
+        elif name == "favicon":  # public: sends everyone to the static icon
+            assert response.status_code == 301 and "/static/favicon" in response["Location"], route
         elif route.startswith("admin/"):
             # The admin: anonymous users are sent to log in (or, for a few public admin pages, see them).
             allowed_public = {"login", "logout", "password_reset", "jsi18n", "view_on_site"}

@@ -113,8 +113,10 @@ def csv_cell(text):
 
 
 def place_text(place, location_name, location_kind):
-    """The free-text place, then the named place when it is finer than a district."""
-    finer = location_name if location_kind in (Location.Kind.ADMIN3, Location.Kind.LOCALITY) else ""
+    """The free-text place, then the named place when it is finer than a district (a
+    sub-district, a town, a site such as a hospital)."""
+    finer_kinds = (Location.Kind.ADMIN3, Location.Kind.LOCALITY, Location.Kind.SITE)
+    finer = location_name if location_kind in finer_kinds else ""
     if finer and finer.lower() in place.lower():
         finer = ""
     return ", ".join(part for part in (place, finer) if part)

@@ -123,9 +123,9 @@ class Incident(RulesInCleanMixin, Versioned):
     class LocationPrecision(models.TextChoices):
         EXACT = "exact", "Exact place"
         NEAR = "near", "Near the place"
-        ADMIN2 = "admin2", "Somewhere in the district"
-        ADMIN1 = "admin1", "Somewhere in the governorate"
-        REGION = "region", "Somewhere in a region larger than a governorate"
+        ADMIN2 = "admin2", "Somewhere in the admin 2 area (district…)"
+        ADMIN1 = "admin1", "Somewhere in the admin 1 area (governorate, province, state…)"
+        REGION = "region", "Somewhere in a region larger than an admin 1 area"
         COUNTRY = "country", "Somewhere in the country"
         WATER_AIRSPACE = "water_airspace", "At sea or in the air"
 
@@ -311,6 +311,17 @@ class Incident(RulesInCleanMixin, Versioned):
         return reverse("incident_detail", args=[self.slug])
 
     @property
+    def location_precision_words(self):
+        """ "somewhere in the governorate", in the words of the place's country (reads the
+        place and its country unless loaded: select_related("location__country"))."""
+        if self.location_precision in (self.LocationPrecision.ADMIN1, self.LocationPrecision.ADMIN2):
+            level = Location(kind=self.location_precision, country=self.location.country)
+            named = level.level_name
+            # A country that does not name its levels: "somewhere in the admin 1 area".
+            return f"somewhere in the {named}{' area' if named == level.SHORT_KIND[level.kind] else ''}"
+        return self.get_location_precision_display().lower()
+
+    @property
     def is_published(self):
         return self.status == self.Status.PUBLISHED
 
@@ -435,6 +446,6 @@ class Incident(RulesInCleanMixin, Versioned):
         return (
             Incident.objects.filter(same_area, overlapping)
             .exclude(pk=self.pk)
-            .select_related("location")
+            .select_related("location__country")
             .order_by("start_date")
         )

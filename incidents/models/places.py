@@ -11,6 +11,10 @@ from incidents.names import normalise
 from incidents.slugs import save_with_free_slug
 
 
+def with_article(words):
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
+
+
 class LocationQuerySet(models.QuerySet):
     def public(self):
         """Places a published incident lies in or beneath (so the places above it count too).
@@ -35,10 +39,13 @@ class LocationQuerySet(models.QuerySet):
 class Location(RulesInCleanMixin, models.Model):
     class Kind(models.TextChoices):
         COUNTRY = "country", "Country"
-        ADMIN1 = "admin1", "Governorate / region (admin 1)"
-        ADMIN2 = "admin2", "District (admin 2)"
-        ADMIN3 = "admin3", "Sub-district (admin 3)"
+        # Countries name their levels differently (a Syrian governorate, a US state): the
+        # labels stay neutral and each country names its own (``admin1_name`` …).
+        ADMIN1 = "admin1", "Admin 1 (governorate, province, state…)"
+        ADMIN2 = "admin2", "Admin 2 (district…)"
+        ADMIN3 = "admin3", "Admin 3 (sub-district…)"
         LOCALITY = "locality", "City, town or village"
+        SITE = "site", "Site (a building or compound: hospital, school, camp…)"
 
     LEVELS = {kind: level for level, kind in enumerate(Kind.values)}
     # The levels every place keeps a column for (``country``, ``admin1``, ``admin2``).
@@ -66,6 +73,25 @@ class Location(RulesInCleanMixin, models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     slug = models.SlugField(max_length=120, unique=True, blank=True)
+    # What a country calls its levels; pages say "Homs (governorate)" rather than "admin 1".
+    admin1_name = models.CharField(
+        "name of its admin 1 level",
+        max_length=40,
+        blank=True,
+        help_text="Countries only: what admin 1 is called there, e.g. governorate, province, state.",
+    )
+    admin2_name = models.CharField(
+        "name of its admin 2 level",
+        max_length=40,
+        blank=True,
+        help_text="Countries only: e.g. district.",
+    )
+    admin3_name = models.CharField(
+        "name of its admin 3 level",
+        max_length=40,
+        blank=True,
+        help_text="Countries only: e.g. sub-district.",
+    )
 
     # Kept by save() so that "this place and everything beneath it" is one indexed
     # prefix match, and lists show "Jaftallak Haj Hamoud, Idlib, Syria" without joins.
@@ -95,6 +121,15 @@ class Location(RulesInCleanMixin, models.Model):
                 condition=~Q(kind="country") | Q(parent__isnull=True),
                 name="location_country_has_no_parent",
             ),
+            # The kind of the parent is another row's, so "inside a locality" is only in clean().
+            CheckConstraint(
+                condition=~Q(kind="site") | Q(parent__isnull=False),
+                name="location_site_has_a_parent",
+            ),
+            CheckConstraint(
+                condition=Q(kind="country") | Q(admin1_name="", admin2_name="", admin3_name=""),
+                name="location_level_names_only_on_countries",
+            ),
         ]
         indexes = [
             # Filtering by a place includes everything beneath it: a prefix match on path.
@@ -103,17 +138,44 @@ class Location(RulesInCleanMixin, models.Model):
             models.Index(fields=["kind", "name"], name="location_kind_name_idx"),
         ]
 
+    # Said of a place when its country does not name the level.
     SHORT_KIND = {
         "country": "country",
-        "admin1": "governorate",
-        "admin2": "district",
-        "admin3": "sub-district",
+        "admin1": "admin 1",
+        "admin2": "admin 2",
+        "admin3": "admin 3",
         "locality": "place",
+        "site": "site",
     }
+    LEVEL_NAME_FIELDS = {"admin1": "admin1_name", "admin2": "admin2_name", "admin3": "admin3_name"}
 
     def __str__(self):
         # Several places can share a name (Idlib city, district, governorate): say which.
-        return f"{self.short_chain} ({self.SHORT_KIND.get(self.kind, self.kind)})"
+        # Reads the country row: lists of places select_related("country").
+        return f"{self.short_chain} ({self.level_name})"
+
+    @property
+    def level_name(self):
+        """What this place is, in its country's words: "governorate" in Syria, "admin 1" when
+        the country does not say (reads the country row unless it is loaded)."""
+        field = self.LEVEL_NAME_FIELDS.get(self.kind)
+        named = getattr(self._country(), field, "") if field else ""
+        return named or self.SHORT_KIND.get(self.kind, self.kind)
+
+    def _country(self):
+        """The country row this place lies in; for a place not saved yet, its parent's."""
+        if self.kind == self.Kind.COUNTRY:
+            return self
+        if self.country_id:
+            return self.country
+        if self.parent_id:
+            parent = self.parent
+            return (
+                parent
+                if parent.kind == self.Kind.COUNTRY
+                else (parent.country if parent.country_id else None)
+            )
+        return None
 
     def get_absolute_url(self):
         return reverse("location_detail", args=[self.slug])
@@ -131,6 +193,14 @@ class Location(RulesInCleanMixin, models.Model):
     def level(self):
         return self.LEVELS[self.kind]
 
+    @property
+    def level_words(self):
+        """For messages: "city, town or village", "site", "governorate (admin 1)"."""
+        if self.kind not in self.LEVEL_NAME_FIELDS:
+            return "city, town or village" if self.kind == self.Kind.LOCALITY else self.kind
+        named, neutral = self.level_name, self.SHORT_KIND[self.kind]
+        return neutral if named == neutral else f"{named} ({neutral})"
+
     def clean(self):
         errors = {}
         if self.pcode is not None:
@@ -141,11 +211,23 @@ class Location(RulesInCleanMixin, models.Model):
             parent = self.parent
             if self.pk and (parent.pk == self.pk or parent.path.startswith(self.path or "-")):
                 errors["parent"] = "A place cannot lie inside itself or inside one of its own sub-places."
+            elif self.kind == self.Kind.SITE and parent.kind != self.Kind.LOCALITY:
+                errors["parent"] = (
+                    "A site lies inside a city, town or village, not directly in "
+                    f"{with_article(parent.level_name)}: choose the locality it is in as parent "
+                    "(add the locality first if needed)."
+                )
             elif parent.level >= self.level:
                 errors["parent"] = (
-                    f"A {self.get_kind_display().lower()} cannot lie inside a "
-                    f"{parent.get_kind_display().lower()}: choose a larger place as parent."
+                    f"{with_article(self.level_words).capitalize()} cannot lie inside "
+                    f"{with_article(parent.level_words)}: choose a larger place as parent."
                 )
+        if self.kind == self.Kind.SITE and not self.parent_id:
+            errors["parent"] = "A site lies inside a city, town or village: choose it as parent."
+        if self.kind != self.Kind.COUNTRY:
+            for field in self.LEVEL_NAME_FIELDS.values():
+                if getattr(self, field):
+                    errors[field] = "Only a country names its levels: clear this, or set it on the country."
         if self.latitude is not None and not -90 <= self.latitude <= 90:
             errors["latitude"] = "Latitude must be between -90 and 90."
         if self.longitude is not None and not -180 <= self.longitude <= 180:

@@ -84,7 +84,14 @@ class Command(BaseCommand):
     # --- places -------------------------------------------------------------------------------
 
     def make_places(self, governorates, districts, subdistricts, localities, **options):
-        country = Location.objects.create(name="Synthetica", kind="country", slug=f"{PREFIX}country")
+        country = Location.objects.create(
+            name="Synthetica",
+            kind="country",
+            slug=f"{PREFIX}country",
+            admin1_name="governorate",
+            admin2_name="district",
+            admin3_name="sub-district",
+        )
         levels = [
             ("admin1", governorates, "Governorate"),
             ("admin2", districts, "District"),

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from incidents import workflow
 from incidents.models import (
@@ -55,6 +56,8 @@ PLACE_NAMES = {
     "idlib-city": ["Idleb", "Edlib"],
     "aleppo-gov": ["Halab"],
 }
+# What Syria calls its levels (pages say "Homs (governorate)").
+SYRIAN_LEVELS = {"admin1_name": "governorate", "admin2_name": "district", "admin3_name": "sub-district"}
 
 # (key, name, kind)
 ACTORS = [
@@ -315,10 +318,11 @@ class Command(BaseCommand):
             raise CommandError("--demo-users creates well-known passwords: only with DJANGO_DEBUG=1.")
         with transaction.atomic():
             created = self.load()
+        added = ngettext("%(count)d incident added", "%(count)d incidents added", created) % {
+            "count": created
+        }
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo data: {created} incident(s) added, {len(INCIDENTS) - created} already there."
-            )
+            self.style.SUCCESS(f"Demo data: {added}, {len(INCIDENTS) - created} already there.")
         )
         if demo_users:
             self.create_demo_users()
@@ -344,6 +348,11 @@ class Command(BaseCommand):
                     location=places[key], key=normalise(name, place=True)
                 ).exists():
                     PlaceName.objects.create(location=places[key], name=name)
+        syria = places["syria"]
+        if not (syria.admin1_name or syria.admin2_name or syria.admin3_name):
+            for field, level in SYRIAN_LEVELS.items():
+                setattr(syria, field, level)
+            syria.save()
         actors = {
             key: Actor.objects.get_or_create(slug=key, defaults={"name": name, "kind": kind})[0]
             for key, name, kind in ACTORS
