@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
+from incidents import tolls, workflow
 from incidents.models import Incident, TollReport
 from tests.admin_helpers import change_form_data
 from tests.factories import (
@@ -24,6 +25,7 @@ from tests.factories import (
     make_user,
     stored_range,
 )
+from tests.test_totals import assert_totals_kept
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -242,3 +244,72 @@ def test_two_reports_of_one_source_edited_at_once_leave_one_current_report():
         assert [r.status_code for r in responses] == [302, 302]
         assert stored_range(incident) == fresh_range(incident)
         assert list(map(len, current_report_ids(incident).values())) == [1]
+
+
+# --- Month totals: writers queued at the totals' lock -------------------------------------------
+
+
+def queued_at_the_totals_lock(actions):
+    """Run each of ``actions`` in its own thread while this test holds the month totals' lock,
+    release it once every thread waits for a lock, and return when all are done. Every writer
+    has then read what it read (its incidents' old figures) before any of them wrote the totals:
+    the case where a read-then-write would lose an update."""
+    errors = []
+
+    def run(action):
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [tolls.TOTALS_LOCK])
+        for thread in threads:
+            thread.start()
+        waiting_on_locks(len(actions))
+    for thread in threads:
+        thread.join(RACE_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
+    assert not errors, errors
+
+
+def test_figures_changed_at_once_on_incidents_of_one_month_leave_true_month_totals(client):
+    october = datetime.date(2023, 10, 5)
+    incidents = [make_incident(f"Strike {n}", start_date=october) for n in range(8)]
+    queued_at_the_totals_lock(
+        [
+            lambda incident=incident, n=n: make_report(incident, killed=10 + n, qualifier="at_least")
+            for n, incident in enumerate(incidents)
+        ]
+    )
+    assert_totals_kept()
+    assert client.get("/").context["all_time"].short() == f"{sum(range(10, 18))}+"
+
+
+def test_changes_at_once_to_one_part_tree_in_several_months_leave_true_totals(client):
+    wave = make_incident("Wave", start_date=datetime.date(2023, 9, 1))
+    make_report(wave, killed=20)
+    day = make_incident("Day", start_date=datetime.date(2023, 10, 2), part_of=wave)
+    make_report(day, killed=15)
+    child = make_incident("Child", start_date=datetime.date(2023, 8, 30), part_of=day, status="draft")
+    make_report(child, killed=1)
+    strike = make_incident("Strike", start_date=datetime.date(2023, 10, 3))
+
+    def move_day():
+        day.start_date = datetime.date(2023, 9, 2)
+        day.save()
+
+    queued_at_the_totals_lock(
+        [
+            lambda: make_report(wave, killed=25, qualifier="at_least"),
+            lambda: workflow.publish_incident(incident=child, user=None, via="tests"),
+            move_day,
+            lambda: make_report(strike, killed=4),
+        ]
+    )
+    assert_totals_kept()
+    # The wave (20 and at least 25) holds its day (15, the child's 1 within it), plus the strike's 4.
+    assert client.get("/").context["all_time"].short() == "24–29+"

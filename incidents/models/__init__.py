@@ -10,6 +10,7 @@ from incidents.models.incidents import Incident, IncidentQuerySet
 from incidents.models.parties import Actor, Source
 from incidents.models.places import Location
 from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
+from incidents.models.totals import MonthTotal, PartTreeShare
 
 __all__ = [
     "Actor",
@@ -18,6 +19,8 @@ __all__ = [
     "Incident",
     "IncidentQuerySet",
     "Location",
+    "MonthTotal",
+    "PartTreeShare",
     "Qualifier",
     "RulesInCleanMixin",
     "Source",
