@@ -313,3 +313,18 @@ def test_changes_at_once_to_one_part_tree_in_several_months_leave_true_totals(cl
     assert_totals_kept()
     # The wave (20 and at least 25) holds its day (15, the child's 1 within it), plus the strike's 4.
     assert client.get("/").context["all_time"].short() == "24–29+"
+
+
+def test_deleting_a_part_while_its_whole_is_revised_never_deadlocks(client):
+    """A delete refreshes the whole after the totals' lock: it must hold the whole's row before
+    it, or a revision of the whole waiting for the totals would wait on it in a circle."""
+    wave = make_incident("Wave", start_date=datetime.date(2023, 9, 1))
+    make_report(wave, killed=20)
+    for round_number in range(4):  # without the lock order, about half the rounds deadlock
+        part = make_incident(f"Part {round_number}", start_date=datetime.date(2023, 10, 2), part_of=wave)
+        make_report(part, killed=30)
+        queued_at_the_totals_lock(
+            [part.delete, lambda n=round_number: make_report(wave, killed=40 + n, qualifier="at_least")]
+        )
+        assert_totals_kept()
+    assert client.get("/").context["all_time"].short() == "20–43+"

@@ -79,6 +79,7 @@ class IncidentQuerySet(models.QuerySet):
         refreshed (they may have no part left)."""
         with transaction.atomic():
             wholes = dict(self.values_list("pk", "part_of"))
+            tolls.lock({*wholes, *wholes.values()})  # the wholes too: refreshed after the totals' lock
             tolls.forget(wholes)
             result = super().delete()
             tolls.refresh(wholes.values())
@@ -359,6 +360,7 @@ class Incident(RulesInCleanMixin, Versioned):
     def delete(self, *args, **kwargs):
         with transaction.atomic():
             whole = self.part_of_id
+            tolls.lock([self.pk, whole])  # the whole too: refreshed after the totals' lock
             tolls.forget([self.pk])
             result = super().delete(*args, **kwargs)
             tolls.refresh([whole])  # it may have no part left
