@@ -11,7 +11,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from incidents import dataversion, figures
-from incidents.models import Incident, Source, TollReport, Victim
+from incidents.models import Incident, MonthTotal, Source, TollReport, Victim
 from incidents.models.reports import stated_ends_sql
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too.
@@ -117,13 +117,59 @@ def totals(incidents, sources=None, trees=None, since=None, until=None):
     sums = incidents.order_by().aggregate(**_sums_for_total())
     trees = trees.ends(since, until) if trees is not None else PartTrees(incidents).ends()
     if sources is None:
-        sources = (
-            TollReport.objects.filter(is_current=True, incident__in=incidents.order_by().values("pk"))
-            .values("source_id")
-            .distinct()
-            .count()
-        )
+        sources = count_sources_reporting_on(incidents)
     return _total(sums, sources=sources, trees=trees)
+
+
+def _month_total(row, prefix="", sources=0):
+    """A ``figures.Total`` from a ``MonthTotal``'s values: the month's own (``prefix=""``) or
+    what it adds to all time (``"all_"``)."""
+    return figures.Total(
+        lowest=row[f"{prefix}lowest"] or 0,
+        highest=row[f"{prefix}highest"] or 0,
+        highest_open=(row[f"{prefix}open_incidents"] or 0) > 0,
+        incidents=row["incidents"] or 0,
+        incidents_with_figures=row["incidents_with_figures"] or 0,
+        disputed_incidents=row["disputed_incidents"] or 0,
+        sources=sources,
+    )
+
+
+def published_total(sources=0):
+    """The total over every published incident (``totals(Incident.objects.published())``), read
+    from the month totals that ``incidents.tolls`` keeps: one query over a few hundred rows."""
+    sums = MonthTotal.objects.aggregate(
+        **{name: Sum(name) for name in ("incidents", "incidents_with_figures", "disputed_incidents")},
+        **{name: Sum(f"all_{name}") for name in ("lowest", "highest", "open_incidents")},
+    )
+    return _month_total(sums, sources=sources)
+
+
+def published_months(since=None):
+    """[(first day of month, Total)] for each month with published incidents from ``since`` on,
+    oldest first (``monthly_totals`` of the published incidents), from the month totals. One query."""
+    rows = MonthTotal.objects.filter(incidents__gt=0)
+    if since is not None:
+        rows = rows.filter(month__gte=since)
+    return [(row["month"], _month_total(row)) for row in rows.order_by("month").values()]
+
+
+def latest_published_month():
+    """The first day of the latest month with a published incident, or None. One query."""
+    return (
+        MonthTotal.objects.filter(incidents__gt=0).order_by("-month").values_list("month", flat=True).first()
+    )
+
+
+def count_sources_reporting_on(incidents):
+    """How many sources have a current report on ``incidents``. One query (a DISTINCT over their
+    reports: for a month or a place, not for every published incident; see ``published_sources``)."""
+    return (
+        TollReport.objects.filter(is_current=True, incident__in=incidents.order_by().values("pk"))
+        .values("source_id")
+        .distinct()
+        .count()
+    )
 
 
 def count_sources_reporting(reports):

@@ -1,16 +1,30 @@
 """The one writer of derived data: which report of each source is current (per population),
-each incident's stored figures (``Incident.FIGURE_FIELDS``), and its alleged perpetrators and
-claims (``Incident.perpetrators`` and ``claimed_by``, from the attributions).
+each incident's stored figures (``Incident.FIGURE_FIELDS``), its alleged perpetrators and
+claims (``Incident.perpetrators`` and ``claimed_by``, from the attributions), and the month
+totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``Incident.totalled_in``).
 
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
-in its own transaction, and nothing else writes those columns (their ``update()`` refuses
-them). The arithmetic is ``incidents.figures``; this module only reads and stores.
+in its own transaction; a change of status or start date calls ``recount()``, a delete
+``forget()`` first. Nothing else writes those columns (their ``update()`` refuses them). The
+arithmetic is ``incidents.figures``; this module only reads and stores.
+
+The month totals are kept as differences: each incident's row says where and how the totals
+count it (``totalled_in`` and its stored figures, read under its row lock), so a change adds
+the new counting and takes the old one away. Part trees are not additive (a whole counts the
+larger of its own figure and its parts' sum), so a change to a tree member recounts its whole
+tree and adds the difference from what the tree's members added before (``PartTreeShare``).
 """
 
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
 from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
 
 from incidents import blame, figures
+from incidents.models.totals import MONTH_SUMS
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
 CHUNK = 1000
@@ -67,7 +81,7 @@ def _refresh_chunk(ids):
         for row in Incident.objects.select_for_update(no_key=True)
         .filter(pk__in=ids)
         .order_by("pk")
-        .values_list("pk", "part_of", *Incident.FIGURE_FIELDS)
+        .values_list("pk", "part_of", "status", "start_date", *Incident.FIGURE_FIELDS)
     }
     wholes = set(Incident.objects.filter(part_of__in=stored).order_by().values_list("part_of", flat=True))
     reports_by_incident = {pk: [] for pk in stored}
@@ -81,6 +95,7 @@ def _refresh_chunk(ids):
     blames = {pk: blame.blame(attributions[pk]) for pk in stored}
 
     now_current, no_longer_current, changed_incidents = [], [], []
+    counted_before, counted_after, tree_members = {}, {}, set()
     for pk, reports in reports_by_incident.items():
         current_ids = {report.pk for report in figures.current_reports(reports)}
         for report in reports:
@@ -88,18 +103,24 @@ def _refresh_chunk(ids):
                 no_longer_current.append(report.pk)
             elif not report.is_current and report.pk in current_ids:
                 now_current.append(report.pk)
-        part_of, *old_values = stored[pk]
+        part_of, status, start_date, *old_values = stored[pk]
         values = stored_values(figures.incident_figures_of_reports(reports))
         values["in_part_tree"] = part_of is not None or pk in wholes
         values["attribution_disputed"] = blames[pk].is_disputed
+        values["totalled_in"] = totalled_in(status, start_date)
         if tuple(values[name] for name in Incident.FIGURE_FIELDS) != tuple(old_values):
             changed_incidents.append(Incident(pk=pk, **values))
+        counted_before[pk] = Counted.of(dict(zip(Incident.FIGURE_FIELDS, old_values, strict=True)))
+        counted_after[pk] = Counted.of(values)
+        if counted_before[pk].in_part_tree or counted_after[pk].in_part_tree:
+            tree_members.add(pk)
 
     if now_current:
         TollReport.objects.filter(pk__in=now_current)._write_current(True)
     if no_longer_current:
         TollReport.objects.filter(pk__in=no_longer_current)._write_current(False)
     _write_figures(Incident, changed_incidents)
+    _count_in_totals(counted_before, counted_after, tree_members)
     _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
     _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, b in blames.items()})
 
@@ -123,8 +144,9 @@ def _write_actors(through, wanted):
     )
 
 
-def _write_figures(Incident, incidents):
-    """One UPDATE statement, run for each changed incident (executemany).
+def _write_figures(Incident, incidents, names=None):
+    """One UPDATE statement of the ``names`` columns (default: ``Incident.FIGURE_FIELDS``), run
+    for each changed incident (executemany).
 
     Plain SQL: Django's update() refuses these columns outside this module, and its
     bulk_update builds a CASE per column and row, which took most of a bulk refresh's time.
@@ -132,7 +154,7 @@ def _write_figures(Incident, incidents):
     if not incidents:
         return
     quote = connection.ops.quote_name
-    fields = [Incident._meta.get_field(name) for name in Incident.FIGURE_FIELDS]
+    fields = [Incident._meta.get_field(name) for name in names or Incident.FIGURE_FIELDS]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     # Only our own table and column names, quoted; every value is a parameter.
     sql = f"UPDATE {quote(Incident._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
@@ -164,3 +186,387 @@ def stored_values(incident_figures):
         "civilians_highest_open": civilians.highest_open,
         "is_contradictory": incident_figures.is_contradictory,
     }
+
+
+# --- Month totals -------------------------------------------------------------------------------
+#
+# Locks: an incident's row first (``lock``, ``refresh``), then the totals (``_lock_totals``),
+# never the other way round within one call. Every writer of the totals holds that one lock
+# until it commits, so the totals are written by one transaction at a time, and a part tree is
+# recounted from what the transactions before it committed plus the writer's own changes.
+
+# pg_advisory_xact_lock key for "the month totals" (any number no other lock of ours uses).
+TOTALS_LOCK = 160_023_001
+
+# What a part tree's recount reads of each incident in it.
+TREE_FIELDS = ["pk", "part_of", "totalled_in", "in_part_tree", "killed_lowest", "killed_highest",
+               "killed_highest_open"]  # fmt: skip
+
+
+def totalled_in(status, start_date):
+    """The month whose totals count an incident: its start date's, while it is published."""
+    return start_date.replace(day=1) if status == "published" else None
+
+
+@dataclass(frozen=True)
+class Counted:
+    """How the month totals count one incident, from its stored columns (``of``).
+
+    Every published incident adds itself to its month's counts; one outside part trees also
+    adds its own figure (a missing end as 0, as SQL's SUM skips it); one in a part tree adds its
+    ``PartTreeShare`` instead."""
+
+    month: datetime.date | None = None
+    with_figures: bool = False
+    disputed: bool = False
+    in_part_tree: bool = False
+    lowest: int = 0
+    highest: int = 0
+    highest_open: bool = False
+
+    @classmethod
+    def of(cls, values):
+        return cls(
+            month=values["totalled_in"],
+            with_figures=values["killed_lowest"] is not None,
+            disputed=values["is_disputed"],
+            in_part_tree=values["in_part_tree"],
+            lowest=values["killed_lowest"] or 0,
+            highest=values["killed_highest"] or 0,
+            highest_open=values["killed_highest_open"],
+        )
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one published part-tree incident adds (``PartTreeShare``): ``Ends`` or None."""
+
+    month: datetime.date
+    in_month: figures.Ends | None
+    in_all: figures.Ends | None
+
+    @classmethod
+    def of_row(cls, row):
+        def ends(prefix):
+            lowest = getattr(row, f"{prefix}_lowest")
+            if lowest is None:
+                return None
+            return figures.Ends(lowest, getattr(row, f"{prefix}_highest"), getattr(row, f"{prefix}_open"))
+
+        return cls(row.month, ends("month"), ends("all"))
+
+    def as_row(self, pk, PartTreeShare):
+        values = {}
+        for prefix, ends in (("month", self.in_month), ("all", self.in_all)):
+            ends = ends or figures.Ends()
+            values.update(
+                {
+                    f"{prefix}_lowest": ends.lowest,
+                    f"{prefix}_highest": ends.highest,
+                    f"{prefix}_open": ends.highest_open,
+                }
+            )
+        return PartTreeShare(incident_id=pk, month=self.month, **values)
+
+
+class _Differences:
+    """What to add to each month's ``MonthTotal`` columns."""
+
+    def __init__(self):
+        self.months = defaultdict(lambda: dict.fromkeys(MONTH_SUMS, 0))
+
+    def _add_ends(self, row, prefix, ends, sign):
+        row[f"{prefix}lowest"] += sign * ends.lowest
+        row[f"{prefix}highest"] += sign * ends.highest
+        row[f"{prefix}open_incidents"] += sign * ends.highest_open
+
+    def add_incident(self, counted, sign):
+        if counted.month is None:
+            return
+        row = self.months[counted.month]
+        row["incidents"] += sign
+        row["incidents_with_figures"] += sign * counted.with_figures
+        row["disputed_incidents"] += sign * counted.disputed
+        if not counted.in_part_tree:
+            ends = figures.Ends(counted.lowest, counted.highest, counted.highest_open)
+            self._add_ends(row, "", ends, sign)
+            self._add_ends(row, "all_", ends, sign)
+
+    def add_share(self, share, sign):
+        if share is None:
+            return
+        row = self.months[share.month]
+        for prefix, ends in (("", share.in_month), ("all_", share.in_all)):
+            if ends is not None:
+                self._add_ends(row, prefix, ends, sign)
+
+    def changed(self):
+        return {month: row for month, row in self.months.items() if any(row.values())}
+
+
+def _lock_totals():
+    """Wait for, then hold until commit, the one lock of the month totals' writers.
+
+    PostgreSQL: an advisory lock (no row to create or lose). SQLite lets one transaction
+    write at a time already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TOTALS_LOCK])
+
+
+def _count_in_totals(before, after, tree_members):
+    """Add to the month totals the difference between how they counted these incidents
+    (``before``: {pk: Counted}) and how they must count them now (``after``), and recount the
+    part trees of ``tree_members``. Takes the totals' lock only when something changes."""
+    differences = _Differences()
+    for pk, old in before.items():
+        if old != after[pk]:
+            differences.add_incident(old, -1)
+            differences.add_incident(after[pk], +1)
+    if not differences.changed() and not tree_members:
+        return
+    _lock_totals()
+    if tree_members:
+        _recount_trees(tree_members, differences)
+    _add_to_months(differences.changed())
+
+
+def recount(incident_ids):
+    """Count these incidents in the month totals as they now are, after a change of status or
+    start date (their figures are as they were). Locks them first, like ``refresh()``. About
+    four queries per thousand incidents, more when they are in part trees."""
+    from incidents.models import Incident
+
+    ids = sorted({pk for pk in incident_ids if pk is not None})
+    counted_fields = ["totalled_in", "killed_lowest", "killed_highest", "killed_highest_open",
+                      "is_disputed", "in_part_tree"]  # fmt: skip
+    with transaction.atomic():
+        for start in range(0, len(ids), CHUNK):
+            before, after, moved, tree_members = {}, {}, [], set()
+            for pk, status, start_date, *values in (
+                Incident.objects.select_for_update(no_key=True)
+                .filter(pk__in=ids[start : start + CHUNK])
+                .order_by("pk")
+                .values_list("pk", "status", "start_date", *counted_fields)
+            ):
+                values = dict(zip(counted_fields, values, strict=True))
+                before[pk] = Counted.of(values)
+                month = totalled_in(status, start_date)
+                after[pk] = Counted.of({**values, "totalled_in": month})
+                if month != values["totalled_in"]:
+                    moved.append(Incident(pk=pk, totalled_in=month))
+                    if values["in_part_tree"]:
+                        tree_members.add(pk)
+            _write_figures(Incident, moved, names=["totalled_in"])
+            _count_in_totals(before, after, tree_members)
+
+
+def forget(incident_ids):
+    """Take incidents that are about to be deleted out of the month totals. The part trees they
+    leave are recounted by the ``refresh()`` of their wholes that follows the delete."""
+    from incidents.models import Incident, PartTreeShare
+
+    ids = sorted({pk for pk in incident_ids if pk is not None})
+    with transaction.atomic():
+        lock(ids)
+        differences = _Differences()
+        for values in Incident.objects.filter(pk__in=ids).values(*TREE_FIELDS, "is_disputed"):
+            differences.add_incident(Counted.of(values), -1)
+        shares = PartTreeShare.objects.filter(incident_id__in=ids)
+        for row in shares:
+            differences.add_share(Share.of_row(row), -1)
+        if differences.changed():
+            _lock_totals()
+            _add_to_months(differences.changed())
+        shares.delete()
+
+
+def _trees_of(incident_ids):
+    """Every incident in the part trees of ``incident_ids`` (up to their wholes, down to every
+    part, drafts too) as {pk: {TREE_FIELDS}}. A query per level of the trees."""
+    from incidents.models import Incident
+
+    found, asked, wanted = {}, set(), set(incident_ids)
+    while wanted:
+        asked |= wanted
+        rows = (
+            Incident.objects.filter(Q(pk__in=wanted) | Q(part_of__in=wanted)).order_by().values(*TREE_FIELDS)
+        )
+        wanted = set()
+        for row in rows:
+            found[row["pk"]] = row
+            wanted |= {row["pk"], row["part_of"]}
+        wanted = {pk for pk in wanted if pk is not None} - asked
+    return found
+
+
+def tree_shares(rows):
+    """{pk: Share} of the published incidents in part trees among ``rows`` ({pk: {TREE_FIELDS}},
+    whole trees: every incident linked to one of them by ``part_of`` is there too).
+
+    The same arithmetic as ``stats.tree_ends``: ``figures.contributions`` over the published
+    members of each tree, once over each month's and once over all of them, the climb from a
+    part to its whole passing through drafts. A tree with a cycle (refused on every write path)
+    counts each member alone.
+    """
+    members = [row for row in rows.values() if row["in_part_tree"] and row["totalled_in"] is not None]
+    links = {pk: row["part_of"] for pk, row in rows.items() if row["part_of"] is not None}
+    in_all, in_month, by_month = {}, {}, defaultdict(list)
+    for tree in _separate_trees(members, links):
+        in_all |= _contributions(tree, links)
+        for row in tree:
+            by_month[(id(tree), row["totalled_in"])].append(row)
+    for group in by_month.values():
+        in_month |= _contributions(group, links)
+    shares = {}
+    for row in members:
+        pk = row["pk"]
+        share = Share(row["totalled_in"], in_month.get(pk), in_all.get(pk))
+        if share.in_month is not None or share.in_all is not None:
+            shares[pk] = share
+    return shares
+
+
+def _separate_trees(members, links):
+    """``members`` grouped by the tree they are in (the top of their chain of wholes)."""
+
+    def top(pk):
+        seen = {pk}
+        while links.get(pk) is not None and links[pk] not in seen:
+            pk = links[pk]
+            seen.add(pk)
+        return min(seen) if links.get(pk) in seen else pk  # a cycle: any one of it, the same each time
+
+    trees = defaultdict(list)
+    for row in members:
+        trees[top(row["pk"])].append(row)
+    return list(trees.values())
+
+
+def _contributions(rows, links):
+    """{pk: Ends} that the counted incidents of ``rows`` add (known ones only)."""
+    tolls = [
+        figures.IncidentToll(
+            row["pk"],
+            row["part_of"],
+            figures.Ends(row["killed_lowest"], row["killed_highest"], row["killed_highest_open"]),
+        )
+        for row in rows
+    ]
+    try:
+        counted = figures.contributions(tolls, parents=links)
+    except ValueError:  # a part cycle: as stats.tree_ends, each member alone
+        counted = {toll.pk: toll.toll for toll in tolls}
+    return {pk: ends for pk, ends in counted.items() if ends.is_known}
+
+
+def _recount_trees(incident_ids, differences):
+    """Recount the part trees of ``incident_ids`` and store each member's new share, adding the
+    difference to ``differences``. Read after the totals' lock is held (see above)."""
+    from incidents.models import PartTreeShare
+
+    rows = _trees_of(incident_ids)
+    shares = tree_shares(rows)
+    stored = {
+        row.incident_id: Share.of_row(row)
+        for row in PartTreeShare.objects.filter(incident_id__in={*rows, *incident_ids})
+    }
+    changed = [pk for pk in {*shares, *stored} if shares.get(pk) != stored.get(pk)]
+    for pk in changed:
+        differences.add_share(stored.get(pk), -1)
+        differences.add_share(shares.get(pk), +1)
+    if changed:
+        PartTreeShare.objects.filter(incident_id__in=changed).delete()
+        PartTreeShare.objects.bulk_create(
+            [shares[pk].as_row(pk, PartTreeShare) for pk in changed if pk in shares]
+        )
+
+
+def _add_to_months(changed):
+    """Add {month: {column: difference}} to the ``MonthTotal`` rows (made when missing). Three
+    queries, however many months."""
+    from incidents.models import MonthTotal
+
+    if not changed:
+        return
+    existing = set(MonthTotal.objects.filter(month__in=changed).values_list("month", flat=True))
+    MonthTotal.objects.bulk_create([MonthTotal(month=month) for month in changed if month not in existing])
+    quote = connection.ops.quote_name
+    columns = MONTH_SUMS
+    assignments = ", ".join(f"{quote(c)} = {quote(c)} + %s" for c in columns)
+    # Only our own table and column names, quoted; every value is a parameter.
+    sql = f"UPDATE {quote(MonthTotal._meta.db_table)} SET {assignments} WHERE {quote('month')} = %s"  # noqa: S608
+    month_field = MonthTotal._meta.get_field("month")
+    rows = [
+        [row[c] for c in columns] + [month_field.get_db_prep_value(month, connection)]
+        for month, row in sorted(changed.items())
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def totals_from_scratch(Incident=None):
+    """({month: {column: value}}, {pk: Share}): the month totals and part-tree shares counted
+    from every incident's stored columns, as ``rebuild_totals`` writes them and as the kept
+    ones must always be. Two queries over every incident."""
+    if Incident is None:
+        from incidents.models import Incident
+    alone = Q(in_part_tree=False)
+    differences = _Differences()
+    for row in (
+        Incident._base_manager.filter(totalled_in__isnull=False)
+        .order_by()
+        .values("totalled_in")
+        .annotate(
+            incidents=Count("*"),
+            incidents_with_figures=Count("killed_lowest"),
+            disputed_incidents=Count("pk", filter=Q(is_disputed=True)),
+            lowest=Sum("killed_lowest", filter=alone, default=0),
+            highest=Sum("killed_highest", filter=alone, default=0),
+            open_incidents=Count("pk", filter=alone & Q(killed_highest_open=True)),
+        )
+    ):
+        month = differences.months[row.pop("totalled_in")]
+        month.update(row)
+        for name in ("lowest", "highest", "open_incidents"):
+            month[f"all_{name}"] = row[name]
+    rows = {
+        row["pk"]: row
+        for row in Incident._base_manager.filter(Q(in_part_tree=True) | Q(part_of__isnull=False))
+        .order_by()
+        .values(*TREE_FIELDS)
+    }
+    shares = tree_shares(rows)
+    for share in shares.values():
+        differences.add_share(share, +1)
+    return {month: row for month, row in differences.months.items() if row["incidents"]}, shares
+
+
+def rebuild_totals(apps=None):
+    """Count the month totals again from scratch: every incident's ``totalled_in``, every
+    ``PartTreeShare`` and ``MonthTotal``. For ``manage.py rebuild_totals`` and the migration that
+    made them (which passes its ``apps``). Returns how many months hold incidents."""
+    from django.apps import apps as installed
+    from django.db.models import DateField
+    from django.db.models.functions import Trunc
+
+    apps = apps or installed
+    Incident, MonthTotal, PartTreeShare = (
+        apps.get_model("incidents", name) for name in ("Incident", "MonthTotal", "PartTreeShare")
+    )
+    month = Trunc("start_date", "month", output_field=DateField())
+    with transaction.atomic():
+        # Incidents' rows first (an UPDATE locks them), then the totals: the order writers use.
+        published = Incident._base_manager.filter(status="published")
+        published.exclude(totalled_in=month).update(totalled_in=month)
+        published.filter(totalled_in__isnull=True).update(totalled_in=month)
+        Incident._base_manager.exclude(status="published").exclude(totalled_in=None).update(totalled_in=None)
+        _lock_totals()
+        months, shares = totals_from_scratch(Incident)
+        PartTreeShare.objects.all().delete()
+        PartTreeShare.objects.bulk_create(
+            [share.as_row(pk, PartTreeShare) for pk, share in shares.items()], batch_size=CHUNK
+        )
+        MonthTotal.objects.all().delete()
+        MonthTotal.objects.bulk_create([MonthTotal(month=m, **row) for m, row in months.items()])
+    return len(months)

@@ -5,6 +5,7 @@ Each page costs a fixed number of queries whatever the amount of data (guarded i
 
 import datetime
 from collections import defaultdict
+from dataclasses import replace
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -42,19 +43,20 @@ CHART_MONTHS = 24
 @require_safe
 def home(request):
     published = Incident.objects.published()
-    # Wholes and parts are read once for the three totals below.
-    trees = stats.PartTrees(published)
-    latest_day = published.order_by("-start_date").values_list("start_date", flat=True).first()
+    # The totals are read from the month totals kept by incidents.tolls: a few hundred rows
+    # whatever the number of incidents.
+    latest_month_start = stats.latest_published_month()
     months, latest_month = [], None
-    if latest_day:
-        # Only the months the chart shows are grouped.
-        since = (latest_day.replace(day=1) - datetime.timedelta(days=31 * (CHART_MONTHS - 1))).replace(day=1)
-        months = stats.monthly_totals(published.filter(start_date__gte=since), trees=trees, since=since)
-        month_start = months[-1][0]
+    if latest_month_start:
+        # Only the months the chart shows are read.
+        since = (latest_month_start - datetime.timedelta(days=31 * (CHART_MONTHS - 1))).replace(day=1)
+        months = stats.published_months(since)
+        month_start, month_total = months[-1]
+        next_month = (month_start + datetime.timedelta(days=31)).replace(day=1)
         # A date range, not year and month lookups, so that the index on dates is used.
-        in_month = published.filter(start_date__gte=month_start, start_date__lte=latest_day)
-        latest_month = (month_start, stats.totals(in_month, trees=trees, since=month_start, until=latest_day))
-    all_time = stats.totals(published, sources=stats.published_sources(), trees=trees)
+        in_month = published.filter(start_date__gte=month_start, start_date__lt=next_month)
+        latest_month = (month_start, replace(month_total, sources=stats.count_sources_reporting_on(in_month)))
+    all_time = stats.published_total(sources=stats.published_sources())
     context = {
         "latest": published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8],
         "most_disputed": published.disputed()

@@ -80,6 +80,7 @@ def _change_status(incidents, *, to, user, via, keep_history=True):
             .values_list("pk", flat=True)
         )
         Incident.objects.filter(pk__in=ids)._write_status(**values)
+        tolls.recount(ids)  # the month totals count published incidents only
         if keep_history:
             for incident in Incident.objects.filter(pk__in=ids):
                 incident._history_user = user

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
+from incidents import tolls, workflow
 from incidents.models import Incident, TollReport
 from tests.admin_helpers import change_form_data
 from tests.factories import (
@@ -25,6 +26,7 @@ from tests.factories import (
     make_user,
     stored_range,
 )
+from tests.test_totals import assert_totals_kept
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -300,3 +302,87 @@ def test_no_reader_ever_sees_a_figure_older_than_the_last_commit():
     assert all(readers), "every reader read at least once"
     # The cache served some of these (the writer is slower than three readers), never a stale one.
     assert max(max(seen) for seen in readers) >= 100 + revisions - 1
+
+
+# --- Month totals: writers queued at the totals' lock -------------------------------------------
+
+
+def queued_at_the_totals_lock(actions):
+    """Run each of ``actions`` in its own thread while this test holds the month totals' lock,
+    release it once every thread waits for a lock, and return when all are done. Every writer
+    has then read what it read (its incidents' old figures) before any of them wrote the totals:
+    the case where a read-then-write would lose an update."""
+    errors = []
+
+    def run(action):
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [tolls.TOTALS_LOCK])
+        for thread in threads:
+            thread.start()
+        waiting_on_locks(len(actions))
+    for thread in threads:
+        thread.join(RACE_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
+    assert not errors, errors
+
+
+def test_figures_changed_at_once_on_incidents_of_one_month_leave_true_month_totals(client):
+    october = datetime.date(2023, 10, 5)
+    incidents = [make_incident(f"Strike {n}", start_date=october) for n in range(8)]
+    queued_at_the_totals_lock(
+        [
+            lambda incident=incident, n=n: make_report(incident, killed=10 + n, qualifier="at_least")
+            for n, incident in enumerate(incidents)
+        ]
+    )
+    assert_totals_kept()
+    assert client.get("/").context["all_time"].short() == f"{sum(range(10, 18))}+"
+
+
+def test_changes_at_once_to_one_part_tree_in_several_months_leave_true_totals(client):
+    wave = make_incident("Wave", start_date=datetime.date(2023, 9, 1))
+    make_report(wave, killed=20)
+    day = make_incident("Day", start_date=datetime.date(2023, 10, 2), part_of=wave)
+    make_report(day, killed=15)
+    child = make_incident("Child", start_date=datetime.date(2023, 8, 30), part_of=day, status="draft")
+    make_report(child, killed=1)
+    strike = make_incident("Strike", start_date=datetime.date(2023, 10, 3))
+
+    def move_day():
+        day.start_date = datetime.date(2023, 9, 2)
+        day.save()
+
+    queued_at_the_totals_lock(
+        [
+            lambda: make_report(wave, killed=25, qualifier="at_least"),
+            lambda: workflow.publish_incident(incident=child, user=None, via="tests"),
+            move_day,
+            lambda: make_report(strike, killed=4),
+        ]
+    )
+    assert_totals_kept()
+    # The wave (20 and at least 25) holds its day (15, the child's 1 within it), plus the strike's 4.
+    assert client.get("/").context["all_time"].short() == "24–29+"
+
+
+def test_deleting_a_part_while_its_whole_is_revised_never_deadlocks(client):
+    """A delete refreshes the whole after the totals' lock: it must hold the whole's row before
+    it, or a revision of the whole waiting for the totals would wait on it in a circle."""
+    wave = make_incident("Wave", start_date=datetime.date(2023, 9, 1))
+    make_report(wave, killed=20)
+    for round_number in range(4):  # without the lock order, about half the rounds deadlock
+        part = make_incident(f"Part {round_number}", start_date=datetime.date(2023, 10, 2), part_of=wave)
+        make_report(part, killed=30)
+        queued_at_the_totals_lock(
+            [part.delete, lambda n=round_number: make_report(wave, killed=40 + n, qualifier="at_least")]
+        )
+        assert_totals_kept()
+    assert client.get("/").context["all_time"].short() == "20–43+"

@@ -12,6 +12,7 @@ from incidents.models.parties import Actor, ActorName, Source
 from incidents.models.places import Location, PlaceName
 from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
 from incidents.models.review import PossibleMatch, SlugRedirect
+from incidents.models.totals import MonthTotal, PartTreeShare
 from incidents.models.victims import Victim, VictimQuerySet
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Location",
     "PlaceName",
     "PossibleMatch",
+    "MonthTotal",
+    "PartTreeShare",
     "Qualifier",
     "RulesInCleanMixin",
     "SlugRedirect",

@@ -46,11 +46,16 @@ class IncidentQuerySet(models.QuerySet):
 
     def update(self, **values):
         refuse_derived_writes(self.model, values)
-        if "part_of" not in values and "part_of_id" not in values:
+        moves_trees = "part_of" in values or "part_of_id" in values
+        if not moves_trees and "start_date" not in values:
             return super().update(**values)
-        with transaction.atomic():  # part trees change: the one writer marks them
+        with transaction.atomic():
             before = dict(self.values_list("pk", "part_of"))
             updated = super().update(**values)
+            if not moves_trees:
+                tolls.recount(before)  # the month totals count each incident in its start date's month
+                return updated
+            # Part trees change: the one writer marks them (and recounts the months).
             after = list(Incident.objects.filter(pk__in=before))
             for incident in after:
                 if incident.part_of_id and incident.pk in incident.part_of.wholes_ids():
@@ -60,7 +65,25 @@ class IncidentQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         refuse_derived_writes(self.model, dict.fromkeys(fields))
-        return super().bulk_update(objs, fields, *args, **kwargs)
+        objs = list(objs)
+        if not {"part_of", "part_of_id", "start_date"} & set(fields):
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        with transaction.atomic():  # as update(): part trees and months change
+            before = dict(Incident.objects.filter(pk__in=[o.pk for o in objs]).values_list("pk", "part_of"))
+            updated = super().bulk_update(objs, fields, *args, **kwargs)
+            tolls.refresh({*before, *before.values(), *(o.part_of_id for o in objs)})
+        return updated
+
+    def delete(self):
+        """Delete, after taking the incidents out of the month totals; their wholes are then
+        refreshed (they may have no part left)."""
+        with transaction.atomic():
+            wholes = dict(self.values_list("pk", "part_of"))
+            tolls.lock({*wholes, *wholes.values()})  # the wholes too: refreshed after the totals' lock
+            tolls.forget(wholes)
+            result = super().delete()
+            tolls.refresh(wholes.values())
+        return result
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -151,6 +174,7 @@ class Incident(RulesInCleanMixin, Versioned):
         "is_contradictory",
         "in_part_tree",
         "attribution_disputed",
+        "totalled_in",
     ]
     TOTALLED_FIELDS = TOTALLED_FIELDS
     # Written only by incidents.workflow, the one place where an incident is published or unpublished.
@@ -237,6 +261,10 @@ class Incident(RulesInCleanMixin, Versioned):
     in_part_tree = models.BooleanField(default=False, editable=False)  # a whole or a part of one
     # Sources currently allege different actors, or an alleged actor denies (incidents.blame).
     attribution_disputed = models.BooleanField(default=False, editable=False)
+    # The month whose totals (MonthTotal) count this incident: the first day of its start date's
+    # month while it is published, empty while it is a draft. What the totals hold, so that a
+    # change of status, date or figures is added to them as a difference (incidents.tolls).
+    totalled_in = models.DateField(null=True, editable=False)
 
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords(
@@ -372,6 +400,8 @@ class Incident(RulesInCleanMixin, Versioned):
     def delete(self, *args, **kwargs):
         with transaction.atomic():
             whole = self.part_of_id
+            tolls.lock([self.pk, whole])  # the whole too: refreshed after the totals' lock
+            tolls.forget([self.pk])
             result = super().delete(*args, **kwargs)
             tolls.refresh([whole])  # it may have no part left
         return result
@@ -420,7 +450,11 @@ class Incident(RulesInCleanMixin, Versioned):
         kwargs["update_fields"] = {name for name in update_fields if name not in protected} | {"version"}
         with transaction.atomic():
             self.move_version_on()
-            stored = Incident._base_manager.filter(pk=self.pk).values(*self.WORKFLOW_FIELDS, "part_of").get()
+            stored = (
+                Incident._base_manager.filter(pk=self.pk)
+                .values(*self.WORKFLOW_FIELDS, "part_of", "start_date")
+                .get()
+            )
             self.status, self.published_at, self.published_by_id = (
                 stored["status"], stored["published_at"], stored["published_by"],
             )  # fmt: skip
@@ -429,6 +463,8 @@ class Incident(RulesInCleanMixin, Versioned):
             super().save(*args, **kwargs)
             if stored["part_of"] != self.part_of_id:
                 tolls.refresh([self.pk, stored["part_of"], self.part_of_id])
+            elif stored["start_date"] != self.start_date:
+                tolls.recount([self.pk])  # counted in another month now
 
     def likely_duplicates(self):
         """Other incidents within two days at the same place or in the same district."""

@@ -1,0 +1,72 @@
+"""The month totals of published incidents, kept up to date so that the home page reads a few
+hundred rows instead of every incident.
+
+Both tables are derived data: ``incidents.tolls`` writes them, in the same transaction as every
+change that can alter a total (a report or attribution, a publish or unpublish, a date, a part
+tree, a delete or restore), and ``manage.py rebuild_totals`` recounts them from scratch.
+"""
+
+from django.db import models
+
+# The columns of MonthTotal that are sums, in the order incidents.tolls writes them.
+MONTH_SUMS = [
+    "incidents", "incidents_with_figures", "disputed_incidents",
+    "lowest", "highest", "open_incidents",
+    "all_lowest", "all_highest", "all_open_incidents",
+]  # fmt: skip
+
+
+class MonthTotal(models.Model):
+    """What the published incidents that started in one month add up to.
+
+    Two totals are kept, because parts are counted within their whole (DESIGN.md, "Parts") and a
+    part and its whole may have started in different months:
+    - ``lowest``/``highest``/``open_incidents``: the month's own total, over the month's
+      incidents alone (the chart, the latest month);
+    - ``all_lowest``/``all_highest``/``all_open_incidents``: what the month's incidents add to the
+      total over every published incident, where a part in another month than its whole is
+      counted within the whole. Their sum over all months is the all-time total.
+    """
+
+    month = models.DateField(primary_key=True, help_text="The first day of the month.")
+    incidents = models.IntegerField(default=0)
+    incidents_with_figures = models.IntegerField(default=0)
+    disputed_incidents = models.IntegerField(default=0)
+    lowest = models.BigIntegerField(default=0)
+    highest = models.BigIntegerField(default=0)
+    # How many of the contributions added here have an open highest: the total is open when any has.
+    open_incidents = models.IntegerField(default=0)
+    all_lowest = models.BigIntegerField(default=0)
+    all_highest = models.BigIntegerField(default=0)
+    all_open_incidents = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["month"]
+
+    def __str__(self):
+        return f"{self.month:%B %Y}: {self.incidents} incidents"
+
+
+class PartTreeShare(models.Model):
+    """What one published incident of a part tree (a whole or a part) adds to the month totals.
+
+    Incidents outside part trees add their own stored figures (``Incident.totalled_in`` says
+    where); those in a part tree add what ``figures.contributions`` gives them over the month's
+    incidents (``month_*``) and over every published incident (``all_*``): nothing for a part
+    counted within its whole, the larger of its own figure and its parts' sum for a whole. Kept
+    per incident so that a change to one tree is added to the totals as a difference.
+    """
+
+    incident = models.OneToOneField(
+        "incidents.Incident", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    month = models.DateField(help_text="The month whose totals hold these shares.")
+    month_lowest = models.IntegerField(null=True)
+    month_highest = models.IntegerField(null=True)
+    month_open = models.BooleanField(default=False)
+    all_lowest = models.IntegerField(null=True)
+    all_highest = models.IntegerField(null=True)
+    all_open = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"Share of incident {self.incident_id} in {self.month:%B %Y}"

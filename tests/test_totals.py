@@ -1,0 +1,224 @@
+"""The month totals the home page reads (``MonthTotal``, kept by ``incidents.tolls``) always equal
+the totals counted from the published incidents themselves, whatever changed and in what order:
+figures, publishing, dates, parts and wholes in different months, deletes and restores."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from incidents import stats, tolls, workflow
+from incidents.models import Incident, MonthTotal, PartTreeShare, TollReport
+from incidents.models.totals import MONTH_SUMS
+from tests.factories import make_incident, make_report, make_source, make_user
+
+pytestmark = pytest.mark.django_db
+
+SEPTEMBER, OCTOBER = datetime.date(2023, 9, 12), datetime.date(2023, 10, 5)
+
+
+def kept_totals():
+    """The month totals and part-tree shares as stored (months that hold nothing left out)."""
+    months = {
+        row["month"]: {name: row[name] for name in MONTH_SUMS}
+        for row in MonthTotal.objects.values()
+        if any(row[name] for name in MONTH_SUMS)
+    }
+    shares = {row.incident_id: tolls.Share.of_row(row) for row in PartTreeShare.objects.all()}
+    return months, shares
+
+
+def assert_totals_kept():
+    """Stored = counted again from scratch = what ``stats`` adds up from the incidents."""
+    assert kept_totals() == tolls.totals_from_scratch()
+    published = Incident.objects.published()
+    assert stats.published_total() == stats.totals(published, sources=0)
+    assert stats.published_months() == stats.monthly_totals(published)
+
+
+def home_headline(client):
+    """The all-time and latest-month totals as the home page shows them."""
+    context = client.get("/").context
+    latest = context["latest_month"]
+    return context["all_time"].short(), (latest[0], latest[1].short()) if latest else None
+
+
+# --- Examples a reader would check on the home page --------------------------------------------
+
+
+def test_a_part_in_another_month_than_its_whole_counts_within_it_all_time_and_alone_in_its_month(client):
+    wave = make_incident("Shelling wave", start_date=SEPTEMBER)
+    make_report(wave, killed=17)
+    child = make_incident("A child among the victims", start_date=OCTOBER, part_of=wave)
+    make_report(child, killed=1)
+    strike = make_incident("Strike", start_date=OCTOBER)
+    make_report(strike, killed=5, qualifier="at_least")
+
+    # All time: the wave's 17 hold the child; October alone: the child and the strike.
+    assert home_headline(client) == ("22+", (datetime.date(2023, 10, 1), "6+"))
+    assert_totals_kept()
+
+    workflow.unpublish_incident(incident=wave, user=None, via="tests")
+    assert home_headline(client) == ("6+", (datetime.date(2023, 10, 1), "6+"))
+    assert_totals_kept()
+
+    child.start_date = SEPTEMBER  # moved: now a draft wave's part, alone in September
+    child.save()
+    assert home_headline(client) == ("6+", (datetime.date(2023, 10, 1), "5+"))
+    assert_totals_kept()
+
+    workflow.publish_incident(incident=wave, user=None, via="tests")
+    assert home_headline(client) == ("22+", (datetime.date(2023, 10, 1), "5+"))
+    assert_totals_kept()
+
+
+def test_a_whole_counts_the_larger_of_its_own_figure_and_its_parts_sum_in_every_month(client):
+    wave = make_incident("Wave", start_date=OCTOBER)
+    make_report(wave, killed=3)
+    day_one = make_incident("Day one", start_date=OCTOBER, part_of=wave)
+    make_report(day_one, killed=2)
+    day_two = make_incident("Day two", start_date=OCTOBER, part_of=wave)
+    make_report(day_two, killed=4, qualifier="at_least")
+    # The parts add up to 6+, more than the wave's own 3.
+    assert home_headline(client) == ("6+", (datetime.date(2023, 10, 1), "6+"))
+    make_report(wave, killed=40, qualifier="up_to")
+    assert home_headline(client) == ("6–40", (datetime.date(2023, 10, 1), "6–40"))
+    assert_totals_kept()
+
+
+def test_drafts_unknown_figures_and_civilian_floors_count_as_the_incidents_do(client):
+    draft = make_incident("Draft", status="draft", start_date=OCTOBER)
+    make_report(draft, killed=500)
+    unknown = make_incident("Unknown", start_date=OCTOBER)
+    make_report(unknown, killed=None, qualifier="unknown")
+    civilians = make_incident("Civilians only", start_date=OCTOBER)
+    make_report(civilians, killed=12, killed_counts="civilians")
+    context = client.get("/").context
+    assert context["all_time"].short() == "12+"
+    assert context["all_time"].incidents == 2
+    assert context["all_time"].incidents_with_figures == 1
+    assert_totals_kept()
+
+
+def test_deleting_and_restoring_an_incident_takes_it_out_of_the_totals_and_back(client):
+    editor = make_user("eddie-totals", group="Editor")
+    wave = make_incident("Wave", start_date=SEPTEMBER)
+    make_report(wave, killed=10)
+    part = make_incident("Part", start_date=SEPTEMBER, part_of=wave)
+    make_report(part, killed=30)
+    assert home_headline(client)[0] == "30"
+    part.delete()
+    assert home_headline(client)[0] == "10"
+    assert_totals_kept()
+    restored = workflow.restore_incident(deletion=workflow.deleted_incidents()[0], user=editor)
+    assert home_headline(client)[0] == "10"  # back as a draft
+    workflow.publish_incident(incident=restored, user=editor)
+    assert home_headline(client)[0] == "30"
+    Incident.objects.filter(pk=restored.pk).delete()
+    assert home_headline(client)[0] == "10"
+    assert_totals_kept()
+
+
+def test_rebuild_totals_repairs_totals_changed_around_the_application(client):
+    incident = make_incident(start_date=OCTOBER)
+    make_report(incident, killed=8)
+    MonthTotal.objects.update(all_lowest=999, all_highest=999)  # a hand-made SQL change
+    assert home_headline(client)[0] == "999"
+    call_command("rebuild_totals", verbosity=0)
+    assert home_headline(client)[0] == "8"
+    assert_totals_kept()
+
+
+def test_the_home_page_reads_the_totals_with_the_same_number_of_queries_however_many_incidents(
+    client, django_assert_max_num_queries
+):
+    incident = make_incident(start_date=OCTOBER)
+    make_report(incident, killed=8)
+    with django_assert_max_num_queries(20) as few:
+        client.get("/")
+    for day in range(1, 28):
+        for n in range(3):
+            more = make_incident(start_date=datetime.date(2023, 9, day), part_of=incident if n == 0 else None)
+            make_report(more, killed=n)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/")
+
+
+# --- Any sequence of changes ---------------------------------------------------------------------
+
+figure = st.one_of(
+    st.tuples(st.sampled_from(["exact", "at_least", "more_than", "about", "up_to"]), st.integers(0, 60)),
+    st.tuples(st.sampled_from(["dozens", "unknown"]), st.none()),
+)
+incident_index = st.integers(0, 4)
+operation = st.one_of(
+    st.tuples(st.just("report"), incident_index, st.sampled_from(["all", "all", "civilians"]), figure),
+    st.tuples(st.just("publish"), incident_index),
+    st.tuples(st.just("unpublish"), incident_index),
+    st.tuples(st.just("part_of"), incident_index, st.none() | incident_index),
+    st.tuples(st.just("date"), incident_index, st.integers(0, 2)),
+    st.tuples(st.just("dates_in_bulk"), st.integers(0, 2)),
+    st.tuples(st.just("delete_report"), st.integers(0, 30)),
+    st.tuples(st.just("delete"), incident_index),
+    st.tuples(st.just("restore"), incident_index),
+)
+MONTHS = [datetime.date(2023, 8, 20), SEPTEMBER, OCTOBER]
+
+
+def apply(op, incidents, editor):
+    kind, index = op[0], op[1]
+    if kind == "delete_report":
+        reports = list(TollReport.objects.filter(incident_id__in=incidents).order_by("pk"))
+        if reports:
+            reports[index % len(reports)].delete()
+        return
+    if kind == "dates_in_bulk":
+        Incident.objects.filter(pk__in=incidents[::2]).update(start_date=MONTHS[index])
+        return
+    incident = Incident.objects.filter(pk=incidents[index]).first()
+    if kind == "restore":
+        if incident is None:
+            deletion = next(d for d in workflow.deleted_incidents() if d.id == incidents[index])
+            workflow.restore_incident(deletion=deletion, user=editor)
+        return
+    if incident is None:
+        return
+    if kind == "report":
+        qualifier, killed = op[3]
+        make_report(incident, source=make_source(), killed=killed, qualifier=qualifier, killed_counts=op[2])
+    elif kind == "publish":
+        workflow.publish_incident(incident=incident, user=editor)
+    elif kind == "unpublish":
+        workflow.unpublish_incident(incident=incident, user=editor)
+    elif kind == "part_of":
+        whole = op[2] if op[2] is None else Incident.objects.filter(pk=incidents[op[2]]).first()
+        if whole is not None and incident.pk in whole.wholes_ids():
+            return  # refused on every path: an incident cannot be part of its own part
+        incident.part_of = whole
+        incident.save()
+    elif kind == "date":
+        incident.start_date = MONTHS[op[2]]
+        incident.save()
+    elif kind == "delete" and not incident.parts.exists():
+        incident.delete()
+
+
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(operations=st.lists(operation, max_size=14))
+def test_after_any_sequence_of_changes_the_kept_totals_are_the_totals_counted_afresh(operations):
+    with transaction.atomic():  # each example starts from an empty database
+        editor = make_user("eddie-hypothesis", group="Editor")
+        incidents = [
+            make_incident(start_date=MONTHS[n % 3], status="published" if n % 2 else "draft").pk
+            for n in range(5)
+        ]
+        for op in operations:
+            apply(op, incidents, editor)
+        assert_totals_kept()
+        transaction.set_rollback(True)
