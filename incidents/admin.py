@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -29,9 +30,10 @@ from incidents.exports.reports import REPORT_COLUMNS, report_lines
 from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 from incidents.roles import can_export, can_publish
 
-admin.site.site_header = "Casualty Tracker"
-admin.site.site_title = "Casualty Tracker admin"
-admin.site.index_title = "Record incidents and every source's figures"
+# Lazy: the admin speaks the analyst's language (casualty_tracker.i18n).
+admin.site.site_header = gettext_lazy("Casualty Tracker")
+admin.site.site_title = gettext_lazy("Casualty Tracker admin")
+admin.site.index_title = gettext_lazy("Record incidents and every source's figures")
 
 
 # Links typed without a scheme ("www.syriahr.com/…") are taken as https.
@@ -147,9 +149,9 @@ class LocationAdmin(RecordAdmin):
 
 @admin.register(Actor)
 class ActorAdmin(RecordAdmin):
-    list_display = ["name", "kind"]
+    list_display = ["name", "name_ar", "kind"]
     list_filter = ["kind"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_ar"]
 
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
@@ -168,9 +170,9 @@ class ActorAdmin(RecordAdmin):
 @admin.register(Source)
 class SourceAdmin(RecordAdmin):
     formfield_overrides = HTTPS_LINKS
-    list_display = ["name", "short_name", "kind"]
+    list_display = ["name", "short_name", "name_ar", "kind"]
     list_filter = ["kind"]
-    search_fields = ["name", "short_name"]
+    search_fields = ["name", "short_name", "name_ar"]
 
 
 class TollReportInline(admin.TabularInline):
@@ -202,6 +204,9 @@ class TollReportInline(admin.TabularInline):
         "url",
         "archive_url",
         "quote",
+        "quote_language",
+        "quote_translation",
+        "translation_is_machine",
         "note",
     ]
 
@@ -256,6 +261,7 @@ class IncidentAdmin(RecordAdmin):
     list_select_related = ["location"]
     search_fields = [
         "title",
+        "title_ar",
         "place",
         "location__name",
         "location__chain",
@@ -277,6 +283,7 @@ class IncidentAdmin(RecordAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
+        ("In Arabic", {"fields": ["title_ar", "summary_ar"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
         ("Where", {"fields": ["location", "place", "location_precision"]}),
         (

@@ -7,8 +7,9 @@ from django import forms
 from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
 
-from incidents.models import Actor, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
 from incidents.roles import can_see_drafts
+from incidents.search import ArabicFolded, fold_arabic, has_arabic
 
 # More deaths than any single incident has had; keeps huge numbers out of the database.
 MAX_FIGURE = 10_000_000
@@ -210,12 +211,42 @@ class IncidentFilter(django_filters.FilterSet):
         # to every incident.
         places = Location.objects.filter(Q(chain__icontains=value) | Q(name_ar__icontains=value))
         sources = Source.objects.filter(Q(name__icontains=value) | Q(short_name__iexact=value))
-        return queryset.filter(
+        matches = (
             Q(title__icontains=value)
             | Q(place__icontains=value)
             | Q(summary__icontains=value)
             | Q(location__in=places)
             | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
+        )
+        if has_arabic(value):
+            matches |= self.arabic_matches(fold_arabic(value))
+        return queryset.filter(matches)
+
+    @staticmethod
+    def arabic_matches(folded):
+        """Incidents whose Arabic title or summary, place (or a place it lies in), source or actor
+        holds ``folded`` (incidents.search: without marks, spelling variants folded)."""
+        named = Location.objects.alias(folded=ArabicFolded("name_ar")).filter(folded__icontains=folded)
+        # A place matches when it, or a place it lies in, has the name: "إدلب" finds Idlib's
+        # villages. Through the ancestor columns Location.save() keeps (each subquery runs once).
+        places = Location.objects.filter(
+            Q(pk__in=named)
+            | Q(parent__in=named)
+            | Q(admin2__in=named)
+            | Q(admin1__in=named)
+            | Q(country__in=named)
+        )
+        sources = Source.objects.alias(folded=ArabicFolded("name_ar")).filter(folded__icontains=folded)
+        actors = Actor.objects.alias(folded=ArabicFolded("name_ar")).filter(folded__icontains=folded)
+        return (
+            Q(search_ar__icontains=folded)
+            | Q(location__in=places)
+            | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
+            | Q(
+                pk__in=Attribution.objects.filter(Q(actor__in=actors) | Q(source__in=sources)).values(
+                    "incident_id"
+                )
+            )
         )
 
     def in_location(self, queryset, name, location):

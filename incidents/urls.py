@@ -6,6 +6,8 @@ from incidents.exports.reports import export_reports
 from incidents.exports.summary import export_summary
 from incidents.feeds import NewlyPublishedIncidents
 
+# Public pages: casualty_tracker/urls.py serves them in every language (English at the root,
+# Arabic under /ar/).
 urlpatterns = [
     path("", views.home, name="home"),
     path("incidents/", views.incident_list, name="incident_list"),
@@ -14,8 +16,12 @@ urlpatterns = [
     path("locations/<slug:slug>/", views.location_detail, name="location_detail"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
     path("actors/<slug:slug>/", views.actor_detail, name="actor_detail"),
+    path("methodology/", views.methodology, name="methodology"),
+]
+
+# Files for editors and scripts: one address each, whatever the language (their words are data).
+export_urlpatterns = [
     path("export/incidents.csv", export_incidents, name="export_incidents"),
     path("export/reports.csv", export_reports, name="export_reports"),
     path("export/summary.csv", export_summary, name="export_summary"),
-    path("methodology/", views.methodology, name="methodology"),
 ]

@@ -27,6 +27,16 @@ def editor_client(client, editor):
     return client
 
 
+@pytest.fixture(autouse=True)
+def english_after_each_test():
+    """A request to an Arabic page leaves Arabic active in this thread (as a server's next request
+    would reset it); a test that builds addresses afterwards expects the default language."""
+    yield
+    from django.utils import translation
+
+    translation.activate("en")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static(tmp_path_factory):
     """Pages use the production static storage (hashed names), so collect once per run."""

@@ -288,6 +288,11 @@ def test_every_url_has_an_access_rule_and_keeps_it(client):
             assert response.status_code == 200, (route, response.status_code)
         elif name in EXPORTS:
             assert response.status_code == 302 and "/admin/login/" in response["Location"], route
+        elif name == "set_language":
+            # The admin's language switch, open to all: a GET changes nothing (no cookie), only a
+            # POST with a CSRF token does.
+            assert response.status_code in (204, 302), (route, response.status_code)
+            assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
         elif route.startswith("admin/"):
             # The admin: anonymous users are sent to log in (or, for a few public admin pages, see them).
             allowed_public = {"login", "logout", "password_reset", "jsi18n", "view_on_site"}

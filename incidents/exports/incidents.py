@@ -94,8 +94,8 @@ def incident_rows(incidents, absolute_url):
             yes_no(incident.civilians_highest_open) if incident.civilians_lowest is not None else "",
             incident.part_of_id,
             yes_no(incident.attribution_disputed),
-            NOT_YET,  # title_ar
-            NOT_YET,  # summary_ar
+            incident.title_ar,
+            incident.summary_ar,
             NOT_YET,  # victims_identified
         ]
 

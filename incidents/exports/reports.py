@@ -80,7 +80,8 @@ INCIDENT_FIELDS_FOR_REPORTS = [
 REPORT_FIELDS = [
     "incident_id", "pk", "source_id", "iso_date", "killed_qualifier", "killed", "killed_upper",
     "injured_qualifier", "injured", "injured_upper", "civilians", "children", "women", "is_current",
-    "url", "quote", "killed_counts", "published_time", "archive_url", "note",
+    "url", "quote", "killed_counts", "published_time", "archive_url", "note", "quote_language",
+    "quote_translation", "translation_is_machine",
 ]  # fmt: skip
 
 
@@ -121,14 +122,15 @@ def _incident_lines(incidents, reports, sources):
                 f"{killed_cells(killed_qualifier, killed, killed_upper)},"
                 f"{injured_cells(injured_qualifier, injured, injured_upper)},"
                 f"{victim_cells(civilians, children, women)},{yes_no(is_current)},"
-                # killed_best, then after the note quote_language, quote_translation,
-                # translation_is_machine and dataset_event_id: empty until their issues land.
+                # killed_best and dataset_event_id: empty until their issues land.
                 f"{csv_cell(url)},{csv_cell(quote)},{killed_counts},{number(published_time)},,"
-                f"{csv_cell(archive_url)},{csv_cell(note)},,,,\r\n"
+                f"{csv_cell(archive_url)},{csv_cell(note)},{quote_language},{csv_cell(quote_translation)},"
+                f"{yes_no(translation_is_machine)},\r\n"
                 for (
                     _, report_pk, source_id, published_on, killed_qualifier, killed, killed_upper,
                     injured_qualifier, injured, injured_upper, civilians, children, women, is_current,
-                    url, quote, killed_counts, published_time, archive_url, note,
+                    url, quote, killed_counts, published_time, archive_url, note, quote_language,
+                    quote_translation, translation_is_machine,
                 ) in reports.get(pk, ())
             ]
         )  # fmt: skip

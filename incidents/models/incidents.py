@@ -16,6 +16,7 @@ from incidents import figures, tolls
 from incidents.models.base import RulesInCleanMixin, Versioned, today
 from incidents.models.parties import Actor
 from incidents.models.places import Location
+from incidents.search import fold_arabic
 from incidents.slugs import save_with_free_slug
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too. Incidents in a
@@ -46,6 +47,15 @@ class IncidentQuerySet(models.QuerySet):
 
     def update(self, **values):
         refuse_derived_writes(self.model, values)
+        if not {"title_ar", "summary_ar"} & set(values):
+            return self._update_entered(values)
+        with transaction.atomic():
+            ids = list(self.values_list("pk", flat=True))
+            updated = self._update_entered(values)
+            refresh_search_text(ids)
+        return updated
+
+    def _update_entered(self, values):
         if "part_of" not in values and "part_of_id" not in values:
             return super().update(**values)
         with transaction.atomic():  # part trees change: the one writer marks them
@@ -64,6 +74,8 @@ class IncidentQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
+        for incident in objs:
+            incident.search_ar = incident.folded_arabic()
         if any(incident.status != "draft" for incident in objs):
             raise ValueError("New incidents start as drafts: publish them with workflow.publish_incidents().")
         with transaction.atomic():
@@ -79,8 +91,15 @@ class IncidentQuerySet(models.QuerySet):
         return super().update(**values)
 
 
+def refresh_search_text(ids):
+    """Write ``search_ar`` again for these incidents (after an ``update()`` of their Arabic text)."""
+    rows = Incident._base_manager.filter(pk__in=ids)
+    for incident in rows.only("pk", "title_ar", "summary_ar"):
+        models.QuerySet.update(rows.filter(pk=incident.pk), search_ar=incident.folded_arabic())
+
+
 def refuse_derived_writes(model, values):
-    derived = sorted(set(values) & {*model.FIGURE_FIELDS, *model.WORKFLOW_FIELDS})
+    derived = sorted(set(values) & {*model.FIGURE_FIELDS, *model.WORKFLOW_FIELDS, "search_ar"})
     if derived:
         raise ValueError(
             f"{', '.join(derived)}: written only by incidents.tolls (figures) or incidents.workflow (status)."
@@ -141,8 +160,13 @@ class Incident(RulesInCleanMixin, Versioned):
     WORKFLOW_FIELDS = ["status", "published_at", "published_by"]
 
     title = models.CharField(max_length=200)
+    title_ar = models.CharField("title in Arabic", max_length=200, blank=True)
     slug = models.SlugField(max_length=120, unique=True, blank=True)
     summary = models.TextField(blank=True)
+    summary_ar = models.TextField("summary in Arabic", blank=True)
+    # title_ar and summary_ar folded for the search (incidents.search): kept by save(),
+    # bulk_create() and update(), never entered.
+    search_ar = models.TextField(blank=True, default="", editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     start_date = models.DateField(help_text="The day it happened, or the first day.")
     end_date = models.DateField(
@@ -218,7 +242,7 @@ class Incident(RulesInCleanMixin, Versioned):
 
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=[*FIGURE_FIELDS, "version"], m2m_fields=["perpetrators", "claimed_by"]
+        excluded_fields=[*FIGURE_FIELDS, "version", "search_ar"], m2m_fields=["perpetrators", "claimed_by"]
     )
 
     class Meta:
@@ -281,6 +305,10 @@ class Incident(RulesInCleanMixin, Versioned):
 
     def get_absolute_url(self):
         return reverse("incident_detail", args=[self.slug])
+
+    def folded_arabic(self):
+        """What ``search_ar`` holds: the Arabic title and summary, folded (incidents.search)."""
+        return fold_arabic(f"{self.title_ar}\n{self.summary_ar}".strip())
 
     @property
     def is_published(self):
@@ -357,6 +385,7 @@ class Incident(RulesInCleanMixin, Versioned):
         """Save what a person or an import entered. Never the stored figures (``incidents.tolls``)
         nor the status (``incidents.workflow``): this copy's may be stale, so the database's are
         kept and read back, and the history row records them as they are."""
+        self.search_ar = self.folded_arabic()
         if self._state.adding and (self.pk is None or not Incident._base_manager.filter(pk=self.pk).exists()):
             if self.status != self.Status.DRAFT:
                 raise ValueError(
@@ -378,6 +407,8 @@ class Incident(RulesInCleanMixin, Versioned):
             f.name for f in self._meta.concrete_fields if not f.primary_key
         ]
         kwargs["update_fields"] = {name for name in update_fields if name not in protected} | {"version"}
+        if {"title_ar", "summary_ar"} & kwargs["update_fields"]:
+            kwargs["update_fields"].add("search_ar")
         with transaction.atomic():
             self.move_version_on()
             stored = Incident._base_manager.filter(pk=self.pk).values(*self.WORKFLOW_FIELDS, "part_of").get()

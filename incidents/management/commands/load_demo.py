@@ -32,14 +32,15 @@ LOCATIONS = [
     ("jaftallak", "Jaftallak Haj Hamoud", "", "locality", "idlib-gov", None, None, None),
 ]
 
-# (key, name, kind)
+# (key, name, Arabic name, kind). The Arabic names describe, as the English ones do.
 ACTORS = [
-    ("syrian-forces", "Syrian government forces", "state_forces"),
-    ("russian-forces", "Russian forces", "foreign_forces"),
-    ("drone-operators", "Unidentified drone operators", "unidentified"),
+    ("syrian-forces", "Syrian government forces", "القوات الحكومية السورية", "state_forces"),
+    ("russian-forces", "Russian forces", "القوات الروسية", "foreign_forces"),
+    ("drone-operators", "Unidentified drone operators", "مشغّلو طائرات مسيّرة مجهولون", "unidentified"),
 ]
 
-# (key, name, short name, kind, affiliation, website)
+# (key, name, short name, kind, affiliation, website, Arabic name). The ministry and SOHR publish
+# in Arabic under these names; the news article has none.
 SOURCES = [
     (
         "moh",
@@ -48,6 +49,7 @@ SOURCES = [
         "government",
         "Ministry of the Syrian government.",
         "https://www.moh.gov.sy/",
+        "وزارة الصحة السورية",
     ),
     (
         "sohr",
@@ -56,6 +58,7 @@ SOURCES = [
         "monitoring_group",
         "UK-based monitoring group with a network of informants in Syria; opposed to the government.",
         "https://www.syriahr.com/en/",
+        "المرصد السوري لحقوق الإنسان",
     ),
     (
         "news",
@@ -63,6 +66,7 @@ SOURCES = [
         "News",
         "media",
         "The unattributed news article the demo data comes from.",
+        "",
         "",
     ),
 ]
@@ -285,8 +289,10 @@ class Command(BaseCommand):
                 },
             )[0]
         actors = {
-            key: Actor.objects.get_or_create(slug=key, defaults={"name": name, "kind": kind})[0]
-            for key, name, kind in ACTORS
+            key: Actor.objects.get_or_create(
+                slug=key, defaults={"name": name, "name_ar": name_ar, "kind": kind}
+            )[0]
+            for key, name, name_ar, kind in ACTORS
         }
         sources = {
             key: Source.objects.get_or_create(
@@ -297,9 +303,10 @@ class Command(BaseCommand):
                     "kind": kind,
                     "affiliation": affiliation,
                     "website": website,
+                    "name_ar": name_ar,
                 },
             )[0]
-            for key, name, short, kind, affiliation, website in SOURCES
+            for key, name, short, kind, affiliation, website, name_ar in SOURCES
         }
         created = 0
         for spec in INCIDENTS:
