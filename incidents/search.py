@@ -10,8 +10,8 @@ changes (Latin letters keep their case: the lookups compare without it).
   QuerySet's ``bulk_create``/``update``), so that searching 100,000 incidents stays a plain
   ``LIKE`` over one column.
 - ``ArabicFolded(expression)``: the same folding in SQL, for the small tables read on the fly
-  (places', sources' and actors' Arabic names): ``translate()`` on PostgreSQL, nested
-  ``replace()`` on SQLite.
+  (places', sources' and actors' Arabic names): ``translate()`` on PostgreSQL, ``fold_arabic``
+  itself on SQLite (a function registered on each connection).
 """
 
 import re
@@ -43,21 +43,27 @@ def has_arabic(text):
     return bool(_ARABIC_LETTER.search(text or ""))
 
 
+SQLITE_FUNCTION = "ct_fold_arabic"
+
+
 class ArabicFolded(Func):
     """``fold_arabic`` in SQL, over a text column (no index can serve it: small tables only)."""
 
     output_field = TextField()
 
     def as_sql(self, compiler, connection, **extra_context):
-        # Any database: one replace() per mark and variant.
-        sql, params = compiler.compile(self.source_expressions[0])
-        for old, new in [*VARIANTS.items(), *((mark, "") for mark in MARKS)]:
-            sql = f"REPLACE({sql}, %s, %s)"
-            params = [*params, old, new]
-        return sql, params
-
-    def as_postgresql(self, compiler, connection, **extra_context):
         # translate() maps each of the first string's characters to the second's, and drops the
         # characters left over (the marks).
         sql, params = compiler.compile(self.source_expressions[0])
         return f"translate({sql}, %s, %s)", [*params, "".join(VARIANTS) + MARKS, "".join(VARIANTS.values())]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # fold_arabic itself, registered on each connection (register_sqlite_function).
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"{SQLITE_FUNCTION}({sql})", params
+
+
+def register_sqlite_function(sender, connection, **kwargs):
+    """``connection_created`` receiver: makes ``fold_arabic`` callable from SQLite's SQL."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(SQLITE_FUNCTION, 1, fold_arabic, deterministic=True)

@@ -102,7 +102,8 @@ def refuse_derived_writes(model, values):
     derived = sorted(set(values) & {*model.FIGURE_FIELDS, *model.WORKFLOW_FIELDS, "search_ar"})
     if derived:
         raise ValueError(
-            f"{', '.join(derived)}: written only by incidents.tolls (figures) or incidents.workflow (status)."
+            f"{', '.join(derived)}: written only by incidents.tolls (figures), incidents.workflow (status) "
+            "or Incident.save() (search_ar)."
         )
 
 
