@@ -967,15 +967,6 @@ def _according_to(count, agreement_value):
     return text % {"count": shown_number(count)}
 
 
-def agreement_words(value):
-    """ "that agree", "that differ", "that contradict each other": how the sources compare."""
-    return {
-        AGREE: gettext("that agree"),
-        DIFFER: gettext("that differ"),
-        CONTRADICT: gettext("that contradict each other"),
-    }.get(value, "")
-
-
 def _capitalised(text):
     return text[:1].upper() + text[1:]
 
