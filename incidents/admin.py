@@ -218,7 +218,18 @@ class AttributionInline(admin.TabularInline):
     form = InlineVersionedForm
     extra = 0
     autocomplete_fields = ["source", "actor"]
-    fields = ["version", "source", "stance", "actor", "published_on", "report", "quote"]
+    fields = [
+        "version",
+        "source",
+        "stance",
+        "actor",
+        "published_on",
+        "report",
+        "quote",
+        "quote_language",
+        "quote_translation",
+        "translation_is_machine",
+    ]
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -351,9 +351,46 @@ def test_the_folded_arabic_follows_every_way_of_writing_an_incident(db):
                   location=incident.location, slug="bulk")]
     )  # fmt: skip
     assert search_text(created) == "اريحا"
+    created.title_ar = "حمص"
+    Incident.objects.bulk_update([created], ["title_ar"])
+    assert search_text(created) == "حمص"
 
 
 def test_nobody_writes_the_folded_arabic_by_hand(db):
     incident = make_incident("Strike")
     with pytest.raises(ValueError, match="search_ar"):
         Incident.objects.filter(pk=incident.pk).update(search_ar="anything")
+
+
+def test_an_attribution_s_quote_has_its_language_and_translation_too(client, db):
+    incident = make_incident("Strike")
+    make_attribution(
+        incident,
+        make_actor("An armed group"),
+        stance="denied",
+        quote="ننفي أي علاقة لنا بالهجوم",
+        quote_language="ar",
+        quote_translation="We deny any link to the attack",
+    )
+    english = page(client, incident.get_absolute_url())
+    assert '<blockquote dir="auto" lang="ar">“ننفي أي علاقة لنا بالهجوم”</blockquote>' in english
+    assert '<span lang="en" dir="ltr">“We deny any link to the attack”</span>' in english
+
+
+def test_an_attribution_s_quote_follows_the_same_rules(db):
+    from incidents.models import Attribution
+
+    incident = make_incident("Strike")
+    attribution = Attribution(
+        incident=incident,
+        actor=make_actor(),
+        source=make_source(),
+        published_on=incident.start_date,
+        quote="ننفي",
+        quote_language="arabic",
+    )
+    with pytest.raises(ValidationError) as error:
+        attribution.full_clean()
+    assert "two-letter ISO 639-1 code" in " ".join(error.value.message_dict["quote_language"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_attribution(incident, quote="", quote_translation="we deny")

@@ -154,6 +154,8 @@ def test_an_analyst_chooses_the_admin_s_language_and_it_stays(db):
     client.force_login(make_user("amal", group="Analyst"))
     response = client.post("/i18n/setlang/", {"language": "ar", "next": "/admin/"})
     assert response.status_code == 302 and response["Location"] == "/admin/"
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "ar" and cookie["httponly"] and cookie["samesite"] == "Lax"
     page = client.get("/admin/")  # no Accept-Language: the choice is remembered
     assert html_tag(page).startswith('<html lang="ar" dir="rtl"')
     # The public pages keep their addresses' language.

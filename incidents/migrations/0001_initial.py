@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,347 +17,1061 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Actor',
+            name="Actor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('slug', models.SlugField(blank=True, max_length=120, unique=True)),
-                ('kind', models.CharField(choices=[('state_forces', 'State forces'), ('foreign_forces', 'Foreign state forces'), ('non_state_group', 'Non-state armed group'), ('unidentified', 'Unidentified')], max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("slug", models.SlugField(blank=True, max_length=120, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("state_forces", "State forces"),
+                            ("foreign_forces", "Foreign state forces"),
+                            ("non_state_group", "Non-state armed group"),
+                            ("unidentified", "Unidentified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('short_name', models.CharField(blank=True, help_text='Used in tables and exports, e.g. SOHR. Defaults to the name.', max_length=40)),
-                ('slug', models.SlugField(blank=True, max_length=120, unique=True)),
-                ('kind', models.CharField(choices=[('government', 'Government'), ('monitoring_group', 'Monitoring group / NGO'), ('international_org', 'International organisation'), ('media', 'News media'), ('armed_group', 'Armed group'), ('dataset', 'Conflict dataset'), ('other', 'Other')], max_length=20)),
-                ('affiliation', models.TextField(blank=True, help_text='Who runs or funds it, and any side it is aligned with.')),
-                ('website', models.URLField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Used in tables and exports, e.g. SOHR. Defaults to the name.",
+                        max_length=40,
+                    ),
+                ),
+                ("slug", models.SlugField(blank=True, max_length=120, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("government", "Government"),
+                            ("monitoring_group", "Monitoring group / NGO"),
+                            ("international_org", "International organisation"),
+                            ("media", "News media"),
+                            ("armed_group", "Armed group"),
+                            ("dataset", "Conflict dataset"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "affiliation",
+                    models.TextField(
+                        blank=True, help_text="Who runs or funds it, and any side it is aligned with."
+                    ),
+                ),
+                ("website", models.URLField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalActor',
+            name="HistoricalActor",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=200)),
-                ('slug', models.SlugField(blank=True, max_length=120)),
-                ('kind', models.CharField(choices=[('state_forces', 'State forces'), ('foreign_forces', 'Foreign state forces'), ('non_state_group', 'Non-state armed group'), ('unidentified', 'Unidentified')], max_length=20)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200)),
+                ("slug", models.SlugField(blank=True, max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("state_forces", "State forces"),
+                            ("foreign_forces", "Foreign state forces"),
+                            ("non_state_group", "Non-state armed group"),
+                            ("unidentified", "Unidentified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical actor',
-                'verbose_name_plural': 'historical actors',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical actor",
+                "verbose_name_plural": "historical actors",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSource',
+            name="HistoricalSource",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=200)),
-                ('short_name', models.CharField(blank=True, help_text='Used in tables and exports, e.g. SOHR. Defaults to the name.', max_length=40)),
-                ('slug', models.SlugField(blank=True, max_length=120)),
-                ('kind', models.CharField(choices=[('government', 'Government'), ('monitoring_group', 'Monitoring group / NGO'), ('international_org', 'International organisation'), ('media', 'News media'), ('armed_group', 'Armed group'), ('dataset', 'Conflict dataset'), ('other', 'Other')], max_length=20)),
-                ('affiliation', models.TextField(blank=True, help_text='Who runs or funds it, and any side it is aligned with.')),
-                ('website', models.URLField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200)),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Used in tables and exports, e.g. SOHR. Defaults to the name.",
+                        max_length=40,
+                    ),
+                ),
+                ("slug", models.SlugField(blank=True, max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("government", "Government"),
+                            ("monitoring_group", "Monitoring group / NGO"),
+                            ("international_org", "International organisation"),
+                            ("media", "News media"),
+                            ("armed_group", "Armed group"),
+                            ("dataset", "Conflict dataset"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "affiliation",
+                    models.TextField(
+                        blank=True, help_text="Who runs or funds it, and any side it is aligned with."
+                    ),
+                ),
+                ("website", models.URLField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical source',
-                'verbose_name_plural': 'historical sources',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical source",
+                "verbose_name_plural": "historical sources",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('name_ar', models.CharField(blank=True, max_length=200, verbose_name='Arabic name')),
-                ('kind', models.CharField(choices=[('country', 'Country'), ('admin1', 'Governorate / region (admin 1)'), ('admin2', 'District (admin 2)'), ('admin3', 'Sub-district (admin 3)'), ('locality', 'City, town or village')], max_length=10)),
-                ('pcode', models.CharField(blank=True, help_text='OCHA place code, e.g. SY07 for Idlib governorate.', max_length=20, null=True, unique=True, verbose_name='P-code')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('slug', models.SlugField(blank=True, max_length=120, unique=True)),
-                ('path', models.CharField(default='', editable=False, max_length=255)),
-                ('chain', models.CharField(default='', editable=False, max_length=600)),
-                ('admin1', models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.location')),
-                ('admin2', models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.location')),
-                ('country', models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.location')),
-                ('parent', models.ForeignKey(blank=True, help_text='The place this one lies in: a locality under its district or governorate.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='incidents.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("name_ar", models.CharField(blank=True, max_length=200, verbose_name="Arabic name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("country", "Country"),
+                            ("admin1", "Governorate / region (admin 1)"),
+                            ("admin2", "District (admin 2)"),
+                            ("admin3", "Sub-district (admin 3)"),
+                            ("locality", "City, town or village"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "pcode",
+                    models.CharField(
+                        blank=True,
+                        help_text="OCHA place code, e.g. SY07 for Idlib governorate.",
+                        max_length=20,
+                        null=True,
+                        unique=True,
+                        verbose_name="P-code",
+                    ),
+                ),
+                ("latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("slug", models.SlugField(blank=True, max_length=120, unique=True)),
+                ("path", models.CharField(default="", editable=False, max_length=255)),
+                ("chain", models.CharField(default="", editable=False, max_length=600)),
+                (
+                    "admin1",
+                    models.ForeignKey(
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="incidents.location",
+                    ),
+                ),
+                (
+                    "admin2",
+                    models.ForeignKey(
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="incidents.location",
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="incidents.location",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The place this one lies in: a locality under its district or governorate.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="incidents.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['chain'],
+                "ordering": ["chain"],
             },
             bases=(incidents.models.RulesInCleanMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(blank=True, max_length=120, unique=True)),
-                ('summary', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('air_strike', 'Air or drone strike'), ('shelling', 'Shelling, artillery or missile attack'), ('armed_clash', 'Armed clash'), ('remote_explosive', 'Remote explosive / landmine / IED'), ('chemical_weapon', 'Chemical weapon'), ('suicide_bomb', 'Suicide bomb'), ('attack', 'Attack on civilians'), ('other', 'Other')], max_length=20)),
-                ('start_date', models.DateField(help_text='The day it happened, or the first day.')),
-                ('end_date', models.DateField(blank=True, help_text='Only when it lasted several days or the day is uncertain.', null=True)),
-                ('date_precision', models.CharField(choices=[('day', 'Exact day'), ('days', 'Within a few days'), ('week', 'Within a week'), ('month', 'Within a month'), ('year', 'Within a year')], default='day', max_length=10)),
-                ('place', models.CharField(blank=True, help_text='Free text, e.g. “military academy”.', max_length=200)),
-                ('location_precision', models.CharField(choices=[('exact', 'Exact place'), ('near', 'Near the place'), ('admin2', 'Somewhere in the district'), ('admin1', 'Somewhere in the governorate'), ('country', 'Somewhere in the country')], default='exact', max_length=10)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('killed_lowest', models.IntegerField(editable=False, null=True)),
-                ('killed_highest', models.IntegerField(editable=False, null=True)),
-                ('killed_highest_open', models.BooleanField(default=False, editable=False)),
-                ('killed_spread', models.IntegerField(default=0, editable=False)),
-                ('figure_count', models.IntegerField(default=0, editable=False)),
-                ('source_count', models.IntegerField(default=0, editable=False)),
-                ('is_disputed', models.BooleanField(default=False, editable=False)),
-                ('claimed_by', models.ManyToManyField(blank=True, help_text='Leave empty when nobody claimed responsibility.', related_name='incidents_claimed', to='incidents.actor')),
-                ('perpetrators', models.ManyToManyField(blank=True, related_name='incidents_perpetrated', to='incidents.actor', verbose_name='alleged perpetrators')),
-                ('published_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('related', models.ManyToManyField(blank=True, to='incidents.incident', verbose_name='related incidents')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='incidents.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(blank=True, max_length=120, unique=True)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("air_strike", "Air or drone strike"),
+                            ("shelling", "Shelling, artillery or missile attack"),
+                            ("armed_clash", "Armed clash"),
+                            ("remote_explosive", "Remote explosive / landmine / IED"),
+                            ("chemical_weapon", "Chemical weapon"),
+                            ("suicide_bomb", "Suicide bomb"),
+                            ("attack", "Attack on civilians"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField(help_text="The day it happened, or the first day.")),
+                (
+                    "end_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Only when it lasted several days or the day is uncertain.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[
+                            ("day", "Exact day"),
+                            ("days", "Within a few days"),
+                            ("week", "Within a week"),
+                            ("month", "Within a month"),
+                            ("year", "Within a year"),
+                        ],
+                        default="day",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "place",
+                    models.CharField(
+                        blank=True, help_text="Free text, e.g. “military academy”.", max_length=200
+                    ),
+                ),
+                (
+                    "location_precision",
+                    models.CharField(
+                        choices=[
+                            ("exact", "Exact place"),
+                            ("near", "Near the place"),
+                            ("admin2", "Somewhere in the district"),
+                            ("admin1", "Somewhere in the governorate"),
+                            ("country", "Somewhere in the country"),
+                        ],
+                        default="exact",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("killed_lowest", models.IntegerField(editable=False, null=True)),
+                ("killed_highest", models.IntegerField(editable=False, null=True)),
+                ("killed_highest_open", models.BooleanField(default=False, editable=False)),
+                ("killed_spread", models.IntegerField(default=0, editable=False)),
+                ("figure_count", models.IntegerField(default=0, editable=False)),
+                ("source_count", models.IntegerField(default=0, editable=False)),
+                ("is_disputed", models.BooleanField(default=False, editable=False)),
+                (
+                    "claimed_by",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Leave empty when nobody claimed responsibility.",
+                        related_name="incidents_claimed",
+                        to="incidents.actor",
+                    ),
+                ),
+                (
+                    "perpetrators",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="incidents_perpetrated",
+                        to="incidents.actor",
+                        verbose_name="alleged perpetrators",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "related",
+                    models.ManyToManyField(
+                        blank=True, to="incidents.incident", verbose_name="related incidents"
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="incidents.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start_date', '-pk'],
-                'permissions': [('publish_incident', 'Can publish, unpublish and delete published incidents'), ('export_data', 'Can export CSV data')],
+                "ordering": ["-start_date", "-pk"],
+                "permissions": [
+                    ("publish_incident", "Can publish, unpublish and delete published incidents"),
+                    ("export_data", "Can export CSV data"),
+                ],
             },
             bases=(incidents.models.RulesInCleanMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalLocation',
+            name="HistoricalLocation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('name_ar', models.CharField(blank=True, max_length=200, verbose_name='Arabic name')),
-                ('kind', models.CharField(choices=[('country', 'Country'), ('admin1', 'Governorate / region (admin 1)'), ('admin2', 'District (admin 2)'), ('admin3', 'Sub-district (admin 3)'), ('locality', 'City, town or village')], max_length=10)),
-                ('pcode', models.CharField(blank=True, db_index=True, help_text='OCHA place code, e.g. SY07 for Idlib governorate.', max_length=20, null=True, verbose_name='P-code')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('slug', models.SlugField(blank=True, max_length=120)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, help_text='The place this one lies in: a locality under its district or governorate.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.location')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("name_ar", models.CharField(blank=True, max_length=200, verbose_name="Arabic name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("country", "Country"),
+                            ("admin1", "Governorate / region (admin 1)"),
+                            ("admin2", "District (admin 2)"),
+                            ("admin3", "Sub-district (admin 3)"),
+                            ("locality", "City, town or village"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "pcode",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="OCHA place code, e.g. SY07 for Idlib governorate.",
+                        max_length=20,
+                        null=True,
+                        verbose_name="P-code",
+                    ),
+                ),
+                ("latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("slug", models.SlugField(blank=True, max_length=120)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The place this one lies in: a locality under its district or governorate.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.location",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical location',
-                'verbose_name_plural': 'historical locations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical location",
+                "verbose_name_plural": "historical locations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalIncident',
+            name="HistoricalIncident",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(blank=True, max_length=120)),
-                ('summary', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('air_strike', 'Air or drone strike'), ('shelling', 'Shelling, artillery or missile attack'), ('armed_clash', 'Armed clash'), ('remote_explosive', 'Remote explosive / landmine / IED'), ('chemical_weapon', 'Chemical weapon'), ('suicide_bomb', 'Suicide bomb'), ('attack', 'Attack on civilians'), ('other', 'Other')], max_length=20)),
-                ('start_date', models.DateField(help_text='The day it happened, or the first day.')),
-                ('end_date', models.DateField(blank=True, help_text='Only when it lasted several days or the day is uncertain.', null=True)),
-                ('date_precision', models.CharField(choices=[('day', 'Exact day'), ('days', 'Within a few days'), ('week', 'Within a week'), ('month', 'Within a month'), ('year', 'Within a year')], default='day', max_length=10)),
-                ('place', models.CharField(blank=True, help_text='Free text, e.g. “military academy”.', max_length=200)),
-                ('location_precision', models.CharField(choices=[('exact', 'Exact place'), ('near', 'Near the place'), ('admin2', 'Somewhere in the district'), ('admin1', 'Somewhere in the governorate'), ('country', 'Somewhere in the country')], default='exact', max_length=10)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('published_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.location')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(blank=True, max_length=120)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("air_strike", "Air or drone strike"),
+                            ("shelling", "Shelling, artillery or missile attack"),
+                            ("armed_clash", "Armed clash"),
+                            ("remote_explosive", "Remote explosive / landmine / IED"),
+                            ("chemical_weapon", "Chemical weapon"),
+                            ("suicide_bomb", "Suicide bomb"),
+                            ("attack", "Attack on civilians"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField(help_text="The day it happened, or the first day.")),
+                (
+                    "end_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Only when it lasted several days or the day is uncertain.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[
+                            ("day", "Exact day"),
+                            ("days", "Within a few days"),
+                            ("week", "Within a week"),
+                            ("month", "Within a month"),
+                            ("year", "Within a year"),
+                        ],
+                        default="day",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "place",
+                    models.CharField(
+                        blank=True, help_text="Free text, e.g. “military academy”.", max_length=200
+                    ),
+                ),
+                (
+                    "location_precision",
+                    models.CharField(
+                        choices=[
+                            ("exact", "Exact place"),
+                            ("near", "Near the place"),
+                            ("admin2", "Somewhere in the district"),
+                            ("admin1", "Somewhere in the governorate"),
+                            ("country", "Somewhere in the country"),
+                        ],
+                        default="exact",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.location",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical incident',
-                'verbose_name_plural': 'historical incidents',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical incident",
+                "verbose_name_plural": "historical incidents",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTollReport',
+            name="HistoricalTollReport",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('published_on', models.DateField(help_text='The day the source published this figure.')),
-                ('url', models.URLField(blank=True, help_text='Where the source published it. Leave empty only when it was not published online, and say where it came from in the note.', max_length=500, verbose_name='link')),
-                ('archive_url', models.URLField(blank=True, max_length=500, verbose_name='archived copy')),
-                ('quote', models.TextField(blank=True, help_text="The source's exact words, in any language.")),
-                ('killed', models.IntegerField(blank=True, null=True)),
-                ('killed_qualifier', models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('unknown', 'unknown')], default='exact', max_length=10, verbose_name='killed: as stated')),
-                ('killed_upper', models.IntegerField(blank=True, null=True, verbose_name='killed: upper figure')),
-                ('injured', models.IntegerField(blank=True, null=True)),
-                ('injured_qualifier', models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('unknown', 'unknown')], default='unknown', max_length=10, verbose_name='injured: as stated')),
-                ('injured_upper', models.IntegerField(blank=True, null=True, verbose_name='injured: upper figure')),
-                ('civilians', models.IntegerField(blank=True, null=True, verbose_name='of whom civilians')),
-                ('children', models.IntegerField(blank=True, null=True, verbose_name='of whom children')),
-                ('women', models.IntegerField(blank=True, null=True, verbose_name='of whom women')),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, error_messages={'null': 'Choose the source that published this figure.'}, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.source')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("published_on", models.DateField(help_text="The day the source published this figure.")),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Where the source published it. Leave empty only when it was not published online, and say where it came from in the note.",
+                        max_length=500,
+                        verbose_name="link",
+                    ),
+                ),
+                ("archive_url", models.URLField(blank=True, max_length=500, verbose_name="archived copy")),
+                (
+                    "quote",
+                    models.TextField(blank=True, help_text="The source's exact words, in any language."),
+                ),
+                ("killed", models.IntegerField(blank=True, null=True)),
+                (
+                    "killed_qualifier",
+                    models.CharField(
+                        choices=[
+                            ("exact", "exactly"),
+                            ("at_least", "at least"),
+                            ("more_than", "more than"),
+                            ("about", "about"),
+                            ("up_to", "up to"),
+                            ("between", "between … and …"),
+                            ("unknown", "unknown"),
+                        ],
+                        default="exact",
+                        max_length=10,
+                        verbose_name="killed: as stated",
+                    ),
+                ),
+                (
+                    "killed_upper",
+                    models.IntegerField(blank=True, null=True, verbose_name="killed: upper figure"),
+                ),
+                ("injured", models.IntegerField(blank=True, null=True)),
+                (
+                    "injured_qualifier",
+                    models.CharField(
+                        choices=[
+                            ("exact", "exactly"),
+                            ("at_least", "at least"),
+                            ("more_than", "more than"),
+                            ("about", "about"),
+                            ("up_to", "up to"),
+                            ("between", "between … and …"),
+                            ("unknown", "unknown"),
+                        ],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="injured: as stated",
+                    ),
+                ),
+                (
+                    "injured_upper",
+                    models.IntegerField(blank=True, null=True, verbose_name="injured: upper figure"),
+                ),
+                ("civilians", models.IntegerField(blank=True, null=True, verbose_name="of whom civilians")),
+                ("children", models.IntegerField(blank=True, null=True, verbose_name="of whom children")),
+                ("women", models.IntegerField(blank=True, null=True, verbose_name="of whom women")),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        error_messages={"null": "Choose the source that published this figure."},
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical toll report',
-                'verbose_name_plural': 'historical toll reports',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical toll report",
+                "verbose_name_plural": "historical toll reports",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='TollReport',
+            name="TollReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('published_on', models.DateField(help_text='The day the source published this figure.')),
-                ('url', models.URLField(blank=True, help_text='Where the source published it. Leave empty only when it was not published online, and say where it came from in the note.', max_length=500, verbose_name='link')),
-                ('archive_url', models.URLField(blank=True, max_length=500, verbose_name='archived copy')),
-                ('quote', models.TextField(blank=True, help_text="The source's exact words, in any language.")),
-                ('killed', models.IntegerField(blank=True, null=True)),
-                ('killed_qualifier', models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('unknown', 'unknown')], default='exact', max_length=10, verbose_name='killed: as stated')),
-                ('killed_upper', models.IntegerField(blank=True, null=True, verbose_name='killed: upper figure')),
-                ('injured', models.IntegerField(blank=True, null=True)),
-                ('injured_qualifier', models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('unknown', 'unknown')], default='unknown', max_length=10, verbose_name='injured: as stated')),
-                ('injured_upper', models.IntegerField(blank=True, null=True, verbose_name='injured: upper figure')),
-                ('civilians', models.IntegerField(blank=True, null=True, verbose_name='of whom civilians')),
-                ('children', models.IntegerField(blank=True, null=True, verbose_name='of whom children')),
-                ('women', models.IntegerField(blank=True, null=True, verbose_name='of whom women')),
-                ('note', models.TextField(blank=True)),
-                ('is_current', models.BooleanField(default=False, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='incidents.incident')),
-                ('source', models.ForeignKey(error_messages={'null': 'Choose the source that published this figure.'}, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='incidents.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("published_on", models.DateField(help_text="The day the source published this figure.")),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Where the source published it. Leave empty only when it was not published online, and say where it came from in the note.",
+                        max_length=500,
+                        verbose_name="link",
+                    ),
+                ),
+                ("archive_url", models.URLField(blank=True, max_length=500, verbose_name="archived copy")),
+                (
+                    "quote",
+                    models.TextField(blank=True, help_text="The source's exact words, in any language."),
+                ),
+                ("killed", models.IntegerField(blank=True, null=True)),
+                (
+                    "killed_qualifier",
+                    models.CharField(
+                        choices=[
+                            ("exact", "exactly"),
+                            ("at_least", "at least"),
+                            ("more_than", "more than"),
+                            ("about", "about"),
+                            ("up_to", "up to"),
+                            ("between", "between … and …"),
+                            ("unknown", "unknown"),
+                        ],
+                        default="exact",
+                        max_length=10,
+                        verbose_name="killed: as stated",
+                    ),
+                ),
+                (
+                    "killed_upper",
+                    models.IntegerField(blank=True, null=True, verbose_name="killed: upper figure"),
+                ),
+                ("injured", models.IntegerField(blank=True, null=True)),
+                (
+                    "injured_qualifier",
+                    models.CharField(
+                        choices=[
+                            ("exact", "exactly"),
+                            ("at_least", "at least"),
+                            ("more_than", "more than"),
+                            ("about", "about"),
+                            ("up_to", "up to"),
+                            ("between", "between … and …"),
+                            ("unknown", "unknown"),
+                        ],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="injured: as stated",
+                    ),
+                ),
+                (
+                    "injured_upper",
+                    models.IntegerField(blank=True, null=True, verbose_name="injured: upper figure"),
+                ),
+                ("civilians", models.IntegerField(blank=True, null=True, verbose_name="of whom civilians")),
+                ("children", models.IntegerField(blank=True, null=True, verbose_name="of whom children")),
+                ("women", models.IntegerField(blank=True, null=True, verbose_name="of whom women")),
+                ("note", models.TextField(blank=True)),
+                ("is_current", models.BooleanField(default=False, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        error_messages={"null": "Choose the source that published this figure."},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="incidents.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'toll report',
-                'ordering': ['-published_on', '-pk'],
+                "verbose_name": "toll report",
+                "ordering": ["-published_on", "-pk"],
             },
             bases=(incidents.models.RulesInCleanMixin, models.Model),
         ),
         migrations.AddIndex(
-            model_name='location',
-            index=models.Index(fields=['path'], name='location_path_idx', opclasses=['varchar_pattern_ops']),
+            model_name="location",
+            index=models.Index(fields=["path"], name="location_path_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='location',
-            index=models.Index(fields=['kind', 'name'], name='location_kind_name_idx'),
+            model_name="location",
+            index=models.Index(fields=["kind", "name"], name="location_kind_name_idx"),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.CheckConstraint(condition=models.Q(('latitude__isnull', True), models.Q(('latitude__gte', -90), ('latitude__lte', 90)), _connector='OR'), name='location_latitude_in_range'),
+            model_name="location",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("latitude__isnull", True),
+                    models.Q(("latitude__gte", -90), ("latitude__lte", 90)),
+                    _connector="OR",
+                ),
+                name="location_latitude_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.CheckConstraint(condition=models.Q(('longitude__isnull', True), models.Q(('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='location_longitude_in_range'),
+            model_name="location",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("longitude__isnull", True),
+                    models.Q(("longitude__gte", -180), ("longitude__lte", 180)),
+                    _connector="OR",
+                ),
+                name="location_longitude_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'country'), _negated=True), ('parent__isnull', True), _connector='OR'), name='location_country_has_no_parent'),
+            model_name="location",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "country"), _negated=True), ("parent__isnull", True), _connector="OR"
+                ),
+                name="location_country_has_no_parent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'start_date'], name='incident_status_date_idx'),
+            model_name="incident",
+            index=models.Index(fields=["status", "start_date"], name="incident_status_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'killed_highest'], name='incident_status_toll_idx'),
+            model_name="incident",
+            index=models.Index(fields=["status", "killed_highest"], name="incident_status_toll_idx"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'is_disputed', 'killed_spread'], name='incident_disputed_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["status", "is_disputed", "killed_spread"], name="incident_disputed_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['kind', 'start_date'], name='incident_kind_date_idx'),
+            model_name="incident",
+            index=models.Index(fields=["kind", "start_date"], name="incident_kind_date_idx"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='incident_end_not_before_start'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="incident_end_not_before_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('killed_lowest__isnull', True), models.Q(('killed_highest__gte', models.F('killed_lowest')), ('killed_lowest__gte', 0)), _connector='OR'), name='incident_stored_range_ordered'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("killed_lowest__isnull", True),
+                    models.Q(("killed_highest__gte", models.F("killed_lowest")), ("killed_lowest__gte", 0)),
+                    _connector="OR",
+                ),
+                name="incident_stored_range_ordered",
+            ),
         ),
         migrations.AddIndex(
-            model_name='tollreport',
-            index=models.Index(fields=['incident', 'is_current'], name='report_incident_current_idx'),
+            model_name="tollreport",
+            index=models.Index(fields=["incident", "is_current"], name="report_incident_current_idx"),
         ),
         migrations.AddIndex(
-            model_name='tollreport',
-            index=models.Index(fields=['source', 'published_on'], name='report_source_date_idx'),
+            model_name="tollreport",
+            index=models.Index(fields=["source", "published_on"], name="report_source_date_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('killed__isnull', True), ('killed__gte', 0), _connector='OR'), name='report_killed_not_negative'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("killed__isnull", True), ("killed__gte", 0), _connector="OR"),
+                name="report_killed_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('killed__isnull', True), ('killed_qualifier', 'unknown')), models.Q(models.Q(('killed_qualifier', 'unknown'), _negated=True), ('killed__isnull', False)), _connector='OR'), name='report_killed_number_unless_unknown'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("killed__isnull", True), ("killed_qualifier", "unknown")),
+                    models.Q(
+                        models.Q(("killed_qualifier", "unknown"), _negated=True), ("killed__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="report_killed_number_unless_unknown",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('killed_upper__isnull', True), models.Q(('killed_qualifier', 'between'), _negated=True)), models.Q(('killed_qualifier', 'between'), ('killed_upper__gt', models.F('killed')), ('killed_upper__isnull', False)), _connector='OR'), name='report_killed_upper_only_for_between'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("killed_upper__isnull", True),
+                        models.Q(("killed_qualifier", "between"), _negated=True),
+                    ),
+                    models.Q(
+                        ("killed_qualifier", "between"),
+                        ("killed_upper__gt", models.F("killed")),
+                        ("killed_upper__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_killed_upper_only_for_between",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('injured__isnull', True), ('injured__gte', 0), _connector='OR'), name='report_injured_not_negative'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("injured__isnull", True), ("injured__gte", 0), _connector="OR"),
+                name="report_injured_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('injured__isnull', True), ('injured_qualifier', 'unknown')), models.Q(models.Q(('injured_qualifier', 'unknown'), _negated=True), ('injured__isnull', False)), _connector='OR'), name='report_injured_number_unless_unknown'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("injured__isnull", True), ("injured_qualifier", "unknown")),
+                    models.Q(
+                        models.Q(("injured_qualifier", "unknown"), _negated=True), ("injured__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="report_injured_number_unless_unknown",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('injured_upper__isnull', True), models.Q(('injured_qualifier', 'between'), _negated=True)), models.Q(('injured_qualifier', 'between'), ('injured_upper__gt', models.F('injured')), ('injured_upper__isnull', False)), _connector='OR'), name='report_injured_upper_only_for_between'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("injured_upper__isnull", True),
+                        models.Q(("injured_qualifier", "between"), _negated=True),
+                    ),
+                    models.Q(
+                        ("injured_qualifier", "between"),
+                        ("injured_upper__gt", models.F("injured")),
+                        ("injured_upper__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_injured_upper_only_for_between",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('civilians__isnull', True), models.Q(('civilians__gte', 0), ('killed__isnull', True)), models.Q(('civilians__gte', 0), ('civilians__lte', django.db.models.functions.comparison.Coalesce('killed_upper', 'killed'))), _connector='OR'), name='report_civilians_within_killed'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("civilians__isnull", True),
+                    models.Q(("civilians__gte", 0), ("killed__isnull", True)),
+                    models.Q(
+                        ("civilians__gte", 0),
+                        (
+                            "civilians__lte",
+                            django.db.models.functions.comparison.Coalesce("killed_upper", "killed"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_civilians_within_killed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('children__isnull', True), models.Q(('children__gte', 0), ('killed__isnull', True)), models.Q(('children__gte', 0), ('children__lte', django.db.models.functions.comparison.Coalesce('killed_upper', 'killed'))), _connector='OR'), name='report_children_within_killed'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("children__isnull", True),
+                    models.Q(("children__gte", 0), ("killed__isnull", True)),
+                    models.Q(
+                        ("children__gte", 0),
+                        (
+                            "children__lte",
+                            django.db.models.functions.comparison.Coalesce("killed_upper", "killed"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_children_within_killed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('women__isnull', True), models.Q(('killed__isnull', True), ('women__gte', 0)), models.Q(('women__gte', 0), ('women__lte', django.db.models.functions.comparison.Coalesce('killed_upper', 'killed'))), _connector='OR'), name='report_women_within_killed'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("women__isnull", True),
+                    models.Q(("killed__isnull", True), ("women__gte", 0)),
+                    models.Q(
+                        ("women__gte", 0),
+                        (
+                            "women__lte",
+                            django.db.models.functions.comparison.Coalesce("killed_upper", "killed"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_women_within_killed",
+            ),
         ),
     ]

@@ -5,35 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0003_history_and_versions'),
+        ("incidents", "0003_history_and_versions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalincident',
-            name='dataset',
-            field=models.CharField(blank=True, choices=[('ucdp', 'UCDP GED'), ('acled', 'ACLED')], editable=False, max_length=10),
+            model_name="historicalincident",
+            name="dataset",
+            field=models.CharField(
+                blank=True, choices=[("ucdp", "UCDP GED"), ("acled", "ACLED")], editable=False, max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='dataset_event_id',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='event id in the dataset'),
+            model_name="historicalincident",
+            name="dataset_event_id",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="event id in the dataset"
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='dataset',
-            field=models.CharField(blank=True, choices=[('ucdp', 'UCDP GED'), ('acled', 'ACLED')], editable=False, max_length=10),
+            model_name="incident",
+            name="dataset",
+            field=models.CharField(
+                blank=True, choices=[("ucdp", "UCDP GED"), ("acled", "ACLED")], editable=False, max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='dataset_event_id',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='event id in the dataset'),
+            model_name="incident",
+            name="dataset_event_id",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="event id in the dataset"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(('dataset', ''), _negated=True), fields=('dataset', 'dataset_event_id'), name='incident_unique_dataset_event'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("dataset", ""), _negated=True),
+                fields=("dataset", "dataset_event_id"),
+                name="incident_unique_dataset_event",
+            ),
         ),
     ]

@@ -5,35 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_dataset_events'),
+        ("incidents", "0004_dataset_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='incident',
-            name='incident_status_date_idx',
+            model_name="incident",
+            name="incident_status_date_idx",
         ),
         migrations.RemoveIndex(
-            model_name='incident',
-            name='incident_status_toll_idx',
+            model_name="incident",
+            name="incident_status_toll_idx",
         ),
         migrations.RemoveIndex(
-            model_name='incident',
-            name='incident_disputed_idx',
+            model_name="incident",
+            name="incident_disputed_idx",
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['start_date', 'killed_lowest', 'killed_highest', 'killed_highest_open', 'is_disputed', 'status'], name='incident_date_figures_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=[
+                    "start_date",
+                    "killed_lowest",
+                    "killed_highest",
+                    "killed_highest_open",
+                    "is_disputed",
+                    "status",
+                ],
+                name="incident_date_figures_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['killed_highest'], name='incident_toll_idx'),
+            model_name="incident",
+            index=models.Index(fields=["killed_highest"], name="incident_toll_idx"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['is_disputed', 'killed_spread'], name='incident_disputed_idx'),
+            model_name="incident",
+            index=models.Index(fields=["is_disputed", "killed_spread"], name="incident_disputed_idx"),
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0005_indexes_for_totals'),
+        ("incidents", "0005_indexes_for_totals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['published_at', 'id'], name='incident_published_idx'),
+            model_name="incident",
+            index=models.Index(fields=["published_at", "id"], name="incident_published_idx"),
         ),
     ]

@@ -13,26 +13,42 @@ def record_when_published(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0006_index_for_the_feed'),
+        ("incidents", "0006_index_for_the_feed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalincident',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', editable=False, max_length=10),
+            model_name="historicalincident",
+            name="status",
+            field=models.CharField(
+                choices=[("draft", "Draft"), ("published", "Published")],
+                default="draft",
+                editable=False,
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', editable=False, max_length=10),
+            model_name="incident",
+            name="status",
+            field=models.CharField(
+                choices=[("draft", "Draft"), ("published", "Published")],
+                default="draft",
+                editable=False,
+                max_length=10,
+            ),
         ),
         migrations.RunPython(record_when_published, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'published'), _negated=True), ('published_at__isnull', False), _connector='OR'), name='incident_published_has_published_at'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "published"), _negated=True),
+                    ("published_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="incident_published_has_published_at",
+            ),
         ),
     ]

@@ -29,162 +29,398 @@ def store_figures_as_now_read(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0007_status_by_the_workflow_only'),
+        ("incidents", "0007_status_by_the_workflow_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='tollreport',
-            name='report_killed_number_unless_unknown',
+            model_name="tollreport",
+            name="report_killed_number_unless_unknown",
         ),
         migrations.RemoveConstraint(
-            model_name='tollreport',
-            name='report_injured_number_unless_unknown',
+            model_name="tollreport",
+            name="report_injured_number_unless_unknown",
         ),
         migrations.RemoveConstraint(
-            model_name='tollreport',
-            name='report_civilians_within_killed',
+            model_name="tollreport",
+            name="report_civilians_within_killed",
         ),
         migrations.RemoveConstraint(
-            model_name='tollreport',
-            name='report_children_within_killed',
+            model_name="tollreport",
+            name="report_children_within_killed",
         ),
         migrations.RemoveConstraint(
-            model_name='tollreport',
-            name='report_women_within_killed',
+            model_name="tollreport",
+            name="report_women_within_killed",
         ),
         migrations.RemoveIndex(
-            model_name='incident',
-            name='incident_date_figures_idx',
+            model_name="incident",
+            name="incident_date_figures_idx",
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='part_of',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text="The larger incident this one is part of (a day's shelling within a wave; a child “among the victims” of an attack). Totals then count its deaths within the whole, never twice.", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident', verbose_name='part of'),
+            model_name="historicalincident",
+            name="part_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The larger incident this one is part of (a day's shelling within a wave; a child “among the victims” of an attack). Totals then count its deaths within the whole, never twice.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="incidents.incident",
+                verbose_name="part of",
+            ),
         ),
         migrations.AddField(
-            model_name='historicaltollreport',
-            name='killed_counts',
-            field=models.CharField(choices=[('all', 'everyone killed'), ('civilians', 'civilians only'), ('combatants', 'combatants only')], default='all', help_text='Whom the killed figure counts: everyone, or only civilians or combatants (as SNHR and Airwars publish civilian tolls).', max_length=10, verbose_name='killed: who is counted'),
+            model_name="historicaltollreport",
+            name="killed_counts",
+            field=models.CharField(
+                choices=[
+                    ("all", "everyone killed"),
+                    ("civilians", "civilians only"),
+                    ("combatants", "combatants only"),
+                ],
+                default="all",
+                help_text="Whom the killed figure counts: everyone, or only civilians or combatants (as SNHR and Airwars publish civilian tolls).",
+                max_length=10,
+                verbose_name="killed: who is counted",
+            ),
         ),
         migrations.AddField(
-            model_name='historicaltollreport',
-            name='published_time',
-            field=models.TimeField(blank=True, help_text='Only to order two figures a source published on the same day (UTC).', null=True),
+            model_name="historicaltollreport",
+            name="published_time",
+            field=models.TimeField(
+                blank=True,
+                help_text="Only to order two figures a source published on the same day (UTC).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='civilians_highest',
+            model_name="incident",
+            name="civilians_highest",
             field=models.IntegerField(editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='civilians_highest_open',
+            model_name="incident",
+            name="civilians_highest_open",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='civilians_lowest',
+            model_name="incident",
+            name="civilians_lowest",
             field=models.IntegerField(editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='in_part_tree',
+            model_name="incident",
+            name="in_part_tree",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='is_contradictory',
+            model_name="incident",
+            name="is_contradictory",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='killed_agreement',
+            model_name="incident",
+            name="killed_agreement",
             field=models.CharField(blank=True, editable=False, max_length=10),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='killed_contradictory',
+            model_name="incident",
+            name="killed_contradictory",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='killed_is_floor',
+            model_name="incident",
+            name="killed_is_floor",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='part_of',
-            field=models.ForeignKey(blank=True, help_text="The larger incident this one is part of (a day's shelling within a wave; a child “among the victims” of an attack). Totals then count its deaths within the whole, never twice.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='parts', to='incidents.incident', verbose_name='part of'),
+            model_name="incident",
+            name="part_of",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The larger incident this one is part of (a day's shelling within a wave; a child “among the victims” of an attack). Totals then count its deaths within the whole, never twice.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="parts",
+                to="incidents.incident",
+                verbose_name="part of",
+            ),
         ),
         migrations.AddField(
-            model_name='tollreport',
-            name='killed_counts',
-            field=models.CharField(choices=[('all', 'everyone killed'), ('civilians', 'civilians only'), ('combatants', 'combatants only')], default='all', help_text='Whom the killed figure counts: everyone, or only civilians or combatants (as SNHR and Airwars publish civilian tolls).', max_length=10, verbose_name='killed: who is counted'),
+            model_name="tollreport",
+            name="killed_counts",
+            field=models.CharField(
+                choices=[
+                    ("all", "everyone killed"),
+                    ("civilians", "civilians only"),
+                    ("combatants", "combatants only"),
+                ],
+                default="all",
+                help_text="Whom the killed figure counts: everyone, or only civilians or combatants (as SNHR and Airwars publish civilian tolls).",
+                max_length=10,
+                verbose_name="killed: who is counted",
+            ),
         ),
         migrations.AddField(
-            model_name='tollreport',
-            name='published_time',
-            field=models.TimeField(blank=True, help_text='Only to order two figures a source published on the same day (UTC).', null=True),
+            model_name="tollreport",
+            name="published_time",
+            field=models.TimeField(
+                blank=True,
+                help_text="Only to order two figures a source published on the same day (UTC).",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicaltollreport',
-            name='injured_qualifier',
-            field=models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('several', 'several (no number)'), ('dozens', 'dozens (no number)'), ('scores', 'scores (no number)'), ('hundreds', 'hundreds (no number)'), ('thousands', 'thousands (no number)'), ('unknown', 'unknown')], default='unknown', max_length=10, verbose_name='injured: as stated'),
+            model_name="historicaltollreport",
+            name="injured_qualifier",
+            field=models.CharField(
+                choices=[
+                    ("exact", "exactly"),
+                    ("at_least", "at least"),
+                    ("more_than", "more than"),
+                    ("about", "about"),
+                    ("up_to", "up to"),
+                    ("between", "between … and …"),
+                    ("several", "several (no number)"),
+                    ("dozens", "dozens (no number)"),
+                    ("scores", "scores (no number)"),
+                    ("hundreds", "hundreds (no number)"),
+                    ("thousands", "thousands (no number)"),
+                    ("unknown", "unknown"),
+                ],
+                default="unknown",
+                max_length=10,
+                verbose_name="injured: as stated",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicaltollreport',
-            name='killed_qualifier',
-            field=models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('several', 'several (no number)'), ('dozens', 'dozens (no number)'), ('scores', 'scores (no number)'), ('hundreds', 'hundreds (no number)'), ('thousands', 'thousands (no number)'), ('unknown', 'unknown')], default='exact', max_length=10, verbose_name='killed: as stated'),
+            model_name="historicaltollreport",
+            name="killed_qualifier",
+            field=models.CharField(
+                choices=[
+                    ("exact", "exactly"),
+                    ("at_least", "at least"),
+                    ("more_than", "more than"),
+                    ("about", "about"),
+                    ("up_to", "up to"),
+                    ("between", "between … and …"),
+                    ("several", "several (no number)"),
+                    ("dozens", "dozens (no number)"),
+                    ("scores", "scores (no number)"),
+                    ("hundreds", "hundreds (no number)"),
+                    ("thousands", "thousands (no number)"),
+                    ("unknown", "unknown"),
+                ],
+                default="exact",
+                max_length=10,
+                verbose_name="killed: as stated",
+            ),
         ),
         migrations.AlterField(
-            model_name='tollreport',
-            name='injured_qualifier',
-            field=models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('several', 'several (no number)'), ('dozens', 'dozens (no number)'), ('scores', 'scores (no number)'), ('hundreds', 'hundreds (no number)'), ('thousands', 'thousands (no number)'), ('unknown', 'unknown')], default='unknown', max_length=10, verbose_name='injured: as stated'),
+            model_name="tollreport",
+            name="injured_qualifier",
+            field=models.CharField(
+                choices=[
+                    ("exact", "exactly"),
+                    ("at_least", "at least"),
+                    ("more_than", "more than"),
+                    ("about", "about"),
+                    ("up_to", "up to"),
+                    ("between", "between … and …"),
+                    ("several", "several (no number)"),
+                    ("dozens", "dozens (no number)"),
+                    ("scores", "scores (no number)"),
+                    ("hundreds", "hundreds (no number)"),
+                    ("thousands", "thousands (no number)"),
+                    ("unknown", "unknown"),
+                ],
+                default="unknown",
+                max_length=10,
+                verbose_name="injured: as stated",
+            ),
         ),
         migrations.AlterField(
-            model_name='tollreport',
-            name='killed_qualifier',
-            field=models.CharField(choices=[('exact', 'exactly'), ('at_least', 'at least'), ('more_than', 'more than'), ('about', 'about'), ('up_to', 'up to'), ('between', 'between … and …'), ('several', 'several (no number)'), ('dozens', 'dozens (no number)'), ('scores', 'scores (no number)'), ('hundreds', 'hundreds (no number)'), ('thousands', 'thousands (no number)'), ('unknown', 'unknown')], default='exact', max_length=10, verbose_name='killed: as stated'),
+            model_name="tollreport",
+            name="killed_qualifier",
+            field=models.CharField(
+                choices=[
+                    ("exact", "exactly"),
+                    ("at_least", "at least"),
+                    ("more_than", "more than"),
+                    ("about", "about"),
+                    ("up_to", "up to"),
+                    ("between", "between … and …"),
+                    ("several", "several (no number)"),
+                    ("dozens", "dozens (no number)"),
+                    ("scores", "scores (no number)"),
+                    ("hundreds", "hundreds (no number)"),
+                    ("thousands", "thousands (no number)"),
+                    ("unknown", "unknown"),
+                ],
+                default="exact",
+                max_length=10,
+                verbose_name="killed: as stated",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['start_date', 'killed_lowest', 'killed_highest', 'killed_highest_open', 'is_disputed', 'in_part_tree', 'status'], name='incident_date_figures_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=[
+                    "start_date",
+                    "killed_lowest",
+                    "killed_highest",
+                    "killed_highest_open",
+                    "is_disputed",
+                    "in_part_tree",
+                    "status",
+                ],
+                name="incident_date_figures_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['is_contradictory', 'killed_spread'], name='incident_contradictory_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["is_contradictory", "killed_spread"], name="incident_contradictory_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('part_of', models.F('pk')), _negated=True), name='incident_not_part_of_itself'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("part_of", models.F("pk")), _negated=True),
+                name="incident_not_part_of_itself",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('killed__isnull', True), ('killed_qualifier__in', ['unknown', 'several', 'dozens', 'scores', 'hundreds', 'thousands'])), models.Q(('killed__isnull', False), ('killed_qualifier__in', ('exact', 'at_least', 'more_than', 'about', 'up_to', 'between'))), _connector='OR'), name='report_killed_number_only_with_a_numbered_qualifier'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("killed__isnull", True),
+                        (
+                            "killed_qualifier__in",
+                            ["unknown", "several", "dozens", "scores", "hundreds", "thousands"],
+                        ),
+                    ),
+                    models.Q(
+                        ("killed__isnull", False),
+                        (
+                            "killed_qualifier__in",
+                            ("exact", "at_least", "more_than", "about", "up_to", "between"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_killed_number_only_with_a_numbered_qualifier",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('injured__isnull', True), ('injured_qualifier__in', ['unknown', 'several', 'dozens', 'scores', 'hundreds', 'thousands'])), models.Q(('injured__isnull', False), ('injured_qualifier__in', ('exact', 'at_least', 'more_than', 'about', 'up_to', 'between'))), _connector='OR'), name='report_injured_number_only_with_a_numbered_qualifier'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("injured__isnull", True),
+                        (
+                            "injured_qualifier__in",
+                            ["unknown", "several", "dozens", "scores", "hundreds", "thousands"],
+                        ),
+                    ),
+                    models.Q(
+                        ("injured__isnull", False),
+                        (
+                            "injured_qualifier__in",
+                            ("exact", "at_least", "more_than", "about", "up_to", "between"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_injured_number_only_with_a_numbered_qualifier",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('civilians__isnull', True), models.Q(('civilians__gte', 0), ('killed__isnull', True)), models.Q(('civilians__gte', 0), ('killed_qualifier__in', ('at_least', 'more_than', 'several', 'dozens', 'scores', 'hundreds', 'thousands'))), models.Q(('civilians__gte', 0), ('civilians__lte', django.db.models.functions.comparison.Coalesce('killed_upper', 'killed'))), _connector='OR'), name='report_civilians_within_killed'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("civilians__isnull", True),
+                    models.Q(("civilians__gte", 0), ("killed__isnull", True)),
+                    models.Q(
+                        ("civilians__gte", 0),
+                        (
+                            "killed_qualifier__in",
+                            ("at_least", "more_than", "several", "dozens", "scores", "hundreds", "thousands"),
+                        ),
+                    ),
+                    models.Q(
+                        ("civilians__gte", 0),
+                        (
+                            "civilians__lte",
+                            django.db.models.functions.comparison.Coalesce("killed_upper", "killed"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_civilians_within_killed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('children__isnull', True), models.Q(('children__gte', 0), ('killed__isnull', True)), models.Q(('children__gte', 0), ('killed_qualifier__in', ('at_least', 'more_than', 'several', 'dozens', 'scores', 'hundreds', 'thousands'))), models.Q(('children__gte', 0), ('children__lte', django.db.models.functions.comparison.Coalesce('killed_upper', 'killed'))), _connector='OR'), name='report_children_within_killed'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("children__isnull", True),
+                    models.Q(("children__gte", 0), ("killed__isnull", True)),
+                    models.Q(
+                        ("children__gte", 0),
+                        (
+                            "killed_qualifier__in",
+                            ("at_least", "more_than", "several", "dozens", "scores", "hundreds", "thousands"),
+                        ),
+                    ),
+                    models.Q(
+                        ("children__gte", 0),
+                        (
+                            "children__lte",
+                            django.db.models.functions.comparison.Coalesce("killed_upper", "killed"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_children_within_killed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('women__isnull', True), models.Q(('killed__isnull', True), ('women__gte', 0)), models.Q(('killed_qualifier__in', ('at_least', 'more_than', 'several', 'dozens', 'scores', 'hundreds', 'thousands')), ('women__gte', 0)), models.Q(('women__gte', 0), ('women__lte', django.db.models.functions.comparison.Coalesce('killed_upper', 'killed'))), _connector='OR'), name='report_women_within_killed'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("women__isnull", True),
+                    models.Q(("killed__isnull", True), ("women__gte", 0)),
+                    models.Q(
+                        (
+                            "killed_qualifier__in",
+                            ("at_least", "more_than", "several", "dozens", "scores", "hundreds", "thousands"),
+                        ),
+                        ("women__gte", 0),
+                    ),
+                    models.Q(
+                        ("women__gte", 0),
+                        (
+                            "women__lte",
+                            django.db.models.functions.comparison.Coalesce("killed_upper", "killed"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_women_within_killed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tollreport',
-            constraint=models.CheckConstraint(condition=models.Q(('civilians__isnull', True), ('killed_counts', 'all'), _connector='OR'), name='report_of_whom_civilians_only_when_counting_everyone'),
+            model_name="tollreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("civilians__isnull", True), ("killed_counts", "all"), _connector="OR"),
+                name="report_of_whom_civilians_only_when_counting_everyone",
+            ),
         ),
         migrations.RunPython(store_figures_as_now_read, migrations.RunPython.noop),
     ]

@@ -34,7 +34,9 @@ def attributions_from_the_joint_lists(apps, schema_editor):
         alleged, claimed = list(incident.perpetrators.all()), list(incident.claimed_by.all())
         if not (alleged or claimed):
             continue
-        reports = list(TollReport.objects.filter(incident=incident, is_current=True).order_by("published_on", "pk"))
+        reports = list(
+            TollReport.objects.filter(incident=incident, is_current=True).order_by("published_on", "pk")
+        )
         carriers = {}
         for report in reports:
             carriers.setdefault(report.source_id, report)  # one per source, its earliest current report
@@ -96,70 +98,207 @@ def actor_as_source(Source, actor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0008_figures_that_mean_what_they_say'),
+        ("incidents", "0008_figures_that_mean_what_they_say"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='attribution_disputed',
+            model_name="incident",
+            name="attribution_disputed",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='claimed_by',
-            field=models.ManyToManyField(blank=True, editable=False, related_name='incidents_claimed', to='incidents.actor'),
+            model_name="incident",
+            name="claimed_by",
+            field=models.ManyToManyField(
+                blank=True, editable=False, related_name="incidents_claimed", to="incidents.actor"
+            ),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='perpetrators',
-            field=models.ManyToManyField(blank=True, editable=False, related_name='incidents_perpetrated', to='incidents.actor', verbose_name='alleged perpetrators'),
+            model_name="incident",
+            name="perpetrators",
+            field=models.ManyToManyField(
+                blank=True,
+                editable=False,
+                related_name="incidents_perpetrated",
+                to="incidents.actor",
+                verbose_name="alleged perpetrators",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalAttribution',
+            name="HistoricalAttribution",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('stance', models.CharField(choices=[('alleged', 'alleges (the source says the actor did it)'), ('claimed', 'claimed (the actor says it did it)'), ('denied', 'denied (the actor says it did not)')], default='alleged', max_length=10)),
-                ('quote', models.TextField(blank=True, help_text="The source's exact words, in any language.")),
-                ('published_on', models.DateField(help_text='The day the source said so.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.actor')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
-                ('report', models.ForeignKey(blank=True, db_constraint=False, help_text='The report this attribution comes from, if any.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.tollreport')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, error_messages={'null': 'Choose the source that says so.'}, help_text="Who says so. For a claim or a denial, the source that carries it (the actor's own statement, or the outlet that reported it).", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.source')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[
+                            ("alleged", "alleges (the source says the actor did it)"),
+                            ("claimed", "claimed (the actor says it did it)"),
+                            ("denied", "denied (the actor says it did not)"),
+                        ],
+                        default="alleged",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "quote",
+                    models.TextField(blank=True, help_text="The source's exact words, in any language."),
+                ),
+                ("published_on", models.DateField(help_text="The day the source said so.")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.actor",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The report this attribution comes from, if any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.tollreport",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        error_messages={"null": "Choose the source that says so."},
+                        help_text="Who says so. For a claim or a denial, the source that carries it (the actor's own statement, or the outlet that reported it).",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical attribution',
-                'verbose_name_plural': 'historical attributions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical attribution",
+                "verbose_name_plural": "historical attributions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Attribution',
+            name="Attribution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('stance', models.CharField(choices=[('alleged', 'alleges (the source says the actor did it)'), ('claimed', 'claimed (the actor says it did it)'), ('denied', 'denied (the actor says it did not)')], default='alleged', max_length=10)),
-                ('quote', models.TextField(blank=True, help_text="The source's exact words, in any language.")),
-                ('published_on', models.DateField(help_text='The day the source said so.')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attributions', to='incidents.actor')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attributions', to='incidents.incident')),
-                ('report', models.ForeignKey(blank=True, help_text='The report this attribution comes from, if any.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attributions', to='incidents.tollreport')),
-                ('source', models.ForeignKey(error_messages={'null': 'Choose the source that says so.'}, help_text="Who says so. For a claim or a denial, the source that carries it (the actor's own statement, or the outlet that reported it).", on_delete=django.db.models.deletion.PROTECT, related_name='attributions', to='incidents.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[
+                            ("alleged", "alleges (the source says the actor did it)"),
+                            ("claimed", "claimed (the actor says it did it)"),
+                            ("denied", "denied (the actor says it did not)"),
+                        ],
+                        default="alleged",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "quote",
+                    models.TextField(blank=True, help_text="The source's exact words, in any language."),
+                ),
+                ("published_on", models.DateField(help_text="The day the source said so.")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attributions",
+                        to="incidents.actor",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attributions",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The report this attribution comes from, if any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="attributions",
+                        to="incidents.tollreport",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        error_messages={"null": "Choose the source that says so."},
+                        help_text="Who says so. For a claim or a denial, the source that carries it (the actor's own statement, or the outlet that reported it).",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attributions",
+                        to="incidents.source",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['published_on', 'pk'],
-                'indexes': [models.Index(fields=['actor', 'incident'], name='attribution_actor_idx')],
-                'constraints': [models.UniqueConstraint(fields=('incident', 'actor', 'source', 'published_on'), name='attribution_one_stance_a_day')],
+                "ordering": ["published_on", "pk"],
+                "indexes": [models.Index(fields=["actor", "incident"], name="attribution_actor_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("incident", "actor", "source", "published_on"),
+                        name="attribution_one_stance_a_day",
+                    )
+                ],
             },
             bases=(incidents.models.base.RulesInCleanMixin, models.Model),
         ),

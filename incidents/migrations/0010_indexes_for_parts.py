@@ -5,19 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0009_attributions_per_source'),
+        ("incidents", "0009_attributions_per_source"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['part_of', 'start_date'], name='incident_parts_idx'),
+            model_name="incident",
+            index=models.Index(fields=["part_of", "start_date"], name="incident_parts_idx"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('in_part_tree', True)), fields=['start_date'], name='incident_part_tree_idx'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("in_part_tree", True)),
+                fields=["start_date"],
+                name="incident_part_tree_idx",
+            ),
         ),
     ]

@@ -70,6 +70,7 @@ class IncidentQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         refuse_derived_writes(self.model, dict.fromkeys(fields))
+        # Django's bulk_update ends in update(), which writes search_ar again.
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):

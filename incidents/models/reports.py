@@ -6,11 +6,11 @@ from django.db.models import Case, CheckConstraint, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
-from incidents import figures, languages, tolls
-from incidents.languages import ISO_639_1, validate_iso_639_1
+from incidents import figures, tolls
 from incidents.models.base import OfAnIncident, OfAnIncidentQuerySet, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident
 from incidents.models.parties import Source
+from incidents.models.quotes import quote_constraints, quote_errors, quote_fields
 
 
 class Qualifier(models.TextChoices):
@@ -180,21 +180,7 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
     )
     archive_url = models.URLField("archived copy", max_length=500, blank=True)
     quote = models.TextField(blank=True, help_text="The source's exact words, in any language.")
-    quote_language = models.CharField(
-        "language of the quote",
-        max_length=2,
-        blank=True,
-        validators=[validate_iso_639_1],
-        help_text="Its ISO 639-1 code: ar (Arabic), en (English), fr (French) …",
-    )
-    quote_translation = models.TextField(
-        "English translation of the quote", blank=True, help_text="Leave empty when the quote is in English."
-    )
-    translation_is_machine = models.BooleanField(
-        "machine translation",
-        default=False,
-        help_text="Tick when a machine translated the quote and no person checked it: readers are told.",
-    )
+    quote_language, quote_translation, translation_is_machine = quote_fields()
 
     killed = models.IntegerField(null=True, blank=True)
     killed_qualifier = models.CharField(
@@ -240,18 +226,7 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
                 condition=Q(civilians__isnull=True) | Q(killed_counts=Population.ALL),
                 name="report_of_whom_civilians_only_when_counting_everyone",
             ),
-            CheckConstraint(
-                condition=Q(quote_language="") | Q(quote_language__in=sorted(ISO_639_1)),
-                name="report_quote_language_is_iso_639_1",
-            ),
-            CheckConstraint(
-                condition=Q(quote_translation="") | (~Q(quote="") & ~Q(quote_language="")),
-                name="report_translation_has_a_quote_and_its_language",
-            ),
-            CheckConstraint(
-                condition=Q(translation_is_machine=False) | ~Q(quote_translation=""),
-                name="report_machine_translation_has_a_translation",
-            ),
+            *quote_constraints("report"),
         ]
         indexes = [
             # Incident pages and the range arithmetic read each incident's current reports.
@@ -294,7 +269,7 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
                 "Only a figure of everyone killed has an “of whom civilians” count: a civilians-only "
                 "or combatants-only figure says whom it counts in “killed: who is counted”."
             )
-        errors.update(self._quote_errors())
+        errors.update(quote_errors(self))
         try:
             incident = self.incident
         except Incident.DoesNotExist:  # an inline on a new incident's form
@@ -309,20 +284,6 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
                 )
         if errors:
             raise ValidationError(errors)
-
-    def _quote_errors(self):
-        errors = {}
-        if self.quote_language and self.quote_language not in ISO_639_1:
-            errors["quote_language"] = languages.MESSAGE
-        if self.quote_translation and not self.quote and "quote_translation" not in errors:
-            errors["quote_translation"] = "There is no quote to translate: enter the source's words first."
-        elif self.quote_translation and not self.quote_language:
-            errors["quote_language"] = "Say which language the quote is in (ar, fr …): it has a translation."
-        if self.translation_is_machine and not self.quote_translation:
-            errors["translation_is_machine"] = (
-                "There is no translation: untick this, or enter the translation."
-            )
-        return errors
 
     def _figure_errors(self, field):
         value = getattr(self, field)
