@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 
@@ -85,6 +86,14 @@ def pytest_collection_modifyitems(config, items):
         "browser",
         not find_chromium(),
         f"no Chromium. Install: {INSTALL_HINT}",
+        bool(os.environ.get("CI")),
+    )
+    _set_aside(
+        config,
+        items,
+        "gettext",
+        not shutil.which("xgettext"),
+        "no GNU gettext (xgettext). Install: apt-get install gettext",
         bool(os.environ.get("CI")),
     )
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

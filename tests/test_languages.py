@@ -312,3 +312,28 @@ def test_english_pages_keep_british_dates(client, db):
     make_report(incident, make_source("Some source"), killed=3)
     page = client.get(incident.get_absolute_url()).content.decode()
     assert "Thursday 5 October 2023" in page
+
+
+@pytest.mark.gettext
+def test_the_catalogue_holds_every_translatable_text_of_the_code_and_templates(
+    settings, tmp_path, monkeypatch
+):
+    """`make messages` was run after the last {% translate %} or gettext() was added or changed.
+
+    On a copy: makemessages writes the catalogue of the directory it runs in."""
+    import shutil
+
+    root = Path(settings.BASE_DIR)
+    for name in ("casualty_tracker", "incidents", "templates", "locale"):
+        shutil.copytree(root / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(tmp_path)
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    call_command("makemessages", locale=["ar"], no_obsolete=True, verbosity=0)
+
+    def messages(path):
+        return {(entry.msgctxt, entry.msgid, entry.msgid_plural) for entry in polib.pofile(str(path))}
+
+    extracted = messages(tmp_path / "locale" / "ar" / "LC_MESSAGES" / "django.po")
+    committed = messages(LOCALE / "ar" / "LC_MESSAGES" / "django.po")
+    assert extracted - committed == set(), "new texts to translate: run make messages"
+    assert committed - extracted == set(), "texts no longer used: run make messages"
