@@ -394,3 +394,12 @@ def test_an_attribution_s_quote_follows_the_same_rules(db):
     assert "two-letter ISO 639-1 code" in " ".join(error.value.message_dict["quote_language"])
     with pytest.raises(IntegrityError), transaction.atomic():
         make_attribution(incident, quote="", quote_translation="we deny")
+
+
+def test_q_finds_arabic_written_in_the_english_fields_and_sources_known_only_by_an_arabic_name(client, db):
+    make_incident("Strike near the hospital", place="قرب مستشفى الشفاء")
+    telegram = make_incident("Reported on Telegram")
+    make_report(telegram, make_source("شبكة أخبار إدلب"))
+    make_incident("Neither")
+    assert titles(client, "مستشفي الشفاء") == ["Strike near the hospital"]
+    assert titles(client, "اخبار ادلب") == ["Reported on Telegram"]

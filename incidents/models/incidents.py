@@ -16,7 +16,7 @@ from incidents import figures, tolls
 from incidents.models.base import RulesInCleanMixin, Versioned, today
 from incidents.models.parties import Actor
 from incidents.models.places import Location
-from incidents.search import fold_arabic
+from incidents.search import fold_arabic, has_arabic
 from incidents.slugs import save_with_free_slug
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too. Incidents in a
@@ -47,7 +47,7 @@ class IncidentQuerySet(models.QuerySet):
 
     def update(self, **values):
         refuse_derived_writes(self.model, values)
-        if not {"title_ar", "summary_ar"} & set(values):
+        if not set(Incident.SEARCHED_FIELDS) & set(values):
             return self._update_entered(values)
         with transaction.atomic():
             ids = list(self.values_list("pk", flat=True))
@@ -95,7 +95,7 @@ class IncidentQuerySet(models.QuerySet):
 def refresh_search_text(ids):
     """Write ``search_ar`` again for these incidents (after an ``update()`` of their Arabic text)."""
     rows = Incident._base_manager.filter(pk__in=ids)
-    for incident in rows.only("pk", "title_ar", "summary_ar"):
+    for incident in rows.only("pk", *Incident.SEARCHED_FIELDS):
         models.QuerySet.update(rows.filter(pk=incident.pk), search_ar=incident.folded_arabic())
 
 
@@ -158,6 +158,8 @@ class Incident(RulesInCleanMixin, Versioned):
         "attribution_disputed",
     ]
     TOTALLED_FIELDS = TOTALLED_FIELDS
+    # The fields whose Arabic text search_ar holds.
+    SEARCHED_FIELDS = ["title_ar", "summary_ar", "title", "summary", "place"]
     # Written only by incidents.workflow, the one place where an incident is published or unpublished.
     WORKFLOW_FIELDS = ["status", "published_at", "published_by"]
 
@@ -166,8 +168,9 @@ class Incident(RulesInCleanMixin, Versioned):
     slug = models.SlugField(max_length=120, unique=True, blank=True)
     summary = models.TextField(blank=True)
     summary_ar = models.TextField("summary in Arabic", blank=True)
-    # title_ar and summary_ar folded for the search (incidents.search): kept by save(),
-    # bulk_create() and update(), never entered.
+    # The incident's Arabic text, folded for the search (incidents.search): the Arabic title and
+    # summary, and the title, summary and place when they hold Arabic. Kept by save(),
+    # bulk_create() and update() (bulk_update ends in it), never entered.
     search_ar = models.TextField(blank=True, default="", editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     start_date = models.DateField(help_text="The day it happened, or the first day.")
@@ -309,8 +312,14 @@ class Incident(RulesInCleanMixin, Versioned):
         return reverse("incident_detail", args=[self.slug])
 
     def folded_arabic(self):
-        """What ``search_ar`` holds: the Arabic title and summary, folded (incidents.search)."""
-        return fold_arabic(f"{self.title_ar}\n{self.summary_ar}".strip())
+        """What ``search_ar`` holds: the Arabic title and summary, and the title, summary and place
+        when they hold Arabic, folded (incidents.search)."""
+        texts = [
+            self.title_ar,
+            self.summary_ar,
+            *(t for t in (self.title, self.summary, self.place) if has_arabic(t)),
+        ]
+        return fold_arabic("\n".join(text for text in texts if text))
 
     @property
     def is_published(self):
@@ -409,7 +418,7 @@ class Incident(RulesInCleanMixin, Versioned):
             f.name for f in self._meta.concrete_fields if not f.primary_key
         ]
         kwargs["update_fields"] = {name for name in update_fields if name not in protected} | {"version"}
-        if {"title_ar", "summary_ar"} & kwargs["update_fields"]:
+        if set(self.SEARCHED_FIELDS) & kwargs["update_fields"]:
             kwargs["update_fields"].add("search_ar")
         with transaction.atomic():
             self.move_version_on()
