@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Tests and checks run with production settings and a throwaway key.
 TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-tests-only-not-a-secret} DJANGO_DEBUG=0
 
-.PHONY: run test lint format serve bench bench-import loadtest clean venv
+.PHONY: run test lint format serve bench bench-import loadtest clean venv messages compilemessages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ lint: $(VENV)/.dev-installed
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Translations (README, "Languages"); both need GNU gettext (Debian package gettext).
+# `make messages` adds new and changed strings of the code and templates to locale/ar/.../django.po;
+# translate them there, then `make compilemessages` writes the django.mo that is committed with it.
+MESSAGES_OPTIONS := --no-obsolete --add-location file --ignore 'tests/*' --ignore 'benchmarks/*' --ignore 'staticfiles/*'
+
+messages: $(VENV)/.dev-installed
+	$(DEV_ENV) $(MANAGE) makemessages --locale ar $(MESSAGES_OPTIONS)
+
+compilemessages: $(VENV)/.dev-installed
+	$(DEV_ENV) $(MANAGE) compilemessages --locale ar --ignore '.venv'
 
 # Production-like serving: debug off, gunicorn, static files collected and served by whitenoise.
 # Needs DJANGO_SECRET_KEY. Over plain HTTP on 127.0.0.1 set DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0.

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 # Another port with BENCH_PORT, for two benchmarks on one machine.
@@ -231,6 +232,8 @@ def main():
                 "median",
             ),
             ("text search", "/incidents/?q=hospital", "slow_median"),
+            # Arabic folded search (incidents/search.py), on the Arabic page.
+            ("Arabic text search", f"/ar/incidents/?q={quote('ادلب')}", "slow_median"),
             ("incident page, 5 reports", f"/incidents/{info['incident']}/", "median"),
             ("governorate page with totals", f"/locations/{governorate}/", "slow_median"),
             ("source page", f"/sources/{info['source']}/", "slow_median"),

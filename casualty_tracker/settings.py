@@ -54,12 +54,17 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a public page is in its address (English at the root, Arabic under /ar/).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The admin and other unprefixed staff pages: the analyst's own language (see casualty_tracker.i18n).
+    "casualty_tracker.i18n.StaffLanguageMiddleware",
     # After authentication: only anonymous readers are sent to a replica.
     "casualty_tracker.replicas.ReplicaReadsMiddleware",
-    # After the replica choice (the data version and the page are read from the same database).
+    # After the replica choice (the data version and the page are read from the same database)
+    # and the language (a page is cached per language).
     "casualty_tracker.public_cache.PublicCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -86,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "casualty_tracker.i18n.languages",
             ],
         },
     },
@@ -131,7 +137,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-gb"
+# English at the root of the site, Arabic under /ar/ (casualty_tracker/urls.py); README, "Languages".
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ar", "العربية")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own number formats for Arabic (casualty_tracker/formats/ar): Western digits, as the sources write them.
+FORMAT_MODULE_PATH = ["casualty_tracker.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 # Dates entered and shown as YYYY-MM-DD, never 05/10/2023 (casualty_tracker/formats/).
@@ -159,6 +170,10 @@ LOGIN_URL = "admin:login"
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The admin's language choice (casualty_tracker.i18n): no script needs to read it.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -41,9 +41,10 @@ from incidents.models import (
 )
 from incidents.roles import can_export, can_publish, can_release_names
 
-admin.site.site_header = "Casualty Tracker"
-admin.site.site_title = "Casualty Tracker admin"
-admin.site.index_title = "Record incidents and every source's figures"
+# Lazy: the admin speaks the analyst's language (casualty_tracker.i18n).
+admin.site.site_header = gettext_lazy("Casualty Tracker")
+admin.site.site_title = gettext_lazy("Casualty Tracker admin")
+admin.site.index_title = gettext_lazy("Record incidents and every source's figures")
 
 
 # Links typed without a scheme ("www.syriahr.com/…") are taken as https.
@@ -193,9 +194,9 @@ class ActorNameInline(admin.TabularInline):
 
 @admin.register(Actor)
 class ActorAdmin(RecordAdmin):
-    list_display = ["name", "kind"]
+    list_display = ["name", "name_ar", "kind"]
     list_filter = ["kind"]
-    search_fields = ["name", "names__name"]
+    search_fields = ["name", "name_ar", "names__name"]
     inlines = [ActorNameInline]
 
     def get_deleted_objects(self, objs, request):
@@ -215,9 +216,9 @@ class ActorAdmin(RecordAdmin):
 @admin.register(Source)
 class SourceAdmin(RecordAdmin):
     formfield_overrides = HTTPS_LINKS
-    list_display = ["name", "short_name", "kind"]
+    list_display = ["name", "short_name", "name_ar", "kind"]
     list_filter = ["kind"]
-    search_fields = ["name", "short_name"]
+    search_fields = ["name", "short_name", "name_ar"]
 
 
 class FigureReadingMixin:
@@ -269,6 +270,9 @@ class TollReportInline(FigureReadingMixin, admin.StackedInline):
         ("civilians", "children", "women"),
         ("url", "archive_url"),
         "quote",
+        "quote_language",
+        "quote_translation",
+        "translation_is_machine",
         "note",
     ]
 
@@ -282,7 +286,14 @@ class AttributionInline(admin.StackedInline):
     extra = 0
     classes = ["compact-inline"]
     autocomplete_fields = ["source", "actor"]
-    fields = ["version", ("source", "stance", "actor"), ("published_on", "report"), "quote"]
+    fields = [
+        "version",
+        ("source", "stance", "actor"),
+        ("published_on", "report"),
+        "quote",
+        ("quote_language", "translation_is_machine"),
+        "quote_translation",
+    ]
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -397,6 +408,7 @@ class IncidentAdmin(RecordAdmin):
     list_select_related = ["location__country"]  # a place is named in its country's words
     search_fields = [
         "title",
+        "title_ar",
         "place",
         "location__name",
         "location__chain",
@@ -423,6 +435,7 @@ class IncidentAdmin(RecordAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
+        ("In Arabic", {"fields": ["title_ar", "summary_ar"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
         ("Where", {"fields": ["location", "place", "location_precision", ("latitude", "longitude")]}),
         (

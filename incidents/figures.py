@@ -45,13 +45,18 @@ The reading, rule by rule (each rule names the code that implements it):
 7. **Per-source totals** add each source's own current figure (``Figure.ends``), never the
    incident's range.
 
-Sentences (``range_sentence``, ``floor_sentence``, ``revision_sentence``) are English, built from
-small phrase functions so that each phrase can later be marked for translation.
+Words and sentences (``Figure.in_words``, ``range_sentence``, ``floor_sentence``,
+``revision_sentence``) are in the language of the page, through Django's gettext: whole messages
+with named placeholders and ngettext for counts (locale/*/LC_MESSAGES/django.po). The arithmetic
+needs no Django. ``Figure.as_stated()`` stays English: it is data (CSV, correction notes).
 """
 
 import datetime
 from dataclasses import dataclass, field
 from operator import attrgetter
+
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext, pgettext
 
 # --- Vocabulary (stored values: a contract, see DESIGN.md) ------------------------------------
 
@@ -258,9 +263,10 @@ class Figure:
     # What it looks like ---------------------------------------------------------------------
 
     def as_stated(self):
-        """The figure as the source put it: "at least 89", "between 10 and 15", "0", "dozens",
-        "unknown". A plural word is the word alone: what CSV ``killed_as_reported``, revision
-        sentences, correction notes and chart labels show. Pages add ``counted_as()``."""
+        """The figure as the source put it, in English: "at least 89", "between 10 and 15", "0",
+        "dozens", "unknown". A plural word is the word alone. This is data, the same in every
+        language: CSV ``killed_as_reported`` and ``figures``, correction notes, the admin. Pages
+        show ``in_words()``, in the reader's language."""
         if not self.is_known:
             return "unknown"
         if self.is_word:
@@ -270,16 +276,33 @@ class Figure:
         words = {EXACT: "", AT_LEAST: "at least ", MORE_THAN: "more than ", ABOUT: "about ", UP_TO: "up to "}
         return f"{words[self.qualifier]}{_number(self.value)}"
 
+    def in_words(self):
+        """``as_stated()`` in the language of the page: "at least 89", "89 على الأقل"."""
+        if not self.is_known:
+            return pgettext("figure", "unknown")
+        if self.is_word:
+            return _plural_word(self.qualifier)
+        if self.qualifier == BETWEEN:
+            return gettext("between %(lowest)s and %(highest)s") % {
+                "lowest": shown_number(self.value),
+                "highest": shown_number(self.stated_high),
+            }
+        return _qualified(self.qualifier) % {"number": shown_number(self.value)}
+
     def counted_as(self):
-        """How a plural word is counted: "at least 24" for dozens; "" for any other figure."""
-        return f"at least {_number(self.floor)}" if self.is_word else ""
+        """How a plural word is counted, in the page's language: "at least 24" for dozens; ""
+        for any other figure."""
+        return _qualified(AT_LEAST) % {"number": shown_number(self.floor)} if self.is_word else ""
 
     def as_stated_with_reading(self):
-        """The words with how they are counted, for a page's row: "dozens (counted as at least
-        24)"; any other figure as stated."""
+        """The words with how they are counted, for a page's row, in the page's language:
+        "dozens (counted as at least 24)"; any other figure as stated."""
         if self.is_word:
-            return f"{self.as_stated()} (counted as {self.counted_as()})"
-        return self.as_stated()
+            return gettext("%(figure)s (counted as %(reading)s)") % {
+                "figure": self.in_words(),
+                "reading": self.counted_as(),
+            }
+        return self.in_words()
 
     def reading(self):
         """The interval in words, as /methodology/ puts it: "121 or more" for more than 120,
@@ -288,7 +311,8 @@ class Figure:
         return interval_words(self.interval)
 
     def __str__(self):
-        return self.as_stated()
+        """In the page's language (templates); ``as_stated()`` for data."""
+        return self.in_words()
 
 
 #: How an interval is said (``interval_words``); the admin's script uses the same phrases.
@@ -449,7 +473,9 @@ class TollRange:
 
     def short(self):
         """Compact form for lists and charts: "89–120+", "17", "0", "unknown"."""
-        return short_range(self.lowest, self.highest, self.highest_open) if self.is_known else "unknown"
+        if not self.is_known:
+            return pgettext("toll", "unknown")
+        return short_range(self.lowest, self.highest, self.highest_open)
 
 
 def incident_range(current_figures, source_count=None):
@@ -721,7 +747,7 @@ class Total:
 
     def short(self):
         if not self.incidents_with_figures:
-            return "unknown"
+            return pgettext("toll", "unknown")
         return short_range(self.lowest, self.highest, self.highest_open)
 
 
@@ -873,39 +899,141 @@ def total_with_parts(incidents, *, toll=attrgetter("toll"), parents=None, source
     )
 
 
-# --- Sentences --------------------------------------------------------------------------------
-# Each phrase is one small function, so that translation can later replace them one by one.
-
-_NOUNS = {
-    ALL: ("person", "people"),
-    CIVILIANS: ("civilian", "civilians"),
-    COMBATANTS: ("combatant", "combatants"),
-}
+# --- Words and sentences ----------------------------------------------------------------------
+# In the language of the page: Django's gettext, the only Django in this module (the arithmetic
+# above does not need it). Every sentence is a whole message with named placeholders, and every
+# count goes through ngettext (Arabic has six plural forms), so that a translator can reorder and
+# inflect it: nothing is glued together from English pieces.
 
 
-def _victims(population, singular):
-    """ "person was" / "people were" / "civilians were" …"""
-    one, many = _NOUNS[population]
-    return f"{one} was" if singular else f"{many} were"
+def shown_number(n):
+    """A number as the page's language writes it: "1,200" (casualty_tracker/formats)."""
+    return number_format(n, force_grouping=True)
 
 
-def _no_one(population):
-    return "No one" if population == ALL else f"No {_NOUNS[population][0]}"
+def _plural_word(qualifier):
+    return {
+        SEVERAL: pgettext("figure", "several"),
+        DOZENS: pgettext("figure", "dozens"),
+        SCORES: pgettext("figure", "scores"),
+        HUNDREDS: pgettext("figure", "hundreds"),
+        THOUSANDS: pgettext("figure", "thousands"),
+    }[qualifier]
 
 
-def _deaths_without_figure(population):
-    return {ALL: "Deaths", CIVILIANS: "Civilian deaths", COMBATANTS: "Combatant deaths"}[population]
+def _qualified(qualifier):
+    """A figure's pattern around its number: "at least %(number)s" …"""
+    return {
+        EXACT: "%(number)s",
+        AT_LEAST: gettext("at least %(number)s"),
+        MORE_THAN: gettext("more than %(number)s"),
+        ABOUT: gettext("about %(number)s"),
+        UP_TO: gettext("up to %(number)s"),
+    }[qualifier]
 
 
-def _sources(n):
-    return f"{n} source" if n == 1 else f"{n} sources"
-
-
-def agreement_words(value):
-    """ "that agree", "that differ", "that contradict each other": how the sources compare."""
-    return {AGREE: "that agree", DIFFER: "that differ", CONTRADICT: "that contradict each other"}.get(
-        value, ""
+def _killed(population, count):
+    """ "%(figures)s people were reported killed", in the plural form ``count`` asks for."""
+    if population == CIVILIANS:
+        return ngettext(
+            "%(figures)s civilian was reported killed", "%(figures)s civilians were reported killed", count
+        )
+    if population == COMBATANTS:
+        return ngettext(
+            "%(figures)s combatant was reported killed", "%(figures)s combatants were reported killed", count
+        )
+    return ngettext(
+        "%(figures)s person was reported killed", "%(figures)s people were reported killed", count
     )
+
+
+def _killed_in_words(population):
+    """A plural word takes "of": "dozens of people were reported killed"."""
+    return {
+        ALL: gettext("%(figures)s of people were reported killed"),
+        CIVILIANS: gettext("%(figures)s of civilians were reported killed"),
+        COMBATANTS: gettext("%(figures)s of combatants were reported killed"),
+    }[population]
+
+
+def _killed_between(population, count):
+    """ "Between %(lowest)s and %(highest)s people were reported killed"; ``count`` is the highest."""
+    if population == CIVILIANS:
+        return ngettext(
+            "Between %(lowest)s and %(highest)s civilian was reported killed",
+            "Between %(lowest)s and %(highest)s civilians were reported killed",
+            count,
+        )
+    if population == COMBATANTS:
+        return ngettext(
+            "Between %(lowest)s and %(highest)s combatant was reported killed",
+            "Between %(lowest)s and %(highest)s combatants were reported killed",
+            count,
+        )
+    return ngettext(
+        "Between %(lowest)s and %(highest)s person was reported killed",
+        "Between %(lowest)s and %(highest)s people were reported killed",
+        count,
+    )
+
+
+def _killed_between_and_words(population):
+    """ "Between 10 and hundreds of people were reported killed": the highest is a plural word."""
+    return {
+        ALL: gettext("Between %(lowest)s and %(highest)s of people were reported killed"),
+        CIVILIANS: gettext("Between %(lowest)s and %(highest)s of civilians were reported killed"),
+        COMBATANTS: gettext("Between %(lowest)s and %(highest)s of combatants were reported killed"),
+    }[population]
+
+
+def _no_one_killed(population):
+    return {
+        ALL: gettext("No one was reported killed"),
+        CIVILIANS: gettext("No civilian was reported killed"),
+        COMBATANTS: gettext("No combatant was reported killed"),
+    }[population]
+
+
+def _without_figure(population, count):
+    """The whole sentence for deaths reported without a number."""
+    if population == CIVILIANS:
+        return ngettext(
+            "Civilian deaths were reported without a figure, according to %(count)s source.",
+            "Civilian deaths were reported without a figure, according to %(count)s sources.",
+            count,
+        )
+    if population == COMBATANTS:
+        return ngettext(
+            "Combatant deaths were reported without a figure, according to %(count)s source.",
+            "Combatant deaths were reported without a figure, according to %(count)s sources.",
+            count,
+        )
+    return ngettext(
+        "Deaths were reported without a figure, according to %(count)s source.",
+        "Deaths were reported without a figure, according to %(count)s sources.",
+        count,
+    )
+
+
+def _according_to(count, agreement_value):
+    """ "according to 2 sources that differ"; the agreement only with more than one figure."""
+    if count > 1 and agreement_value == AGREE:
+        text = ngettext(
+            "according to %(count)s source that agrees", "according to %(count)s sources that agree", count
+        )
+    elif count > 1 and agreement_value == DIFFER:
+        text = ngettext(
+            "according to %(count)s source that differs", "according to %(count)s sources that differ", count
+        )
+    elif count > 1 and agreement_value == CONTRADICT:
+        text = ngettext(
+            "according to %(count)s source that contradicts itself",
+            "according to %(count)s sources that contradict each other",
+            count,
+        )
+    else:
+        text = ngettext("according to %(count)s source", "according to %(count)s sources", count)
+    return text % {"count": shown_number(count)}
 
 
 def _capitalised(text):
@@ -913,9 +1041,13 @@ def _capitalised(text):
 
 
 def _or_list(texts):
+    """ "at least 120 or more than 120"."""
     if len(texts) == 1:
         return texts[0]
-    return ", ".join(texts[:-1]) + " or " + texts[-1]
+    return gettext("%(figures)s or %(last)s") % {
+        "figures": pgettext("between items of a list", ", ").join(texts[:-1]),
+        "last": texts[-1],
+    }
 
 
 def _stated_lowest(known, lowest):
@@ -923,41 +1055,42 @@ def _stated_lowest(known, lowest):
     state it."""
     stating = [f for f in known if f.stated_low == lowest]
     if all(f.is_word for f in stating):
-        return stating[0].as_stated()
-    return _number(lowest)
+        return stating[0].in_words()
+    return shown_number(lowest)
 
 
 def _stated_highest(known, highest):
-    """The highest the way its source said it: "more than 120" before "at least 120" before a
-    plural word ("dozens"); a bare number when no figure stating it is open."""
+    """The figure that states the highest, the way its source said it: "more than 120" before
+    "at least 120" before a plural word ("dozens"); an exact number when none is open."""
     stating = [f for f in known if f.stated_high == highest]
     for qualifier in (MORE_THAN, AT_LEAST):
         if any(f.qualifier == qualifier for f in stating):
-            return Figure(qualifier, highest).as_stated()
+            return Figure(qualifier, highest)
     words = [f for f in stating if f.is_word]
-    return words[0].as_stated() if words else _number(highest)
-
-
-def _reported_killed(subject, population, singular):
-    """ "{subject} people were reported killed"; a plural word takes "of": "dozens of people"."""
-    of = " of" if subject.split()[-1] in PLURAL_WORDS else ""
-    return f"{_capitalised(subject)}{of} {_victims(population, singular)} reported killed"
+    return words[0] if words else Figure(EXACT, highest)
 
 
 def _statement(known, toll, population):
     if toll.highest == 0 and not toll.highest_open:
-        return f"{_no_one(population)} was reported killed"
-    texts = []
-    for f in sorted(known, key=lambda f: (f.interval.low, f.interval.high is None, f.interval.high or 0)):
-        if f.as_stated() not in texts:
-            texts.append(f.as_stated())
-    singular = toll.highest == 1 and toll.lowest == 1 and not toll.highest_open
-    if len(texts) == 1 or toll.lowest == toll.highest:
+        return _no_one_killed(population)
+    ordered = sorted(known, key=lambda f: (f.interval.low, f.interval.high is None, f.interval.high or 0))
+    stated = []
+    for f in ordered:
+        if f.in_words() not in [text for text, _ in stated]:
+            stated.append((f.in_words(), f))
+    if len(stated) == 1 or toll.lowest == toll.highest:
         # One way of saying it, or the ends meet (120; more than 120): the figures as stated.
-        return _reported_killed(_or_list(texts), population, singular)
-    lowest = _stated_lowest(known, toll.lowest)
+        texts = [text for text, _ in stated]
+        in_words = stated[-1][1].is_word
+        pattern = _killed_in_words(population) if in_words else _killed(population, toll.highest)
+        return _capitalised(pattern % {"figures": _or_list(texts)})
     highest = _stated_highest(known, toll.highest)
-    return _reported_killed(f"between {lowest} and {highest}", population, False)
+    pattern = (
+        _killed_between_and_words(population)
+        if highest.is_word
+        else _killed_between(population, toll.highest)
+    )
+    return pattern % {"lowest": _stated_lowest(known, toll.lowest), "highest": highest.in_words()}
 
 
 def range_sentence(current_figures, *, population=ALL):
@@ -969,33 +1102,44 @@ def range_sentence(current_figures, *, population=ALL):
     """
     current_figures = list(current_figures)
     if not current_figures:
-        return "No source has reported a figure yet."
+        return gettext("No source has reported a figure yet.")
     toll = incident_range(current_figures)
     if not toll.is_known:
-        without = _deaths_without_figure(population)
-        return f"{without} were reported without a figure, according to {_sources(toll.source_count)}."
+        return _without_figure(population, toll.source_count) % {"count": shown_number(toll.source_count)}
     known = [f for f in current_figures if f.is_known]
-    sentence = f"{_statement(known, toll, population)}, according to {_sources(toll.figure_count)}"
-    if toll.figure_count > 1:
-        sentence += f" {agreement_words(toll.agreement)}"
+    parts = {
+        "statement": _statement(known, toll, population),
+        "sources": _according_to(toll.figure_count, toll.agreement),
+    }
     silent = toll.source_count - toll.figure_count
-    if silent:
-        sentence += f" ({silent} more {'source' if silent == 1 else 'sources'} gave no figure)"
-    return sentence + "."
+    if not silent:
+        return gettext("%(statement)s, %(sources)s.") % parts
+    parts["silent"] = ngettext(
+        "%(count)s more source gave no figure", "%(count)s more sources gave no figure", silent
+    ) % {"count": shown_number(silent)}
+    return gettext("%(statement)s, %(sources)s (%(silent)s).") % parts
 
 
 def floor_sentence(killed):
     """The all-deaths floor in words (``TollRange.is_floor``): "At least 71 people were reported
     killed, counting the civilian and combatant figures."."""
-    return (
-        f"At least {_number(killed.lowest)} {_victims(ALL, killed.lowest == 1)} reported killed, "
-        "counting the civilian and combatant figures."
-    )
+    return ngettext(
+        "At least %(count)s person was reported killed, counting the civilian and combatant figures.",
+        "At least %(count)s people were reported killed, counting the civilian and combatant figures.",
+        killed.lowest,
+    ) % {"count": shown_number(killed.lowest)}
 
 
 def revision_sentence(source_label, dated_figures):
     """A source's figures over time, oldest first: "SOHR first reported 100 on 5 October 2023, then …"."""
-    parts = [f"{figure.as_stated()} on {day:%-d %B %Y}" for day, figure in dated_figures]
+    parts = [
+        gettext("%(figure)s on %(date)s") % {"figure": figure.in_words(), "date": date_format(day, "j F Y")}
+        for day, figure in dated_figures
+    ]
     if len(parts) == 1:
-        return f"{source_label} reported {parts[0]}."
-    return f"{source_label} first reported {parts[0]}, then " + ", then ".join(parts[1:]) + "."
+        return gettext("%(source)s reported %(revision)s.") % {"source": source_label, "revision": parts[0]}
+    return gettext("%(source)s first reported %(first)s, then %(later)s.") % {
+        "source": source_label,
+        "first": parts[0],
+        "later": pgettext("between revisions of a figure", ", then ").join(parts[1:]),
+    }

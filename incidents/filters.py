@@ -7,8 +7,9 @@ from django import forms
 from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
 
-from incidents.models import Actor, Incident, Location, Source, TollReport, Victim
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 from incidents.roles import can_see_drafts
+from incidents.search import ArabicFolded, fold_arabic, has_arabic
 
 # More deaths than any single incident has had; keeps huge numbers out of the database.
 MAX_FIGURE = 10_000_000
@@ -228,6 +229,8 @@ class IncidentFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        if has_arabic(value):
+            return queryset.filter(self.arabic_matches(fold_arabic(value)))
         # Places and sources are few: matched once, then looked up by id, rather than joined
         # to every incident.
         places = Location.objects.filter(Q(chain__icontains=value) | Q(name_ar__icontains=value))
@@ -242,6 +245,35 @@ class IncidentFilter(django_filters.FilterSet):
             | Q(location__in=places)
             | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
             | Q(pk__in=named.values("incident_id"))
+        )
+
+    @staticmethod
+    def arabic_matches(folded):
+        """Incidents whose Arabic text (``Incident.search_ar``: the Arabic title and summary, and
+        any Arabic in the title, summary and place), place (or a place it lies in), source or actor
+        holds ``folded`` (incidents.search: without marks, spelling variants folded).
+
+        The places' ids are read first (one query): the five look-ups below then use a list
+        rather than each folding every place's name again."""
+        named = list(named_in_arabic(Location, folded).values_list("pk", flat=True))
+        # A place matches when it, or a place it lies in, has the name: "إدلب" finds Idlib's
+        # villages. Through the ancestor columns Location.save() keeps (each subquery runs once).
+        places = Location.objects.filter(
+            Q(pk__in=named)
+            | Q(parent__in=named)
+            | Q(admin2__in=named)
+            | Q(admin1__in=named)
+            | Q(country__in=named)
+        )
+        sources = named_in_arabic(Source, folded)
+        attributed = Attribution.objects.filter(
+            Q(actor__in=named_in_arabic(Actor, folded)) | Q(source__in=sources)
+        )
+        return (
+            Q(search_ar__icontains=folded)
+            | Q(location__in=places)
+            | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
+            | Q(pk__in=attributed.values("incident_id"))
         )
 
     def in_location(self, queryset, name, location):
@@ -262,6 +294,17 @@ class IncidentFilter(django_filters.FilterSet):
     def sort_by(self, queryset, name, value):
         # Without a sort, the model's ordering (newest first) applies.
         return queryset.order_by(*SORTS[value][1])
+
+
+def named_in_arabic(model, folded):
+    """Places, sources or actors whose Arabic name holds ``folded``; sources and actors also by
+    their name, as one known only by an Arabic name is entered. Few rows: the names are folded in
+    SQL as they are read (a place's only where it has an Arabic name: places are the most)."""
+    if model is Location:
+        named = model.objects.exclude(name_ar="").alias(folded=ArabicFolded("name_ar"))
+        return named.filter(folded__icontains=folded)
+    named = model.objects.alias(folded=ArabicFolded("name_ar"), folded_name=ArabicFolded("name"))
+    return named.filter(Q(folded__icontains=folded) | Q(folded_name__icontains=folded))
 
 
 def filter_incidents(request, queryset):

@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 from django.db import connections
@@ -48,6 +49,16 @@ def empty_cache():
 
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test():
+    """A request to an Arabic page leaves Arabic active in this thread (as a server's next request
+    would reset it); a test that builds addresses afterwards expects the default language."""
+    yield
+    from django.utils import translation
+
+    translation.activate("en")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -114,6 +125,14 @@ def pytest_collection_modifyitems(config, items):
         "browser",
         not find_chromium(),
         f"no Chromium. Install: {INSTALL_HINT}",
+        bool(os.environ.get("CI")),
+    )
+    _set_aside(
+        config,
+        items,
+        "gettext",
+        not shutil.which("xgettext"),
+        "no GNU gettext (xgettext). Install: apt-get install gettext",
         bool(os.environ.get("CI")),
     )
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

@@ -64,7 +64,8 @@ def test_no_template_has_an_inline_script_or_a_third_party_origin():
     for template in (BASE_DIR / "templates").rglob("*.html"):
         html = template.read_text()
         assert "<script" not in html, template
-        assert not re.search(r'(src|href)="https?://', html), template
+        # Nothing is loaded from another origin (a plain link to another site is fine).
+        assert not re.search(r'src="https?://|<link[^>]*href="https?://', html), template
 
 
 def test_robots_txt_keeps_the_admin_and_exports_out_of_search_engines(client):
@@ -255,7 +256,21 @@ def test_fuzzed_admin_changelists_and_actions_never_give_a_500(client, admin_fuz
 # --- Every URL has an access rule ----------------------------------------------------------------
 
 PUBLIC = {"home", "incident_list", "incident_feed", "incident_detail", "location_detail", "source_detail",
-          "actor_detail", "methodology", "healthz", "robots_txt"}  # fmt: skip
+          "actor_detail", "methodology", "healthz", "robots_txt", "open_data", "open_data_incidents",
+          "open_data_reports", "open_data_package"}  # fmt: skip
+# The read-only API: open to everyone (published data only; tests/test_api.py checks what it shows).
+API = {
+    "root",
+    "incidents",
+    "geojson",
+    "incident",
+    "reports",
+    "locations",
+    "sources",
+    "actors",
+    "schema",
+    "docs",
+}
 EXPORTS = {"export_incidents", "export_reports", "export_summary", "export_victims"}
 SAMPLE_ARGS = {"slug": "homs-military-academy-drone-strike-2023-10-05", "object_id": "1", "history_id": "1",
                "kind": "incident", "app_label": "incidents", "content_type_id": "1", "uidb64": "MQ",
@@ -294,8 +309,17 @@ def test_every_url_has_an_access_rule_and_keeps_it(client):
             assert response.status_code == 200, (route, response.status_code)
         elif name in EXPORTS:
             assert response.status_code == 302 and "/admin/login/" in response["Location"], route
+        elif route.startswith("api/") and name in API:
+            assert response.status_code == 200, (route, response.status_code)
+        elif name == "incident_version":  # public; a stamp that names no moment is not found
+            assert response.status_code == 404, (route, response.status_code)
         elif name == "favicon":  # public: sends everyone to the static icon
             assert response.status_code == 301 and "/static/favicon" in response["Location"], route
+        elif name == "set_language":
+            # The admin's language switch, open to all: a GET changes nothing (no cookie), only a
+            # POST with a CSRF token does.
+            assert response.status_code in (204, 302), (route, response.status_code)
+            assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
         elif route.startswith("admin/"):
             # The admin: anonymous users are sent to log in (or, for a few public admin pages, see them).
             allowed_public = {"login", "logout", "password_reset", "jsi18n", "view_on_site"}

@@ -105,8 +105,8 @@ def incident_rows(incidents, absolute_url, *, public=False):
             yes_no(incident.civilians_highest_open) if incident.civilians_lowest is not None else "",
             incident.part_of_id if not public or incident.whole_status == Incident.Status.PUBLISHED else None,
             yes_no(incident.attribution_disputed),
-            NOT_YET,  # title_ar
-            NOT_YET,  # summary_ar
+            incident.title_ar,
+            incident.summary_ar,
             incident.victims_identified,
         ]
 

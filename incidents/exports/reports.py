@@ -81,7 +81,7 @@ REPORT_FIELDS = [
     "incident_id", "pk", "source_id", "iso_date", "killed_qualifier", "killed", "killed_upper",
     "injured_qualifier", "injured", "injured_upper", "civilians", "children", "women", "is_current",
     "url", "quote", "killed_counts", "published_time", "archive_url", "note", "killed_best",
-    "dataset_event_id",
+    "dataset_event_id", "quote_language", "quote_translation", "translation_is_machine",
 ]  # fmt: skip
 
 
@@ -122,16 +122,15 @@ def _incident_lines(incidents, reports, sources):
                 f"{killed_cells(killed_qualifier, killed, killed_upper)},"
                 f"{injured_cells(injured_qualifier, injured, injured_upper)},"
                 f"{victim_cells(civilians, children, women)},{yes_no(is_current)},"
-                # After the note: quote_language, quote_translation and translation_is_machine,
-                # empty until their issue lands.
                 f"{csv_cell(url)},{csv_cell(quote)},{killed_counts},{number(published_time)},"
-                f"{number(killed_best)},{csv_cell(archive_url)},{csv_cell(note)},,,,"
+                f"{number(killed_best)},{csv_cell(archive_url)},{csv_cell(note)},{quote_language},"
+                f"{csv_cell(quote_translation)},{yes_no(translation_is_machine)},"
                 f"{csv_cell(dataset_event_id)}\r\n"
                 for (
                     _, report_pk, source_id, published_on, killed_qualifier, killed, killed_upper,
                     injured_qualifier, injured, injured_upper, civilians, children, women, is_current,
                     url, quote, killed_counts, published_time, archive_url, note, killed_best,
-                    dataset_event_id,
+                    dataset_event_id, quote_language, quote_translation, translation_is_machine,
                 ) in reports.get(pk, ())
             ]
         )  # fmt: skip

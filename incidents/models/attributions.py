@@ -9,6 +9,7 @@ from incidents import tolls
 from incidents.models.base import OfAnIncident, OfAnIncidentQuerySet, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident
 from incidents.models.parties import Actor, Source
+from incidents.models.quotes import quote_constraints, quote_errors, quote_fields
 from incidents.models.reports import TollReport
 
 
@@ -43,6 +44,7 @@ class Attribution(RulesInCleanMixin, OfAnIncident, Versioned):
         help_text="The report this attribution comes from, if any.",
     )
     quote = models.TextField(blank=True, help_text="The source's exact words, in any language.")
+    quote_language, quote_translation, translation_is_machine = quote_fields()
     published_on = models.DateField(help_text="The day the source said so.")
 
     objects = AttributionQuerySet.as_manager()
@@ -55,6 +57,7 @@ class Attribution(RulesInCleanMixin, OfAnIncident, Versioned):
             models.UniqueConstraint(
                 fields=["incident", "actor", "source", "published_on"], name="attribution_one_stance_a_day"
             ),
+            *quote_constraints("attribution"),
         ]
         indexes = [
             # Actor pages and the perpetrator totals: an actor's attributions.
@@ -82,6 +85,7 @@ class Attribution(RulesInCleanMixin, OfAnIncident, Versioned):
                 "An attribution cannot be made before the incident started "
                 f"({incident.start_date:%-d %B %Y})."
             )
+        errors.update(quote_errors(self))
         if self.report_id and incident and self.report.incident_id != incident.pk:
             errors["report"] = "Choose a report of this incident."
         if self.incident_id and self.actor_id and self.source_id and self.published_on:

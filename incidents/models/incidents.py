@@ -16,6 +16,7 @@ from incidents import figures, tolls
 from incidents.models.base import RulesInCleanMixin, Versioned, today
 from incidents.models.parties import Actor
 from incidents.models.places import Location
+from incidents.search import fold_arabic, has_arabic
 from incidents.slugs import save_with_free_slug
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too. Incidents in a
@@ -46,6 +47,15 @@ class IncidentQuerySet(models.QuerySet):
 
     def update(self, **values):
         refuse_derived_writes(self.model, values)
+        if not set(Incident.SEARCHED_FIELDS) & set(values):
+            return self._update_entered(values)
+        with transaction.atomic():
+            ids = list(self.values_list("pk", flat=True))
+            updated = self._update_entered(values)
+            refresh_search_text(ids)
+        return updated
+
+    def _update_entered(self, values):
         moves_trees = "part_of" in values or "part_of_id" in values
         if not moves_trees and "start_date" not in values:
             return super().update(**values)
@@ -67,6 +77,7 @@ class IncidentQuerySet(models.QuerySet):
         refuse_derived_writes(self.model, dict.fromkeys(fields))
         objs = list(objs)
         if not {"part_of", "part_of_id", "start_date"} & set(fields):
+            # Django's bulk_update ends in update(), which writes search_ar again.
             return super().bulk_update(objs, fields, *args, **kwargs)
         with transaction.atomic():  # as update(): part trees and months change
             before = dict(Incident.objects.filter(pk__in=[o.pk for o in objs]).values_list("pk", "part_of"))
@@ -87,6 +98,8 @@ class IncidentQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
+        for incident in objs:
+            incident.search_ar = incident.folded_arabic()
         if any(incident.status != "draft" for incident in objs):
             raise ValueError("New incidents start as drafts: publish them with workflow.publish_incidents().")
         with transaction.atomic():
@@ -102,11 +115,19 @@ class IncidentQuerySet(models.QuerySet):
         return super().update(**values)
 
 
+def refresh_search_text(ids):
+    """Write ``search_ar`` again for these incidents (after an ``update()`` of their Arabic text)."""
+    rows = Incident._base_manager.filter(pk__in=ids)
+    for incident in rows.only("pk", *Incident.SEARCHED_FIELDS):
+        models.QuerySet.update(rows.filter(pk=incident.pk), search_ar=incident.folded_arabic())
+
+
 def refuse_derived_writes(model, values):
-    derived = sorted(set(values) & {*model.FIGURE_FIELDS, *model.WORKFLOW_FIELDS})
+    derived = sorted(set(values) & {*model.FIGURE_FIELDS, *model.WORKFLOW_FIELDS, "search_ar"})
     if derived:
         raise ValueError(
-            f"{', '.join(derived)}: written only by incidents.tolls (figures) or incidents.workflow (status)."
+            f"{', '.join(derived)}: written only by incidents.tolls (figures), incidents.workflow (status) "
+            "or Incident.save() (search_ar)."
         )
 
 
@@ -177,12 +198,20 @@ class Incident(RulesInCleanMixin, Versioned):
         "totalled_in",
     ]
     TOTALLED_FIELDS = TOTALLED_FIELDS
+    # The fields whose Arabic text search_ar holds.
+    SEARCHED_FIELDS = ["title_ar", "summary_ar", "title", "summary", "place"]
     # Written only by incidents.workflow, the one place where an incident is published or unpublished.
     WORKFLOW_FIELDS = ["status", "published_at", "published_by"]
 
     title = models.CharField(max_length=200)
+    title_ar = models.CharField("title in Arabic", max_length=200, blank=True)
     slug = models.SlugField(max_length=120, unique=True, blank=True)
     summary = models.TextField(blank=True)
+    summary_ar = models.TextField("summary in Arabic", blank=True)
+    # The incident's Arabic text, folded for the search (incidents.search): the Arabic title and
+    # summary, and the title, summary and place when they hold Arabic. Kept by save(),
+    # bulk_create() and update() (bulk_update ends in it), never entered.
+    search_ar = models.TextField(blank=True, default="", editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     start_date = models.DateField(help_text="The day it happened, or the first day.")
     end_date = models.DateField(
@@ -268,7 +297,7 @@ class Incident(RulesInCleanMixin, Versioned):
 
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=[*FIGURE_FIELDS, "version"], m2m_fields=["perpetrators", "claimed_by"]
+        excluded_fields=[*FIGURE_FIELDS, "version", "search_ar"], m2m_fields=["perpetrators", "claimed_by"]
     )
 
     class Meta:
@@ -337,6 +366,16 @@ class Incident(RulesInCleanMixin, Versioned):
 
     def get_absolute_url(self):
         return reverse("incident_detail", args=[self.slug])
+
+    def folded_arabic(self):
+        """What ``search_ar`` holds: the Arabic title and summary, and the title, summary and place
+        when they hold Arabic, folded (incidents.search)."""
+        texts = [
+            self.title_ar,
+            self.summary_ar,
+            *(t for t in (self.title, self.summary, self.place) if has_arabic(t)),
+        ]
+        return fold_arabic("\n".join(text for text in texts if text))
 
     @property
     def location_precision_words(self):
@@ -427,6 +466,7 @@ class Incident(RulesInCleanMixin, Versioned):
         """Save what a person or an import entered. Never the stored figures (``incidents.tolls``)
         nor the status (``incidents.workflow``): this copy's may be stale, so the database's are
         kept and read back, and the history row records them as they are."""
+        self.search_ar = self.folded_arabic()
         if self._state.adding and (self.pk is None or not Incident._base_manager.filter(pk=self.pk).exists()):
             if self.status != self.Status.DRAFT:
                 raise ValueError(
@@ -448,6 +488,8 @@ class Incident(RulesInCleanMixin, Versioned):
             f.name for f in self._meta.concrete_fields if not f.primary_key
         ]
         kwargs["update_fields"] = {name for name in update_fields if name not in protected} | {"version"}
+        if set(self.SEARCHED_FIELDS) & kwargs["update_fields"]:
+            kwargs["update_fields"].add("search_ar")
         with transaction.atomic():
             self.move_version_on()
             stored = (

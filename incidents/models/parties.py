@@ -54,6 +54,7 @@ class Actor(models.Model):
         UNIDENTIFIED = "unidentified", "Unidentified"
 
     name = models.CharField(max_length=200, unique=True)
+    name_ar = models.CharField("Arabic name", max_length=200, blank=True)
     slug = models.SlugField(max_length=120, unique=True, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
 
@@ -125,6 +126,7 @@ class Source(models.Model):
         OTHER = "other", "Other"
 
     name = models.CharField(max_length=200, unique=True)
+    name_ar = models.CharField("Arabic name", max_length=200, blank=True)
     short_name = models.CharField(
         max_length=40, blank=True, help_text="Used in tables and exports, e.g. SOHR. Defaults to the name."
     )

@@ -10,6 +10,7 @@ from incidents import figures, tolls
 from incidents.models.base import OfAnIncident, OfAnIncidentQuerySet, RulesInCleanMixin, Versioned, today
 from incidents.models.incidents import Incident
 from incidents.models.parties import Source
+from incidents.models.quotes import quote_constraints, quote_errors, quote_fields
 
 
 class Qualifier(models.TextChoices):
@@ -179,6 +180,7 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
     )
     archive_url = models.URLField("archived copy", max_length=500, blank=True)
     quote = models.TextField(blank=True, help_text="The source's exact words, in any language.")
+    quote_language, quote_translation, translation_is_machine = quote_fields()
 
     killed = models.IntegerField(null=True, blank=True)
     killed_qualifier = models.CharField(
@@ -253,6 +255,7 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
                 condition=~Q(dataset=""),
                 name="report_unique_dataset_event",
             ),
+            *quote_constraints("report"),
         ]
         indexes = [
             # Incident pages and the range arithmetic read each incident's current reports.
@@ -302,6 +305,7 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
                 "Only a figure of everyone killed has an “of whom civilians” count: a civilians-only "
                 "or combatants-only figure says whom it counts in “killed: who is counted”."
             )
+        errors.update(quote_errors(self))
         try:
             incident = self.incident
         except Incident.DoesNotExist:  # an inline on a new incident's form

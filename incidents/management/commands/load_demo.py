@@ -59,11 +59,11 @@ PLACE_NAMES = {
 # What Syria calls its levels (pages say "Homs (governorate)").
 SYRIAN_LEVELS = {"admin1_name": "governorate", "admin2_name": "district", "admin3_name": "sub-district"}
 
-# (key, name, kind)
+# (key, name, Arabic name, kind). The Arabic names describe, as the English ones do.
 ACTORS = [
-    ("syrian-forces", "Syrian government forces", "state_forces"),
-    ("russian-forces", "Russian forces", "foreign_forces"),
-    ("drone-operators", "Unidentified drone operators", "unidentified"),
+    ("syrian-forces", "Syrian government forces", "القوات الحكومية السورية", "state_forces"),
+    ("russian-forces", "Russian forces", "القوات الروسية", "foreign_forces"),
+    ("drone-operators", "Unidentified drone operators", "مشغّلو طائرات مسيّرة مجهولون", "unidentified"),
 ]
 
 # The datasets' names for the same actors.
@@ -72,7 +72,8 @@ ACTOR_NAMES = {
     "russian-forces": ["Government of Russia (Soviet Union)", "Military Forces of Russia (1991-)"],
 }
 
-# (key, name, short name, kind, affiliation, website)
+# (key, name, short name, kind, affiliation, website, Arabic name). The ministry and SOHR publish
+# in Arabic under these names; the news article has none.
 SOURCES = [
     (
         "moh",
@@ -81,6 +82,7 @@ SOURCES = [
         "government",
         "Ministry of the Syrian government.",
         "https://www.moh.gov.sy/",
+        "وزارة الصحة السورية",
     ),
     (
         "sohr",
@@ -89,6 +91,7 @@ SOURCES = [
         "monitoring_group",
         "UK-based monitoring group with a network of informants in Syria; opposed to the government.",
         "https://www.syriahr.com/en/",
+        "المرصد السوري لحقوق الإنسان",
     ),
     (
         "news",
@@ -96,6 +99,7 @@ SOURCES = [
         "News",
         "media",
         "The unattributed news article the demo data comes from.",
+        "",
         "",
     ),
 ]
@@ -354,8 +358,10 @@ class Command(BaseCommand):
                 setattr(syria, field, level)
             syria.save()
         actors = {
-            key: Actor.objects.get_or_create(slug=key, defaults={"name": name, "kind": kind})[0]
-            for key, name, kind in ACTORS
+            key: Actor.objects.get_or_create(
+                slug=key, defaults={"name": name, "name_ar": name_ar, "kind": kind}
+            )[0]
+            for key, name, name_ar, kind in ACTORS
         }
         for key, names in ACTOR_NAMES.items():
             for name in names:
@@ -370,9 +376,10 @@ class Command(BaseCommand):
                     "kind": kind,
                     "affiliation": affiliation,
                     "website": website,
+                    "name_ar": name_ar,
                 },
             )[0]
-            for key, name, short, kind, affiliation, website in SOURCES
+            for key, name, short, kind, affiliation, website, name_ar in SOURCES
         }
         created = 0
         for spec in INCIDENTS:

@@ -1,0 +1,45 @@
+"""Records in the language of the page: ``{{ incident|in_page_language:"title" }}``.
+
+On an Arabic page a record's Arabic text (``title_ar``, ``summary_ar``, ``name_ar``) when it has
+one; else its English text, marked as English for the reader and for screen readers
+(``lang="en"``, and "(English)" in the page's language). On an English page the English text,
+exactly as before. Templates adopt it one field at a time.
+"""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import get_language, gettext
+
+register = template.Library()
+
+# A field whose Arabic counterpart is not "<field>_ar": a source's label is its short name or name.
+ARABIC_FIELD = {"label": "name_ar"}
+
+
+def _texts(record, field):
+    """(the text to show, whether it is the English text on a page in another language)."""
+    english = getattr(record, field, "") or ""
+    language = (get_language() or "en").split("-")[0]
+    if language == "en":
+        return english, False
+    own = getattr(record, ARABIC_FIELD.get(field, f"{field}_{language}"), "") or ""
+    return (own, False) if own.strip() else (english, bool(english))
+
+
+@register.filter
+def in_page_language(record, field):
+    """HTML: the text in the page's language, or the English one marked as such."""
+    text, is_english = _texts(record, field)
+    if not is_english:
+        return text
+    return format_html(
+        '<span lang="en" dir="ltr">{}</span> <span class="in-english">({})</span>',
+        text,
+        gettext("English"),
+    )
+
+
+@register.filter
+def text_in_page_language(record, field):
+    """Plain text, for <title> and meta descriptions: the page language's text, or the English."""
+    return _texts(record, field)[0]
