@@ -48,6 +48,12 @@ def public_paths():
         "actor": actor.get_absolute_url(),
         "methodology": "/methodology/",
         "not-found": "/incidents/no-such-incident/",
+        "open-data": "/data/",
+        # Right to left: an element pushed off to the left scrolls the page sideways there.
+        "ar-home": "/ar/",
+        "ar-incidents": "/ar/incidents/",
+        "ar-incident": f"/ar/incidents/{HOMS}/",
+        "ar-methodology": "/ar/methodology/",
     }
 
 
