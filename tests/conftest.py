@@ -2,9 +2,14 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connections
 
 from tests.factories import make_user
+
+# Passwords hashed the fast way in tests: the production hasher (PBKDF2, about a second a hash on
+# this machine by design) made every test with a user or a login slow. Production keeps PBKDF2.
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # A second database alias that mirrors the test database, as a read replica mirrors the primary
 # (Django's TEST MIRROR): the replica router's tests count which connection each request used.
