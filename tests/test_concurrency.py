@@ -269,7 +269,8 @@ def test_writers_never_wait_on_each_other_for_the_data_version():
 
     barrier = threading.Barrier(6)
     race(6, rename)
-    assert dataversion.current()[0] == before + 6
+    # Every writer's bumps count (an update may write more than one statement: at least one each).
+    assert dataversion.current()[0] >= before + 6
 
 
 def test_no_reader_ever_sees_a_figure_older_than_the_last_commit():
