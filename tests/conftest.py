@@ -1,5 +1,6 @@
 import os
 import shutil
+import tempfile
 
 import pytest
 from django.conf import settings as django_settings
@@ -10,6 +11,25 @@ from tests.factories import make_user
 # Passwords hashed the fast way in tests: the production hasher (PBKDF2, about a second a hash on
 # this machine by design) made every test with a user or a login slow. Production keeps PBKDF2.
 django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# On SQLite the test database is a file, not Django's default in-memory database. With an
+# in-memory database the live server (browser tests) shares the test thread's one connection
+# object across its request threads, and Django's transaction state is not thread-safe: two
+# requests at the same moment (a page and its script, a redirect and the test's own query)
+# interleave their atomic blocks and leave the connection broken for every test after. A file
+# gives every thread its own connection, as in production. Synchronous writes are off: nothing
+# here needs to survive a power cut.
+if connections.settings["default"]["ENGINE"].endswith("sqlite3"):
+    connections.settings["default"]["TEST"] = {
+        **connections.settings["default"]["TEST"],
+        "NAME": os.path.join(tempfile.gettempdir(), f"casualty-tracker-tests-{os.getpid()}.sqlite3"),
+    }
+    connections.settings["default"]["OPTIONS"] = {
+        **connections.settings["default"].get("OPTIONS", {}),
+        "init_command": "PRAGMA synchronous=OFF",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 
 # A second database alias that mirrors the test database, as a read replica mirrors the primary
 # (Django's TEST MIRROR): the replica router's tests count which connection each request used.
