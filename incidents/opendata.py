@@ -22,7 +22,8 @@ from incidents.exports.cells import (
 )
 from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
 from incidents.exports.reports import REPORT_COLUMNS, report_lines
-from incidents.models import Incident, Source
+from incidents.exports.victims import PUBLIC_VICTIM_COLUMNS, victim_rows
+from incidents.models import Incident, Source, Victim
 
 # Each column's Frictionless type and meaning; a column not listed (a new one) reads as text.
 FIELDS = {
@@ -55,7 +56,7 @@ FIELDS = {
     "attribution_disputed": ("boolean", "Sources blame different actors, or an alleged actor denies."),
     "title_ar": ("string", "Title in Arabic."),
     "summary_ar": ("string", "Summary in Arabic."),
-    "victims_identified": ("integer", "Victims named in public."),
+    "victims_identified": ("integer", "People recorded on the incident, named or described (victims.csv)."),
     "report_id": ("integer", "The report's number."),
     "incident_id": ("integer", "The incident's id (incidents.csv)."),
     "incident_title": ("string", "The incident's title."),
@@ -86,6 +87,17 @@ FIELDS = {
     "quote_translation": ("string", "The quote in English."),
     "translation_is_machine": ("boolean", "The translation was made by a machine."),
     "dataset_event_id": ("string", "The event's id in the dataset it was imported from."),
+    "victim_id": ("integer", "The person's number: stable."),
+    "name": ("string", "The person's name; empty while an editor has not released it."),
+    "name_ar": ("string", "The name in Arabic; empty while it is not released."),
+    "sex": ("string", "female, male or unknown."),
+    "age": ("integer", "Age in years at death."),
+    "age_group": ("string", "child (under 18), adult, elderly (60 and over) or unknown."),
+    "status": ("string", "civilian, combatant or unknown."),
+    "date_of_death": ("date", "The day the person died (may differ from the incident's)."),
+    "is_public": ("boolean", "The name is released."),
+    "sources": ("string", "The reports that name or describe the person: source (date)."),
+    "description": ("string", "What is said of every person, named or not: “a girl aged 2, civilian”."),
 }  # fmt: skip
 
 
@@ -101,6 +113,12 @@ def table_schema(columns):
 DOWNLOADS = [
     ("incidents", "incidents.csv", INCIDENT_COLUMNS, "One row per published incident with its range."),
     ("reports", "reports.csv", REPORT_COLUMNS, "One row per report on a published incident."),
+    (
+        "victims",
+        "victims.csv",
+        PUBLIC_VICTIM_COLUMNS,
+        "One row per person identified in a published incident; a name only once an editor released it.",
+    ),
 ]
 
 
@@ -121,7 +139,7 @@ def open_data(request):
 
 @require_safe
 def datapackage(request):
-    """The Frictionless data package describing the two CSV files."""
+    """The Frictionless data package describing the CSV files."""
     last_changed = stats.data_last_changed()
     package = {
         "profile": "tabular-data-package",
@@ -170,3 +188,13 @@ def reports_csv(request):
     if error:
         return bad_request(error)
     return csv_lines_response("reports", REPORT_COLUMNS, report_lines(incidents), hxl=wants_hxl(request))
+
+
+@require_safe
+def victims_csv(request):
+    incidents, error = filtered_for_export(request, drafts_allowed=False)
+    if error:
+        return bad_request(error)
+    victims = Victim.objects.filter(incident__in=incidents.order_by().values("pk"))
+    rows = victim_rows(victims, public=True)
+    return csv_response("victims", PUBLIC_VICTIM_COLUMNS, rows, hxl=wants_hxl(request))

@@ -346,17 +346,15 @@ VICTIM_GROUPINGS = {
 }
 
 
-def victim_counts(incidents):
-    """The ``VictimCounts`` of the people recorded in ``incidents`` (a QuerySet). One query.
-
-    A person is recorded once, on the incident (or part) where they were killed, so nothing is
-    counted twice when a set holds a whole and its parts.
-    """
+def _victim_aggregates():
     aggregates = {"total": Count("*")}
     for grouping, (field, values) in VICTIM_GROUPINGS.items():
         for value in values:
             aggregates[f"{grouping}__{value}"] = Count("pk", filter=Q(**{field: value}))
-    sums = Victim.objects.filter(incident__in=incidents.order_by().values("pk")).aggregate(**aggregates)
+    return aggregates
+
+
+def _victim_counts(sums):
     return VictimCounts(
         total=sums["total"],
         **{
@@ -364,6 +362,30 @@ def victim_counts(incidents):
             for grouping, (_, values) in VICTIM_GROUPINGS.items()
         },
     )
+
+
+def victim_counts(incidents):
+    """The ``VictimCounts`` of the people recorded in ``incidents`` (a QuerySet). One query.
+
+    A person is recorded once, on the incident (or part) where they were killed, so nothing is
+    counted twice when a set holds a whole and its parts.
+    """
+    victims = Victim.objects.filter(incident__in=incidents.order_by().values("pk"))
+    return _victim_counts(victims.aggregate(**_victim_aggregates()))
+
+
+def victim_counts_by_incident(incident_ids):
+    """{incident id: ``VictimCounts``} for each of ``incident_ids`` (zeros where nobody is
+    recorded). One query, whatever the number of incidents."""
+    rows = (
+        Victim.objects.filter(incident__in=incident_ids)
+        .order_by()
+        .values("incident")
+        .annotate(**_victim_aggregates())
+    )
+    counted = {row["incident"]: _victim_counts(row) for row in rows}
+    nobody = _victim_counts(dict.fromkeys(_victim_aggregates(), 0))
+    return {pk: counted.get(pk, nobody) for pk in incident_ids}
 
 
 def data_last_changed():

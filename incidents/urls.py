@@ -31,5 +31,6 @@ export_urlpatterns = [
     # Open data: the files are data (one address each); the page that explains them is public.
     path("data/incidents.csv", opendata.incidents_csv, name="open_data_incidents"),
     path("data/reports.csv", opendata.reports_csv, name="open_data_reports"),
+    path("data/victims.csv", opendata.victims_csv, name="open_data_victims"),
     path("data/datapackage.json", opendata.datapackage, name="open_data_package"),
 ]

@@ -17,7 +17,9 @@ django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHash
 # object across its request threads, and Django's transaction state is not thread-safe: two
 # requests at the same moment (a page and its script, a redirect and the test's own query)
 # interleave their atomic blocks and leave the connection broken for every test after. A file
-# gives every thread its own connection, as in production. Synchronous writes are off: nothing
+# gives every thread its own connection, as in production. Transactions take the write lock
+# when they begin (IMMEDIATE), so that two threads' transactions queue for it rather than fail
+# with "database is locked" when both upgrade to writing. Synchronous writes are off: nothing
 # here needs to survive a power cut.
 if connections.settings["default"]["ENGINE"].endswith("sqlite3"):
     connections.settings["default"]["TEST"] = {

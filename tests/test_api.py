@@ -305,6 +305,21 @@ def test_the_geojson_is_a_valid_feature_collection_longitude_first_with_the_prec
     assert features[homs.pk]["properties"]["killed"] == "89–120+"
 
 
+def test_an_incident_placed_by_its_own_coordinates_is_mapped_there_not_at_its_place(client):
+    """A dataset's event (or an analyst) may place an incident more precisely than its place."""
+    placed = make_incident(
+        "Strike on a farm outside Saraqib",
+        location=make_location("Saraqib", latitude=35.8625, longitude=36.8006),
+        latitude=35.87,
+        longitude=36.81,
+    )
+    features = {f["id"]: f for f in client.get("/api/incidents.geojson").json()["features"]}
+    assert features[placed.pk]["geometry"]["coordinates"] == [36.81, 35.87]
+    assert features[placed.pk]["properties"]["coordinates_of"] == "incident"
+    detail = client.get(f"/api/incidents/{placed.slug}/").json()
+    assert detail["coordinates"] == {"latitude": 35.87, "longitude": 36.81, "of": "incident"}
+
+
 def test_the_geojson_comes_in_pages_of_1000_with_a_link_to_the_next(client):
     tree = make_tree()
     bulk_incidents(1001, tree["city"], make_source(), make_source(), make_actor())

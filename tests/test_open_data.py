@@ -9,7 +9,7 @@ from frictionless import Package
 from incidents.citations import stamp
 from incidents.models import Incident
 from incidents.workflow import publish_incident
-from tests.factories import make_homs, make_incident, make_report, make_source
+from tests.factories import make_homs, make_incident, make_report, make_source, make_victim
 from tests.test_exports import raw_csv, read_csv, varied  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,8 @@ def test_the_data_package_validates_with_frictionless_against_the_served_files(c
     awkward = make_incident("=cmd|' /C calc'!A0, “quoted”, and\nnew lines", summary="x")
     make_report(awkward, make_source("Source, with a comma"), killed=5, qualifier="between", killed_upper=9,
                 quote='He said "-5" @ noon', published_time=datetime.time(14, 30))  # fmt: skip
+    make_victim(awkward, "=Hidden, Name", age=2, sex="female")
+    make_victim(awkward, "Released, Name", public=True, age=40, sex="male", date_of_death=awkward.start_date)
     package = json.loads(body(client.get("/data/datapackage.json")))
     assert package["licenses"] == [
         {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
@@ -37,7 +39,7 @@ def test_the_data_package_validates_with_frictionless_against_the_served_files(c
     for resource in package["resources"]:
         # The package names the files where they are served; they are checked here from a copy.
         path = resource["path"].removeprefix("http://testserver")
-        assert path in ("/data/incidents.csv", "/data/reports.csv")
+        assert path in ("/data/incidents.csv", "/data/reports.csv", "/data/victims.csv")
         (tmp_path / f"{resource['name']}.csv").write_bytes(body(client.get(path)))
         resource["path"] = f"{resource['name']}.csv"
     report = Package(package, basepath=str(tmp_path)).validate()
@@ -48,6 +50,11 @@ def test_the_data_package_validates_with_frictionless_against_the_served_files(c
     assert len(rows["incidents"]) == Incident.objects.published().count() == 13
     assert {row["killed_upper"] for row in rows["reports"]} >= {9}
     assert any(row["published_time"] == datetime.time(14, 30) for row in rows["reports"])
+    people = {(row["name"], row["age"], row["is_public"], row["description"]) for row in rows["victims"]}
+    assert people == {
+        (None, 2, False, "a girl aged 2, civilian"),
+        ("Released, Name", 40, True, "a man aged 40, civilian"),
+    }
 
 
 def test_every_column_of_both_files_has_a_type(client):

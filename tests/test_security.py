@@ -257,7 +257,7 @@ def test_fuzzed_admin_changelists_and_actions_never_give_a_500(client, admin_fuz
 
 PUBLIC = {"home", "incident_list", "incident_feed", "incident_detail", "location_detail", "source_detail",
           "actor_detail", "methodology", "healthz", "robots_txt", "open_data", "open_data_incidents",
-          "open_data_reports", "open_data_package"}  # fmt: skip
+          "open_data_reports", "open_data_victims", "open_data_package"}  # fmt: skip
 # The read-only API: open to everyone (published data only; tests/test_api.py checks what it shows).
 API = {
     "root",

@@ -39,6 +39,8 @@ DAY = datetime.date(2023, 10, 5)
 
 def text(response):
     assert response.status_code == 200, response.status_code
+    if response.streaming:  # the CSV files
+        return b"".join(response.streaming_content).decode()
     return response.content.decode()
 
 
@@ -207,6 +209,14 @@ PUBLIC_URLS = [
     "/sources/ihd/",
     "/actors/syrian-forces/",
     "/methodology/",
+    "/api/incidents/",
+    f"/api/incidents/?q={HIDDEN}",
+    "/api/reports/",
+    "/api/incidents.geojson",
+    "/data/incidents.csv",
+    "/data/reports.csv",
+    "/data/victims.csv",
+    "/data/victims.csv?hxl=1",
 ]
 
 
@@ -215,7 +225,7 @@ def test_a_hidden_name_is_on_no_public_page(named_people, who, analyst, editor):
     client = Client()
     if who != "anonymous":
         client.force_login(analyst if who == "analyst" else editor)
-    for url in [*PUBLIC_URLS, named_people.get_absolute_url()]:
+    for url in [*PUBLIC_URLS, named_people.get_absolute_url(), f"/api/incidents/{named_people.slug}/"]:
         html = text(client.get(url))
         assert "Zaynab" not in html and HIDDEN_AR not in html, url
         assert "Qassem" not in html, url
@@ -227,6 +237,33 @@ def test_the_incident_page_shows_released_names_and_describes_hidden_people(clie
     assert RELEASED in html
     assert "A girl aged 3, civilian" in html
     assert '<td data-label="Sex">female</td>' in html
+
+
+def test_the_api_counts_people_by_group_and_lists_them_as_the_incident_page_does(client, named_people):
+    listed = client.get("/api/incidents/").json()["results"][0]
+    assert listed["victims_identified"] == {
+        "total": 2,
+        "by_sex": {"female": 1, "male": 1, "unknown": 0},
+        "by_age_group": {"child": 1, "adult": 1, "elderly": 0, "unknown": 0},
+        "by_status": {"civilian": 2, "combatant": 0, "unknown": 0},
+    }
+    detail = client.get(f"/api/incidents/{named_people.slug}/").json()
+    assert detail["victims_identified"] == listed["victims_identified"]
+    assert [(p["name"], p["name_ar"], p["description"], p["age"]) for p in detail["people"]] == [
+        (None, None, "a girl aged 3, civilian", 3),
+        (RELEASED, None, "a man aged 40, civilian", 40),
+    ]
+
+
+def test_the_open_victims_file_blanks_hidden_names_and_leaves_out_drafts(client, named_people):
+    draft = make_incident("A draft", status="draft")
+    make_victim(draft, "Draft Person", public=True)
+    rows = list(csv.DictReader(io.StringIO(text(client.get("/data/victims.csv")))))
+    assert [(row["name"], row["is_public"], row["description"]) for row in rows] == [
+        ("", "false", "a girl aged 3, civilian"),
+        (RELEASED, "true", "a man aged 40, civilian"),
+    ]
+    assert {row["incident_id"] for row in rows} == {str(named_people.pk)}
 
 
 def test_search_finds_a_released_name_but_never_a_hidden_one(client, named_people):

@@ -61,21 +61,21 @@ def incident_link(incident):
     return {"id": incident.pk, "slug": incident.slug, "title": incident.title}
 
 
-def coordinates(*, place):
-    """The point to place an incident at, and whose point it is; None when none is known.
-
-    The incident's own coordinates will come first once incidents have them (DESIGN.md), as
-    ``own=(latitude, longitude)``; then its place's. How precisely the incident is placed is
-    its ``location_precision``.
-    """
-    for of, (latitude, longitude) in (("place", place),):
+def coordinates(*, own, place):
+    """The point to place an incident at, and whose point it is: the incident's own coordinates
+    (``own``, from a dataset or the analyst) when it has them, else its place's; None when
+    neither is known. How precisely the incident is placed is its ``location_precision``."""
+    for of, (latitude, longitude) in (("incident", own), ("place", place)):
         if latitude is not None and longitude is not None:
             return {"latitude": float(latitude), "longitude": float(longitude), "of": of}
     return None
 
 
 def coordinates_of(incident):
-    return coordinates(place=(incident.location.latitude, incident.location.longitude))
+    return coordinates(
+        own=(incident.latitude, incident.longitude),
+        place=(incident.location.latitude, incident.location.longitude),
+    )
 
 
 def current_figures_data(by_population, sources):
@@ -118,10 +118,11 @@ def attribution_data(attributions):
     }
 
 
-def incident_data(incident, *, reports, attributions, parts, absolute_url):
-    """An incident with its ranges per population, agreement, attributions, parts and each
-    source's current figure. ``reports``: all its reports (sources loaded); ``parts``: its
-    published parts. No query."""
+def incident_data(incident, *, reports, attributions, parts, victims, absolute_url):
+    """An incident with its ranges per population, agreement, attributions, parts, each
+    source's current figure and how many people are identified. ``reports``: all its reports
+    (sources loaded); ``parts``: its published parts; ``victims``: its ``stats.VictimCounts``.
+    No query."""
     by_population = figures.current_figures(reports)
     computed = figures.incident_figures(by_population)
     sources = {report.source_id: report.source for report in reports}
@@ -152,6 +153,7 @@ def incident_data(incident, *, reports, attributions, parts, absolute_url):
         "attribution": attribution_data(attributions),
         "part_of": incident_link(whole) if whole else None,
         "parts": [incident_link(part) for part in parts],
+        "victims_identified": victims.as_dict(),
     }
 
 

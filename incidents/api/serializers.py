@@ -8,7 +8,7 @@ estimate, Arabic titles) is one line there and one line here.
 
 from rest_framework import serializers
 
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 
 
 class IntervalSerializer(serializers.Serializer):
@@ -98,6 +98,42 @@ class AttributionSerializer(serializers.Serializer):
     stances = StanceSerializer(many=True, help_text="Each source's current stance on each actor.")
 
 
+class CountsBySexSerializer(serializers.Serializer):
+    female = serializers.IntegerField()
+    male = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+
+
+class CountsByAgeGroupSerializer(serializers.Serializer):
+    child = serializers.IntegerField(help_text="Under 18.")
+    adult = serializers.IntegerField()
+    elderly = serializers.IntegerField(help_text="60 and over.")
+    unknown = serializers.IntegerField()
+
+
+class CountsByStatusSerializer(serializers.Serializer):
+    civilian = serializers.IntegerField()
+    combatant = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+
+
+class VictimCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="People recorded by name or description, names hidden or not.")
+    by_sex = CountsBySexSerializer()
+    by_age_group = CountsByAgeGroupSerializer()
+    by_status = CountsByStatusSerializer()
+
+
+class PersonSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_null=True, help_text="Null until an editor releases the name.")
+    name_ar = serializers.CharField(allow_null=True, help_text="Null until an editor releases the name.")
+    description = serializers.CharField(help_text="“a child aged 2, civilian”: shown for every person.")
+    sex = serializers.ChoiceField(choices=Victim.Sex.choices)
+    age = serializers.IntegerField(allow_null=True)
+    age_group = serializers.ChoiceField(choices=Victim.AgeGroup.choices)
+    status = serializers.ChoiceField(choices=Victim.Status.choices)
+
+
 class IncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Stable: cite it.")
     slug = serializers.SlugField()
@@ -123,6 +159,7 @@ class IncidentSerializer(serializers.Serializer):
     attribution = AttributionSerializer()
     part_of = IncidentRefSerializer(allow_null=True, help_text="The larger incident this one is part of.")
     parts = IncidentRefSerializer(many=True)
+    victims_identified = VictimCountsSerializer(help_text="How many people are identified, by group.")
 
 
 class ReportSerializer(serializers.Serializer):
@@ -161,6 +198,7 @@ class CitationSerializer(serializers.Serializer):
 
 
 class IncidentDetailSerializer(IncidentSerializer):
+    people = PersonSerializer(many=True, help_text="Each person identified; names only once released.")
     reports = ReportSerializer(many=True, help_text="Every report and revision, oldest first.")
     revisions = serializers.ListField(child=serializers.CharField(), help_text="How figures changed.")
     corrections = serializers.ListField(

@@ -26,7 +26,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents import citations, figures, workflow
+from incidents import citations, figures, stats, workflow
 from incidents.api import represent
 from incidents.api.serializers import (
     ActorSerializer,
@@ -37,7 +37,7 @@ from incidents.api.serializers import (
     SourceSerializer,
 )
 from incidents.filters import IncidentFilter
-from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport
+from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 
 GEOJSON_PAGE_SIZE = 1000
 
@@ -170,12 +170,14 @@ class IncidentList(FilteredIncidents):
     def get(self, request):
         incidents = self.filtered(Incident.objects.published())
         page = self.paged(incidents_with_everything(incidents))
+        victims = stats.victim_counts_by_incident([incident.pk for incident in page])
         data = [
             represent.incident_data(
                 incident,
                 reports=incident.all_reports,
                 attributions=incident.all_attributions,
                 parts=incident.published_parts,
+                victims=victims[incident.pk],
                 absolute_url=self.absolute_url,
             )
             for incident in page
@@ -202,7 +204,8 @@ class IncidentDetail(PublicAPIView):
             incidents_with_everything(published).prefetch_related(
                 Prefetch(
                     "related", queryset=published.order_by("start_date", "pk"), to_attr="published_related"
-                )
+                ),
+                Prefetch("victims", queryset=Victim.objects.order_by("pk"), to_attr="people"),
             ),
             slug=slug,
         )
@@ -214,8 +217,11 @@ class IncidentDetail(PublicAPIView):
             reports=reports,
             attributions=incident.all_attributions,
             parts=incident.published_parts,
+            victims=stats.victim_counts_by_incident([incident.pk])[incident.pk],
             absolute_url=self.absolute_url,
         )
+        # Each person as the incident page lists them: a name only once an editor released it.
+        data["people"] = [person.public_record() for person in incident.people]
         data["reports"] = [represent.report_data(report) for report in reports]
         data["revisions"] = revision_sentences(reports)
         data["corrections"] = [c.sentence for c in workflow.corrections(incident)]
@@ -375,15 +381,17 @@ class IncidentGeoJSON(FilteredIncidents):
 # Read as plain values: a thousand features a page, without building a thousand model objects.
 GEOJSON_FIELDS = [
     "pk", "slug", "title", "kind", "start_date", "end_date", "place", "location_precision",
-    "location__slug", "location__pcode", "location__latitude", "location__longitude",
+    "latitude", "longitude", "location__slug", "location__pcode", "location__latitude", "location__longitude",
     "killed_lowest", "killed_highest", "killed_highest_open", "is_disputed", "part_of", "part_of__status",
 ]  # fmt: skip
 
 
 def feature(row, pages):
     """One incident (``GEOJSON_FIELDS``) as a GeoJSON Feature: a point at
-    ``represent.coordinates`` (longitude first), or no geometry when its place has none."""
-    point = represent.coordinates(place=(row["location__latitude"], row["location__longitude"]))
+    ``represent.coordinates`` (longitude first), or no geometry when neither it nor its place has one."""
+    point = represent.coordinates(
+        own=(row["latitude"], row["longitude"]), place=(row["location__latitude"], row["location__longitude"])
+    )
     geometry = None
     if point is not None:
         geometry = {"type": "Point", "coordinates": [point["longitude"], point["latitude"]]}

@@ -1,4 +1,6 @@
-"""victims.csv: one row per person identified, names hidden or not (editors only)."""
+"""victims.csv: one row per person identified. Editors' export (/export/) gives every name; the
+open data (/data/) gives a name only once an editor has released it, and a description of each
+person in an appended column."""
 
 from django.db.models import Prefetch
 
@@ -29,8 +31,15 @@ VICTIM_COLUMNS = [
 ]
 
 
-def victim_rows(victims):
-    """One row per person. Queries: one per chunk of people, plus one prefetch per chunk."""
+# Open data only: what a reader may know of a person whose name is hidden.
+PUBLIC_VICTIM_COLUMNS = [*VICTIM_COLUMNS, ("description", "#affected+description")]
+
+
+def victim_rows(victims, *, public=False):
+    """One row per person. Queries: one per chunk of people, plus one prefetch per chunk.
+
+    ``public``: for readers (/data/): a hidden name is blank, and each row ends with the
+    description the incident page shows ("a girl aged 2, civilian")."""
     victims = (
         victims.select_related("incident")
         .prefetch_related(
@@ -41,12 +50,12 @@ def victim_rows(victims):
         .order_by("incident_id", "pk")
     )
     for victim in victims.iterator(chunk_size=CHUNK):
-        yield [
+        row = [
             victim.pk,
             victim.incident_id,
             victim.incident.title,
-            victim.name,
-            victim.name_ar,
+            victim.public_name if public else victim.name,
+            victim.public_name_ar if public else victim.name_ar,
             victim.sex,
             victim.age,
             victim.age_group,
@@ -55,6 +64,9 @@ def victim_rows(victims):
             yes_no(victim.is_public),
             "; ".join(f"{r.source.label} ({r.published_on.isoformat()})" for r in victim.reports.all()),
         ]
+        if public:
+            row.append(victim.description)
+        yield row
 
 
 @export_view
