@@ -41,6 +41,22 @@ def recorded_at(incident):
     return max(moments) if moments else None
 
 
+def records_as_of(model, moment, **filters):
+    """The records of ``model`` matching ``filters`` as they were at ``moment``, from the
+    history, as unsaved model instances. One query.
+
+    simple_history's own ``as_of()`` asks the live table, record by record, for the fields its
+    history leaves out (a report's ``version`` and ``is_current``): a query per report. A
+    version of the past needs none of them, so they keep their defaults here."""
+    excluded = set(model.history.model._history_excluded_fields)
+    tracked = [field.attname for field in model._meta.concrete_fields if field.name not in excluded]
+    # Filtered after choosing each record's latest row: a report moved to another incident since
+    # is where it was then.
+    rows = model.history.filter(history_date__lte=moment).latest_of_each().exclude(history_type="-")
+    rows = rows.filter(**filters)
+    return [model(**{name: getattr(row, name) for name in tracked}) for row in rows]
+
+
 def incident_citation(incident, *, absolute_url, moment, accessed=None):
     """The stable identifier, the suggested citation and the permalink to the version recorded
     at ``moment`` (None: no version known). No query."""

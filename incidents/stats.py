@@ -162,13 +162,12 @@ def latest_published_month():
 
 
 def count_sources_reporting_on(incidents):
-    """How many sources have a current report on ``incidents``. One query (a DISTINCT over their
-    reports: for a month or a place, not for every published incident; see ``published_sources``)."""
-    return (
+    """How many sources have a current report on ``incidents`` (a month, a place). One query.
+
+    Asked source by source (``count_sources_reporting``): a DISTINCT over the reports of a
+    governorate's thousands of incidents took four times as long at 100,000 incidents."""
+    return count_sources_reporting(
         TollReport.objects.filter(is_current=True, incident__in=incidents.order_by().values("pk"))
-        .values("source_id")
-        .distinct()
-        .count()
     )
 
 
@@ -183,11 +182,7 @@ def count_sources_reporting(reports):
 
 
 def published_sources():
-    """How many sources have a current figure on a published incident (one query).
-
-    For all published incidents a DISTINCT over every report is slow; ``totals()`` keeps
-    it for smaller sets, where it is the faster of the two.
-    """
+    """How many sources have a current figure on a published incident (one query)."""
     return count_sources_reporting(
         TollReport.objects.filter(is_current=True, incident__status=Incident.Status.PUBLISHED)
     )

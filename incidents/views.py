@@ -190,9 +190,9 @@ def incident_version(request, slug, stamp):
     if then.status != Incident.Status.PUBLISHED:
         raise Http404("The incident was not published at that moment.")
     reports = sorted(
-        TollReport.history.as_of(moment).filter(incident_id=incident.pk), key=figures.report_order
+        citations.records_as_of(TollReport, moment, incident_id=incident.pk), key=figures.report_order
     )
-    attributions = list(Attribution.history.as_of(moment).filter(incident_id=incident.pk))
+    attributions = citations.records_as_of(Attribution, moment, incident_id=incident.pk)
     sources = Source.objects.in_bulk({r.source_id for r in reports} | {a.source_id for a in attributions})
     actors = Actor.objects.in_bulk({a.actor_id for a in attributions})
     for report in reports:

@@ -4,12 +4,23 @@ import datetime
 import json
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from frictionless import Package
 
 from incidents.citations import stamp
 from incidents.models import Incident
 from incidents.workflow import publish_incident
-from tests.factories import make_homs, make_incident, make_report, make_source, make_victim
+from tests.factories import (
+    make_actor,
+    make_attribution,
+    make_homs,
+    make_incident,
+    make_report,
+    make_source,
+    make_victim,
+)
 from tests.test_exports import raw_csv, read_csv, varied  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +174,30 @@ def test_no_version_from_before_publication_or_of_a_draft_is_shown(client):
     assert client.get(permalink(client, incident)).status_code == 200
     assert client.get(f"/incidents/{incident.slug}/versions/yesterday/").status_code == 404
     assert client.get(f"/incidents/{incident.slug}/versions/19990101T000000000000Z/").status_code == 404
+
+
+def test_a_version_costs_the_same_queries_for_one_report_and_for_thirty(client):
+    """The cited version is read from the history in a fixed number of queries, however many
+    sources, revisions and attributions the incident has."""
+
+    def queries(incident):
+        cache.clear()
+        url = permalink(client, incident)
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = make_incident("Few")
+    one_source = make_source("One source")
+    make_report(few, one_source, killed=3)
+    make_attribution(few, make_actor("One actor"), one_source)
+    many = make_incident("Many")
+    for number in range(10):
+        source = make_source(f"Source {number}")
+        make_attribution(many, make_actor(f"Actor {number}"), source)
+        for revision in range(3):
+            make_report(
+                many, source, killed=number + revision, published_on=datetime.date(2023, 10, 5 + revision)
+            )
+    assert queries(few) == queries(many)

@@ -104,7 +104,7 @@ def csv_download(name, columns, chunks, hxl):
 def csv_cell(text):
     """A text cell as the csv module writes it, made spreadsheet-safe first, for exports that
     write their lines by hand."""
-    if text is None:
+    if not text:  # None or empty, as most optional cells are: the fast way out
         return ""
     text = spreadsheet_safe(text)
     if '"' in text or "," in text or "\n" in text or "\r" in text:

@@ -66,11 +66,14 @@ class UnparsedDate(Func):
 
     SQLite's date() returns the stored ISO text, which the driver would otherwise turn into a
     ``date`` for every row (a sixth of the time of the biggest export on SQLite). PostgreSQL
-    reads date(x) as a cast and returns a ``date`` as before. Both print as YYYY-MM-DD.
+    writes the ISO text itself (to_char), which spares the driver a ``date`` per row too.
     """
 
     function = "date"
     output_field = DateField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM-DD')")
 
 
 INCIDENT_FIELDS_FOR_REPORTS = [

@@ -343,6 +343,12 @@ class Incident(RulesInCleanMixin, Versioned):
             # figures, so that the totals over every published incident (home page) and per
             # month are read from this index alone, not from every row of the table.
             models.Index(fields=["start_date", *TOTALLED_FIELDS, "status"], name="incident_date_figures_idx"),
+            # The same for a place's totals (place pages): the incidents of a place and its
+            # sub-places, their stored figures and their ids (for the sources reporting on them)
+            # read from this index alone, not from the table.
+            models.Index(
+                fields=["location", "status", *TOTALLED_FIELDS, "id"], name="incident_place_figures_idx"
+            ),
             # Sorting by highest toll and the min_killed filter.
             models.Index(fields=["killed_highest"], name="incident_toll_idx"),
             # "Most disputed" on the home page and the disputed filter.
