@@ -53,6 +53,40 @@ def current():
     return totals["version"] or 0, totals["changed_at"]
 
 
+# PostgreSQL: the rows of sessions that have ended, folded into row 0 in one statement (so no
+# reader sees them half folded). The sum and the latest time stay the same, so the version, and
+# every page cached under it, does too. A session still connected keeps its row: its transaction
+# may be bumping it. Answers the number of rows folded.
+FOLD_ENDED_WRITERS = f"""
+WITH ended AS (
+    DELETE FROM {TABLE}
+    WHERE writer <> 0 AND writer NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+    RETURNING changes, changed_at
+), folded AS (
+    INSERT INTO {TABLE} (writer, changes, changed_at)
+    SELECT 0, SUM(changes), MAX(changed_at) FROM ended HAVING COUNT(*) > 0
+    ON CONFLICT (writer) DO UPDATE SET
+        changes = {TABLE}.changes + EXCLUDED.changes,
+        changed_at = GREATEST({TABLE}.changed_at, EXCLUDED.changed_at)
+    RETURNING writer
+)
+SELECT COUNT(*) FROM ended
+"""  # noqa: S608 (constants only)
+
+
+def fold_ended_writers(using_connection=connection):
+    """Fold the rows of PostgreSQL sessions that have ended into one; the number folded.
+
+    Each database session that writes gets a row (its process id), and app servers open new
+    sessions all day: unfolded, the version's sum would read more rows every day
+    (``manage.py fold_data_version``, run daily). SQLite has one row: nothing to fold."""
+    if using_connection.vendor != "postgresql":
+        return 0
+    with using_connection.cursor() as cursor:
+        cursor.execute(FOLD_ENDED_WRITERS)
+        return cursor.fetchone()[0]
+
+
 def bump(using_connection=connection):
     """One more change (what the wrapper does after a public write; also after migrations)."""
     raw = using_connection.connection.cursor()

@@ -1,6 +1,7 @@
 """The public cache: pages come from the cache until the data changes, and never after."""
 
 import datetime
+import io
 
 import pytest
 from django.core.management import call_command
@@ -8,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from incidents import dataversion
-from incidents.models import Incident, Source, TollReport
+from incidents.models import DataVersion, Incident, Source, TollReport
 from tests.factories import make_incident, make_report, make_source
 
 
@@ -196,3 +197,25 @@ def test_a_name_hidden_again_leaves_the_cached_page_at_once(client, strike):
     response, text = page(client, url)
     assert response["X-Cache"] == "miss"
     assert "Rami Haddad" not in text
+
+
+@pytest.mark.postgres
+def test_folding_ended_sessions_keeps_the_version_and_leaves_live_writers_alone(db):
+    """Every PostgreSQL session that writes gets a row; the rows of ended sessions fold into one,
+    and the version, under which pages are cached, does not move."""
+    make_source("A write by this session")  # this session's own row
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own = cursor.fetchone()[0]
+    ended = [999_999_991, 999_999_992]  # above any process id: sessions that have ended
+    moment = datetime.datetime(2023, 10, 6, 12, tzinfo=datetime.timezone.utc)
+    DataVersion.objects.bulk_create([DataVersion(writer=w, changes=5, changed_at=moment) for w in ended])
+    before = dataversion.current()
+
+    call_command("fold_data_version", stdout=io.StringIO())
+
+    assert dataversion.current() == before
+    writers = set(DataVersion.objects.values_list("writer", flat=True))
+    assert own in writers and not writers & set(ended)
+    assert DataVersion.objects.get(writer=0).changes >= 10
+    assert dataversion.fold_ended_writers() == 0  # nothing left to fold
