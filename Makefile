@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Tests and checks run with production settings and a throwaway key.
 TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-tests-only-not-a-secret} DJANGO_DEBUG=0
 
-.PHONY: run test lint format serve bench bench-import loadtest clean venv messages compilemessages
+.PHONY: run test lint format serve bench bench-import loadtest clean venv messages compilemessages vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,27 @@ bench-import: $(VENV)/.dev-installed
 # 200 concurrent readers against gunicorn + Redis on 127.0.0.1 while figures are revised; fails on errors or stale figures (needs wrk, Redis).
 loadtest: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/loadtest.py
+
+# Leaflet and Leaflet.markercluster for the maps (README, "Map"): the exact versions of package.json
+# and package-lock.json from the npm registry, then only the files the pages load (scripts, styles,
+# their images and source maps) and each licence, copied into static/vendor/. The copies are
+# committed: make run, make test and CI never need npm. Needs Node.js and npm.
+LEAFLET := node_modules/leaflet
+CLUSTER := node_modules/leaflet.markercluster
+
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf static/vendor/leaflet static/vendor/leaflet.markercluster
+	mkdir -p static/vendor/leaflet/images static/vendor/leaflet.markercluster
+	cp $(LEAFLET)/dist/leaflet.js $(LEAFLET)/dist/leaflet.js.map $(LEAFLET)/dist/leaflet.css \
+		$(LEAFLET)/LICENSE $(LEAFLET)/package.json static/vendor/leaflet/
+	cp $(LEAFLET)/dist/images/*.png static/vendor/leaflet/images/
+	cp $(CLUSTER)/dist/leaflet.markercluster.js $(CLUSTER)/dist/leaflet.markercluster.js.map \
+		$(CLUSTER)/dist/MarkerCluster.css $(CLUSTER)/dist/MarkerCluster.Default.css \
+		$(CLUSTER)/package.json static/vendor/leaflet.markercluster/
+	cp $(CLUSTER)/MIT-LICENCE.txt static/vendor/leaflet.markercluster/LICENSE
+	@echo "Vendored: leaflet $$(node -p 'require("./$(LEAFLET)/package.json").version'),"\
+		"leaflet.markercluster $$(node -p 'require("./$(CLUSTER)/package.json").version'). Commit static/vendor/."
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -92,3 +92,48 @@ def env_rate(name, default, environ=None):
             "(e.g. 120/minute)."
         )
     return raw.strip()
+
+
+# The map tiles (README, "Map"): OpenStreetMap's standard tiles, credited as Leaflet documents.
+OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+# What Leaflet puts for {s} when it is not told otherwise (its tileLayer's ``subdomains``).
+TILE_SUBDOMAINS = "abc"
+# scheme://host[:port] and a path: nothing that could end a Content-Security-Policy source or
+# add one (a space, a comma, a semicolon, a quote), no user name or password.
+TILES_URL = re.compile(
+    r"(?P<origin>https?://(?P<subdomain>\{s\}\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?)"
+    r"/[^\s;,'\"]*"
+)
+SAME_ORIGIN_TILES_URL = re.compile(r"/[^/\s;,'\"][^\s;,'\"]*")
+
+
+def env_tiles_url(name, default, environ=None):
+    """A tile URL template for Leaflet (``https://tile.openstreetmap.org/{z}/{x}/{y}.png``), or
+    a path on this site (``/tiles/{z}/{x}/{y}.png``). Its origin goes into the CSP: anything that
+    is not plainly a URL with {z}, {x} and {y} stops the server."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    url = raw.strip()
+    shaped = TILES_URL.fullmatch(url) or SAME_ORIGIN_TILES_URL.fullmatch(url)
+    if not shaped or not all(part in url for part in ("{z}", "{x}", "{y}")):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a tile URL: write http(s)://host/…/{{z}}/{{x}}/{{y}}.png "
+            "(or a path on this site starting with /), with {z}, {x} and {y}."
+        )
+    return url
+
+
+def tile_origins(url):
+    """The origins ``url`` loads tiles from, for the CSP's img-src: one, or one per subdomain
+    when the host starts with {s} (``TILE_SUBDOMAINS``, as the map's script is told); none for a
+    path on this site, which 'self' already allows."""
+    shaped = TILES_URL.fullmatch(url)
+    if not shaped:
+        return []
+    origin = shaped["origin"]
+    if shaped["subdomain"]:
+        return [origin.replace("{s}", letter, 1) for letter in TILE_SUBDOMAINS]
+    return [origin]

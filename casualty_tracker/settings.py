@@ -11,7 +11,17 @@ import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from casualty_tracker.env import cache_from_url, env_bool, env_int, env_list, env_rate
+from casualty_tracker.env import (
+    OSM_ATTRIBUTION,
+    OSM_TILES_URL,
+    cache_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_tiles_url,
+    tile_origins,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -201,14 +211,20 @@ AXES_CLIENT_IP_CALLABLE = "casualty_tracker.middleware.client_ip"
 SESSION_COOKIE_AGE = 2 * 60 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 
-# No inline scripts and no third-party origins. Inline styles stay allowed: the Django admin uses
+# Maps (README, "Map"): where the tiles come from, a URL template Leaflet fills in, and the credit
+# they need (HTML, shown on every map). OpenStreetMap's standard tiles unless set.
+MAP_TILES_URL = env_tiles_url("DJANGO_MAP_TILES_URL", OSM_TILES_URL)
+MAP_TILES_ATTRIBUTION = os.environ.get("DJANGO_MAP_TILES_ATTRIBUTION", "").strip() or OSM_ATTRIBUTION
+
+# No inline scripts, and no third-party origin but the map tiles' (images only, derived from
+# MAP_TILES_URL so that the two never disagree). Inline styles stay allowed: the Django admin uses
 # style attributes, and they cannot run code.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *tile_origins(MAP_TILES_URL)],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import figures, merging, victim_lists, workflow
+from incidents import figures, maps, merging, victim_lists, workflow
 from incidents.admin_forms import InlineVersionedForm, PastedVictimsForm, VersionedForm
 from incidents.exports.cells import csv_lines_response, csv_response
 from incidents.exports.incidents import INCIDENT_COLUMNS, incident_rows
@@ -432,12 +432,24 @@ class IncidentAdmin(RecordAdmin):
         "possible_duplicates",
         "publication",
         "dataset_events",
+        "coordinates_map",
     ]
     fieldsets = [
         (None, {"fields": ["version", "title", "slug", "kind", "status", "summary"]}),
         ("In Arabic", {"fields": ["title_ar", "summary_ar"]}),
         ("When", {"fields": [("start_date", "end_date"), "date_precision"]}),
-        ("Where", {"fields": ["location", "place", "location_precision", ("latitude", "longitude")]}),
+        (
+            "Where",
+            {
+                "fields": [
+                    "location",
+                    "place",
+                    "location_precision",
+                    ("latitude", "longitude"),
+                    "coordinates_map",
+                ]
+            },
+        ),
         (
             "Who (from the attributions below)",
             {"fields": ["alleged_perpetrators", "claims"]},
@@ -456,9 +468,32 @@ class IncidentAdmin(RecordAdmin):
         ),
     ]
 
+    @property
+    def media(self):
+        # Leaflet and static/js/map.js, for the map that sets the coordinates.
+        return super().media + maps.MEDIA
+
     @admin.display(description="Killed (range)", ordering="killed_highest")
     def killed_range(self, incident):
         return incident.toll.short()
+
+    @admin.display(description="On the map")
+    def coordinates_map(self, incident):
+        """A map under the latitude and longitude boxes: a click or a dragged marker fills them,
+        typing in them moves the marker (static/js/map.js). The boxes alone work without it. It
+        starts at the incident's coordinates, else its place's (reads the place, already loaded
+        by the form's choice of it)."""
+        place = incident.location if incident.location_id else None
+        place_point = maps.place_point(place) if place else None
+        return format_html(
+            '<div class="map admin-point-map" data-map="picker" data-latitude-input="id_latitude" '
+            'data-longitude-input="id_longitude" data-place-latitude="{}" data-place-longitude="{}" '
+            'role="region" aria-label="Map: set the incident\'s own coordinates"></div>'
+            '<div class="help">Click the map or drag its marker to fill Latitude and Longitude; typing '
+            "in them moves the marker. Leave both empty to place the incident at its place's point.</div>",
+            place_point.latitude if place_point else "",
+            place_point.longitude if place_point else "",
+        )
 
     @admin.display(description="Alleged perpetrators")
     def alleged_perpetrators(self, incident):

@@ -12,6 +12,7 @@ from incidents.feeds import NewlyPublishedIncidents
 urlpatterns = [
     path("", views.home, name="home"),
     path("incidents/", views.incident_list, name="incident_list"),
+    path("map/", views.incident_map, name="incident_map"),
     path("incidents/feed/", NewlyPublishedIncidents(), name="incident_feed"),
     path("incidents/<slug:slug>/", views.incident_detail, name="incident_detail"),
     path("incidents/<slug:slug>/versions/<str:stamp>/", views.incident_version, name="incident_version"),

@@ -11,10 +11,11 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from incidents import blame, charts, citations, figures, stats, workflow
+from incidents import blame, charts, citations, figures, maps, stats, workflow
 from incidents.filters import filter_incidents
 from incidents.models import Actor, Attribution, Incident, Location, SlugRedirect, Source, TollReport
 from incidents.roles import can_export, can_see_drafts
@@ -86,6 +87,32 @@ def incident_list(request):
     return render(request, "incidents/incident_list.html", context)
 
 
+# The list beside the map: a page at a time, as on /incidents/, for those who do not use the map.
+MAP_LIST_SIZE = 50
+
+
+@require_safe
+def incident_map(request):
+    """Published incidents on a map, with the list's filters, and the same incidents listed.
+
+    The markers come from /api/incidents.geojson with this page's filters (static/js/map.js
+    follows its pages); the page itself reads only the list beside the map, a page at a time,
+    and counts the incidents and those with a point in one query."""
+    listed = Incident.objects.published().select_related("location", "part_of")
+    filterset, incidents = filter_incidents(request, listed)
+    counts = incidents.count_placed()
+    filters = request.GET.copy()
+    filters.pop("page", None)  # the list's page, not the GeoJSON's: the script walks every page
+    context = {
+        "filterset": filterset,
+        "filters_set": sum(1 for name in filterset.form.changed_data if name != "sort"),
+        "page": paginate(request, incidents, per_page=MAP_LIST_SIZE, count=counts["total"]),
+        "placed": counts["placed"],
+        "geojson_url": reverse("api:geojson") + (f"?{filters.urlencode()}" if filters else ""),
+    }
+    return render(request, "incidents/incident_map.html", context)
+
+
 @require_safe
 def incident_detail(request, slug):
     visible = visible_incidents(request)
@@ -145,6 +172,7 @@ def incident_detail(request, slug):
     current_stances = list(blame.current_stances(attributions).values())
     victims = list(incident.victims.order_by("pk"))
     context = {
+        "point": maps.incident_point(incident),
         "victims": victims,
         "more_identified_than_highest": more_identified_than_highest(incident, len(victims)),
         "attributions": attributions,
@@ -254,6 +282,7 @@ def location_detail(request, slug):
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
     context = {
         "location": location,
+        "point": maps.place_point(location),
         "place_chain": location.chain_places(),
         "children": [(child, count) for child, count in children if count or drafts_visible],
         "total": total,

@@ -233,6 +233,7 @@ def test_invalid_figures_and_dates_in_the_admin_show_the_message_and_save_nothin
         "/",
         "/incidents/",
         "/incidents/?date_after=yesterday",
+        "/map/",
         "/incidents/homs-military-academy-drone-strike-2023-10-05/",
         "/locations/syria/",
         "/sources/sohr/",

@@ -38,6 +38,7 @@ PUBLIC_PAGES = [
     "/",
     "/incidents/",
     "/incidents/?q=Homs&kind=air_strike",
+    "/map/?kind=air_strike",
     "/incidents/homs-military-academy-drone-strike-2023-10-05/",
     "/locations/syria/",
     "/sources/sohr/",

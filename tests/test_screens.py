@@ -42,6 +42,8 @@ def public_paths():
         "home": "/",
         "incidents": "/incidents/",
         "incidents-bad-date": "/incidents/?date_after=05/10/2023",
+        "map": "/map/",
+        "map-filtered": "/map/?kind=shelling",
         "incident": f"/incidents/{HOMS}/",
         "location": "/locations/syria/",
         "source": "/sources/sohr/",
@@ -52,6 +54,7 @@ def public_paths():
         # Right to left: an element pushed off to the left scrolls the page sideways there.
         "ar-home": "/ar/",
         "ar-incidents": "/ar/incidents/",
+        "ar-map": "/ar/map/",
         "ar-incident": f"/ar/incidents/{HOMS}/",
         "ar-methodology": "/ar/methodology/",
     }
@@ -65,6 +68,8 @@ def test_every_public_page_fits_the_screen_and_loads_everything_it_asks_for(live
     page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
     for name, path in public_paths().items():
         page.goto(f"{live_server.url}{path}")
+        if page.locator("#incident-map").count():  # the map has read its incidents and shows them
+            expect(page.locator("#incident-map")).to_have_attribute("data-state", "ready")
         save_screen(page, name, width)
         assert sideways_overflow(page) <= 0, (path, sideways_overflow(page))
     # Only the page meant to be missing is missing: no favicon, stylesheet or script 404s.

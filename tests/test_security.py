@@ -88,7 +88,7 @@ class TestEscaping:
     def test_stored_scripts_show_as_text_on_every_public_page(self, client, hostile):
         incident, source, place = hostile
         actor = incident.perpetrators.get()
-        for url in ["/", "/incidents/", incident.get_absolute_url(), place.get_absolute_url(),
+        for url in ["/", "/incidents/", "/map/", incident.get_absolute_url(), place.get_absolute_url(),
                     source.get_absolute_url(), actor.get_absolute_url(), "/incidents/feed/"]:  # fmt: skip
             html = client.get(url).content.decode()
             assert "<script>alert" not in html and "<img src=x" not in html, url
@@ -141,6 +141,7 @@ hostile_text = st.one_of(
 def test_fuzzed_filters_never_give_a_500(editor_client, params):
     for url in [
         "/incidents/",
+        "/map/",
         "/export/incidents.csv",
         "/export/reports.csv",
         "/export/summary.csv",
@@ -255,9 +256,9 @@ def test_fuzzed_admin_changelists_and_actions_never_give_a_500(client, admin_fuz
 
 # --- Every URL has an access rule ----------------------------------------------------------------
 
-PUBLIC = {"home", "incident_list", "incident_feed", "incident_detail", "location_detail", "source_detail",
-          "actor_detail", "methodology", "healthz", "robots_txt", "open_data", "open_data_incidents",
-          "open_data_reports", "open_data_victims", "open_data_package"}  # fmt: skip
+PUBLIC = {"home", "incident_list", "incident_map", "incident_feed", "incident_detail", "location_detail",
+          "source_detail", "actor_detail", "methodology", "healthz", "robots_txt", "open_data",
+          "open_data_incidents", "open_data_reports", "open_data_victims", "open_data_package"}  # fmt: skip
 # The read-only API: open to everyone (published data only; tests/test_api.py checks what it shows).
 API = {
     "root",

@@ -45,6 +45,16 @@ class IncidentQuerySet(models.QuerySet):
         """Incidents in ``location`` or any place beneath it."""
         return self.filter(location.beneath_q())
 
+    def count_placed(self):
+        """``{"total": n, "placed": m}``: how many incidents, and how many of them a map can show
+        (with their own coordinates or their place's, the API's rule: ``represent.coordinates``;
+        an incident has both or neither). One query."""
+        own = Q(latitude__isnull=False)
+        place = Q(location__latitude__isnull=False, location__longitude__isnull=False)
+        return self.order_by().aggregate(
+            total=models.Count("pk"), placed=models.Count("pk", filter=own | place)
+        )
+
     def update(self, **values):
         refuse_derived_writes(self.model, values)
         if not set(Incident.SEARCHED_FIELDS) & set(values):
