@@ -76,11 +76,15 @@ def home(request):
 def incident_list(request):
     listed = Incident.objects.published().select_related("location", "part_of")
     filterset, incidents = filter_incidents(request, listed)
-    page = paginate(request, incidents)
+    # Said on the phone's collapsed "Filter" button, so that a filtered list says so.
+    filters_set = sum(1 for name in filterset.form.changed_data if name != "sort")
+    # Unfiltered, the list holds every published incident: their number is the month totals'
+    # (a few hundred rows), not a count of every incident on each page view.
+    unfiltered = not filters_set and filterset.is_valid()
+    page = paginate(request, incidents, count=stats.published_total().incidents if unfiltered else None)
     context = {
         "filterset": filterset,
-        # Said on the phone's collapsed "Filter" button, so that a filtered list says so.
-        "filters_set": sum(1 for name in filterset.form.changed_data if name != "sort"),
+        "filters_set": filters_set,
         "page": page,
         "can_export": can_export(request.user),
     }

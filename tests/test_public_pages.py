@@ -184,6 +184,22 @@ class TestIncidentList:
         assert queries_for(client, "/incidents/?location=idlib&q=bulk&sort=toll") == few
         assert few <= 7  # six for the page, one for the data version (the public cache)
 
+    def test_the_unfiltered_list_takes_its_count_from_the_month_totals_not_from_every_incident(self, client):
+        tree = make_tree()
+        sources = [make_source() for _ in range(2)]
+        add_incidents(30, tree["city"], sources)
+        make_incident("A draft", status="draft", location=tree["city"])
+        published = Incident.objects.published().count()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/incidents/?sort=toll")
+        assert response.context["page"].paginator.count == published == 30
+        counted = [
+            q["sql"] for q in captured if "COUNT(" in q["sql"] and 'FROM "incidents_incident"' in q["sql"]
+        ]
+        assert counted == []
+        # Filtered, the list counts what the filters choose.
+        assert client.get("/incidents/?q=Bulk+1").context["page"].paginator.count == 11  # Bulk 1, Bulk 10…19
+
 
 class TestIncidentPage:
     def test_figures_side_by_side_highest_first_with_the_range_in_words(self, client):
