@@ -109,7 +109,8 @@ def prepare(env, incidents):
     return json.loads(manage(env, "shell", "-c", DJANGO_SNIPPET, capture=True).strip().splitlines()[-1])
 
 
-def start_server(env, workers):
+def start_server(env, workers, threads=1):
+    """gunicorn on 127.0.0.1: ``threads`` above 1 gives each worker that many threads (gthread)."""
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -118,6 +119,8 @@ def start_server(env, workers):
             f"127.0.0.1:{PORT}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--timeout",
             "300",
         ],  # fmt: skip

@@ -10,9 +10,16 @@ of the last change), so a client that asks again gets 304 without a page being r
 from the cache, streamed downloads included (they are never stored whole). Shared proxies may
 keep an anonymous page for DJANGO_PROXY_CACHE_SECONDS; staff always get live pages that nobody
 keeps, and so do the admin and the exports.
+
+Each page is rendered once per version, however many readers ask for it at that moment: on a
+crisis day every revision starts a new version, and two hundred readers missing the cache at
+once would each render the same page (the servers then spent their time rendering pages that
+were out of date before they were stored). The first reader renders it; the others wait for
+it (``RENDER_WAIT_SECONDS`` at most) and are served what it stored.
 """
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,6 +33,15 @@ from incidents import dataversion
 # Never served from the cache, whoever asks: staff tools, private downloads, the health check.
 LIVE_PATHS = ("/admin/", "/export/", "/healthz/")
 STORED_STATUSES = (200, 404)
+# How long a reader waits for another worker's render of the same page and version before
+# rendering it itself (a render that fails or cannot be stored lets the waiters go at once).
+RENDER_WAIT_SECONDS = 5
+WAIT_STEP_SECONDS = 0.005
+
+
+def _pause():
+    """Between two looks at the cache while another worker renders (a function, for the tests)."""
+    time.sleep(WAIT_STEP_SECONDS)
 
 
 class PublicCacheMiddleware:
@@ -53,12 +69,40 @@ class PublicCacheMiddleware:
             return self._public(not_modified, validators, "not-modified")
         stored = cache.get(key)
         if stored is not None:
-            status, headers, content = stored
-            return self._public(HttpResponse(content, status=status, headers=headers), validators, "hit")
-        response = self.get_response(request)
-        if self._storable(request, response):
-            cache.set(key, (response.status_code, dict(response.items()), response.content))
+            return self._public(self._stored(stored), validators, "hit")
+        rendering = key + ":rendering"
+        renders_first = cache.add(rendering, True, timeout=RENDER_WAIT_SECONDS)
+        if not renders_first:
+            stored = self._wait_for(key, rendering)
+            if stored is not None:
+                return self._public(self._stored(stored), validators, "coalesced")
+        try:
+            response = self.get_response(request)
+            if self._storable(request, response):
+                cache.set(key, (response.status_code, dict(response.items()), response.content))
+        finally:
+            if renders_first:
+                cache.delete(rendering)
         return self._public(response, validators, "miss")
+
+    @staticmethod
+    def _wait_for(key, rendering):
+        """What another worker stores under ``key`` while it holds ``rendering``; None when it
+        stops without storing (an error, a page that is not kept) or takes too long."""
+        deadline = time.monotonic() + RENDER_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            _pause()
+            stored = cache.get(key)
+            if stored is not None:
+                return stored
+            if cache.get(rendering) is None:
+                return cache.get(key)
+        return None
+
+    @staticmethod
+    def _stored(stored):
+        status, headers, content = stored
+        return HttpResponse(content, status=status, headers=headers)
 
     @staticmethod
     def _private(response):
@@ -85,7 +129,8 @@ class PublicCacheMiddleware:
 
     @staticmethod
     def _public(response, validators, outcome):
-        # For operators and tests: was the page rendered, read from the cache, or not sent at all?
+        # For operators and tests: was the page rendered, read from the cache (after waiting for
+        # another worker's render: "coalesced"), or not sent at all?
         response["X-Cache"] = outcome
         response["ETag"] = validators["etag"]
         if validators["last_modified"] is not None:

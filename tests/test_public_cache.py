@@ -2,12 +2,17 @@
 
 import datetime
 import io
+import threading
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from casualty_tracker import public_cache
 from incidents import dataversion
 from incidents.models import DataVersion, Incident, Source, TollReport
 from tests.factories import make_incident, make_report, make_source
@@ -219,3 +224,88 @@ def test_folding_ended_sessions_keeps_the_version_and_leaves_live_writers_alone(
     assert own in writers and not writers & set(ended)
     assert DataVersion.objects.get(writer=0).changes >= 10
     assert dataversion.fold_ended_writers() == 0  # nothing left to fold
+
+
+def _anonymous_get(path):
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    return request
+
+
+def _in_threads(*calls):
+    """Run each call in a thread of its own (closing its database connection); their results."""
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            results[index] = call()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    return threads, results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readers_missing_the_cache_at_once_wait_for_one_render(monkeypatch):
+    """Two hundred readers arriving just after a revision get one render of each page: the
+    others wait for it and are served what it stored, rather than each rendering it again."""
+    renders, release, second_waits = [], threading.Event(), threading.Event()
+
+    def slow_page(request):
+        renders.append(request.path)
+        assert release.wait(10), "the test never let the render finish"
+        return HttpResponse("the page as rendered once")
+
+    def pause():
+        second_waits.set()  # the second reader is waiting for the first one's render
+        real_pause()
+
+    real_pause = public_cache._pause
+    monkeypatch.setattr(public_cache, "_pause", pause)
+    middleware = public_cache.PublicCacheMiddleware(slow_page)
+    first_threads, first = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
+    while not renders:  # the first reader is rendering
+        first_threads[0].join(0.01)
+    second_threads, second = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
+    assert second_waits.wait(10)
+    release.set()
+    for thread in first_threads + second_threads:
+        thread.join(10)
+    assert renders == ["/methodology/"]
+    assert (first[0]["X-Cache"], second[0]["X-Cache"]) == ("miss", "coalesced")
+    assert first[0].content == second[0].content == b"the page as rendered once"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_render_that_is_not_kept_lets_the_waiting_reader_render_it_itself(monkeypatch):
+    """A first render that fails (or gives a page that is never stored) must not leave the
+    reader waiting for it with nothing: it renders the page itself as soon as the first is done."""
+    calls, release, second_waits = [], threading.Event(), threading.Event()
+
+    def failing_then_fine(request):
+        calls.append(1)
+        if len(calls) == 1:
+            assert release.wait(10)
+            return HttpResponse("a server error: never kept", status=500)
+        return HttpResponse("rendered by the second reader")
+
+    def pause():
+        second_waits.set()
+        real_pause()
+
+    real_pause = public_cache._pause
+    monkeypatch.setattr(public_cache, "_pause", pause)
+    middleware = public_cache.PublicCacheMiddleware(failing_then_fine)
+    first_threads, first = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
+    while not calls:
+        first_threads[0].join(0.01)
+    second_threads, second = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
+    assert second_waits.wait(10)
+    release.set()
+    for thread in first_threads + second_threads:
+        thread.join(10)
+    assert first[0].status_code == 500
+    assert (second[0].status_code, second[0]["X-Cache"], len(calls)) == (200, "miss", 2)
