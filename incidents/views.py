@@ -12,12 +12,15 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language_bidi, gettext
 from django.views.decorators.http import require_safe
 
 from incidents import blame, charts, citations, figures, stats, workflow
 from incidents.filters import filter_incidents
 from incidents.models import Actor, Attribution, Incident, Location, SlugRedirect, Source, TollReport
+from incidents.models.places import load_chains_in_page_language
 from incidents.roles import can_export, can_see_drafts
+from incidents.templatetags.bilingual import text_in_page_language
 
 PAGE_SIZE = 25
 
@@ -35,6 +38,14 @@ def paginate(request, queryset, per_page=PAGE_SIZE, count=None):
     if count is not None:
         paginator.count = count  # the caller has counted the rows already: spares a query
     return paginator.get_page(request.GET.get("page"))
+
+
+def with_places_in_page_language(rows, place=lambda row: row.location):
+    """``rows`` as a list, their places' names in the page's language read at once (one query on
+    an Arabic page, none in English): lists say "إدلب، سوريا" without a query per row."""
+    rows = list(rows)
+    load_chains_in_page_language(place(row) for row in rows)
+    return rows
 
 
 CHART_MONTHS = 24
@@ -58,15 +69,19 @@ def home(request):
         latest_month = (month_start, replace(month_total, sources=stats.count_sources_reporting_on(in_month)))
     all_time = stats.published_total(sources=stats.published_sources())
     context = {
-        "latest": published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8],
-        "most_disputed": published.disputed()
-        .select_related("location", "part_of")
-        .order_by("-killed_spread", "-start_date")[:5],
+        "latest": with_places_in_page_language(
+            published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8]
+        ),
+        "most_disputed": with_places_in_page_language(
+            published.disputed()
+            .select_related("location", "part_of")
+            .order_by("-killed_spread", "-start_date")[:5]
+        ),
         "all_time": all_time,
         "latest_month": latest_month,
         # Every incident in one month: one box says so, rather than two identical ones.
         "one_period": latest_month is not None and latest_month[1] == all_time,
-        "month_chart": charts.monthly_chart(months),
+        "month_chart": charts.monthly_chart(months, rtl=get_language_bidi()),
     }
     return render(request, "incidents/home.html", context)
 
@@ -76,6 +91,7 @@ def incident_list(request):
     listed = Incident.objects.published().select_related("location", "part_of")
     filterset, incidents = filter_incidents(request, listed)
     page = paginate(request, incidents)
+    page.object_list = with_places_in_page_language(page.object_list)
     context = {
         "filterset": filterset,
         # Said on the phone's collapsed "Filter" button, so that a filtered list says so.
@@ -124,8 +140,7 @@ def incident_detail(request, slug):
         by_source[(report.source, report.killed_counts)].append(report)
     revisions = [
         figures.revision_sentence(
-            source.label if population == figures.ALL else f"{source.label} ({population} only)",
-            [(r.published_on, r.killed_figure) for r in source_reports],
+            source_label(source, population), [(r.published_on, r.killed_figure) for r in source_reports]
         )
         for (source, population), source_reports in by_source.items()
         if len(source_reports) > 1
@@ -154,7 +169,9 @@ def incident_detail(request, slug):
         "current": current,
         "sentence": sentences[0] if sentences else figures.range_sentence([]),
         "more_sentences": sentences[1:],
-        "chart": charts.source_chart((r.source.label, r.killed_figure) for r in killed_current),
+        "chart": charts.source_chart(
+            ((source_label(r.source), r.killed_figure) for r in killed_current), rtl=get_language_bidi()
+        ),
         "revisions": revisions,
         "place_chain": incident.location.chain_places(),
         "last_updated": last_updated,
@@ -164,6 +181,17 @@ def incident_detail(request, slug):
         ),
     }
     return render(request, "incidents/incident_detail.html", context)
+
+
+def source_label(source, population=figures.ALL):
+    """A source's label in the page's language, saying whom its figures count when not everyone:
+    "SOHR (civilians only)"."""
+    label = text_in_page_language(source, "label")
+    if population == figures.CIVILIANS:
+        return gettext("%(source)s (civilians only)") % {"source": label}
+    if population == figures.COMBATANTS:
+        return gettext("%(source)s (combatants only)") % {"source": label}
+    return label
 
 
 def more_identified_than_highest(incident, identified):
@@ -230,8 +258,10 @@ def population_sentences(by_population):
             )
     if incident_figures.conflicts_across:
         sentences.append(
-            "The civilian and combatant figures are more than the highest figure of everyone killed: "
-            "the sources contradict each other."
+            gettext(
+                "The civilian and combatant figures are more than the highest figure of everyone killed: "
+                "the sources contradict each other."
+            )
         )
     return sentences
 
@@ -252,13 +282,17 @@ def location_detail(request, slug):
         incidents, list(location.children.select_related("country").order_by("name"))
     )
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
+    page = paginate(request, listed, count=total.incidents)
+    page.object_list = list(page.object_list)
+    children = [(child, count) for child, count in children if count or drafts_visible]
+    load_chains_in_page_language([location, *(child for child, _ in children), *(i.location for i in page)])
     context = {
         "location": location,
         "place_chain": location.chain_places(),
-        "children": [(child, count) for child, count in children if count or drafts_visible],
+        "children": children,
         "total": total,
         "victim_counts": victim_counts,
-        "page": paginate(request, listed, count=total.incidents),
+        "page": page,
     }
     return render(request, "incidents/location_detail.html", context)
 
@@ -272,6 +306,7 @@ def source_detail(request, slug):
         .order_by("-published_on", "-pk")
     )
     page = paginate(request, reports, per_page=50)
+    page.object_list = with_places_in_page_language(page.object_list, lambda report: report.incident.location)
     attributions = list(
         Attribution.objects.filter(source=source, incident__status=Incident.Status.PUBLISHED)
         .select_related("incident", "actor")
@@ -307,6 +342,7 @@ def actor_detail(request, slug):
         .order_by("-incident__start_date", "incident_id", "published_on", "pk")
     )
     page = paginate(request, attributions, per_page=50)
+    page.object_list = with_places_in_page_language(page.object_list, lambda a: a.incident.location)
     if not page.paginator.count and not can_see_drafts(request.user):
         raise Http404("No published incident names this actor.")
     context = {
