@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from incidents.models import Attribution, Incident, TollReport
 from incidents.templatetags.bilingual import text_in_page_language
@@ -86,7 +86,11 @@ def incident_citation(incident, *, absolute_url, moment, accessed=None):
         text = gettext(
             "%(publisher)s. “%(title)s”, %(date)s (%(identifier)s). %(url)s. "
             "Version of %(version_date)s UTC: %(permalink)s. Accessed %(accessed)s."
-        ) % {**words, "version_date": date_format(moment, "j F Y, H:i"), "permalink": version["permalink"]}
+        ) % {
+            **words,
+            "version_date": date_format(moment, pgettext("date and time format", "j F Y, H:i")),
+            "permalink": version["permalink"],
+        }
     else:
         text = (
             gettext("%(publisher)s. “%(title)s”, %(date)s (%(identifier)s). %(url)s. Accessed %(accessed)s.")

@@ -75,3 +75,12 @@ def chain_text_in_page_language(location):
     return pgettext("between items of a list", ", ").join(
         name for name, _ in location.chain_in_page_language()
     )
+
+
+@register.filter
+def marked_english(text):
+    """HTML: ``text`` that exists only in English (a licence's title from the settings) marked as
+    English on a page in another language; as it is on an English page."""
+    if not text or (get_language() or "en").split("-")[0] == "en" or has_arabic(str(text)):
+        return text
+    return _english(text)
