@@ -1,6 +1,8 @@
 """The Arabic site in a real Chromium, right to left: it fits a phone and a laptop, it has no
 serious accessibility fault, and the charts read from the right."""
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
@@ -50,13 +52,14 @@ def test_the_phone_layout_labels_each_cell_in_arabic_on_the_right(live_server, n
     cell = page.locator("table.cards tbody td[data-label]").first
     label = cell.evaluate("td => getComputedStyle(td, '::before').content")
     assert label == '"التاريخ: "'
-    box, table = cell.bounding_box(), page.locator("table.cards").bounding_box()
-    # Text starts at the right: the cell's text hugs the table's right edge, not its left.
-    text_right = cell.evaluate(
+    table = page.locator("table.cards").bounding_box()
+    # Text starts at the right: more room is left on the cell's left than on its right.
+    text = cell.evaluate(
         "td => { const r = document.createRange(); r.selectNodeContents(td);"
-        " return r.getBoundingClientRect().right; }"
+        " const b = r.getBoundingClientRect(); return {left: b.left, right: b.right}; }"
     )
-    assert abs(text_right - (table["x"] + table["width"])) < 2, (text_right, box, table)
+    left_gap, right_gap = text["left"] - table["x"], table["x"] + table["width"] - text["right"]
+    assert left_gap > right_gap, (text, table)
 
 
 def test_the_source_chart_grows_from_the_right_in_arabic(live_server, new_page):
@@ -74,7 +77,10 @@ def test_the_source_chart_grows_from_the_right_in_arabic(live_server, new_page):
     chart = page.locator("svg.source-chart")
     chart.scroll_into_view_if_needed()
     svg = chart.bounding_box()
-    ticks = {text: chart.locator("text.tick", has_text=text).bounding_box() for text in ("0", "300")}
+    ticks = {
+        text: chart.locator("text.tick").filter(has_text=re.compile(f"^{text}$")).bounding_box()
+        for text in ("0", "300")
+    }
     # Zero on the right, the largest figure towards the left: the scale starts where Arabic reads.
     assert ticks["0"]["x"] > ticks["300"]["x"]
     # The open figure's arrow points left, past the end of the scale.

@@ -187,3 +187,15 @@ def test_the_check_for_english_finds_english():
         "<script>var english = 1;</script></body></html>"
     )
     assert latin_words(visible_text(html)) == ["Incidents", "data", "Place", "x"]
+
+
+def test_the_error_page_is_arabic_under_ar(rf, db):
+    from django.utils import translation
+
+    from casualty_tracker.views import server_error
+
+    with translation.override("ar"):
+        page = server_error(rf.get("/ar/")).content.decode()
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "حدث خطأ ما" in page and '<a href="/ar/">الصفحة الرئيسية</a>' in page
+    assert latin_words(visible_text(page)) == []
