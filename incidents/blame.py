@@ -9,6 +9,10 @@ claims of each incident, and whether its attribution is disputed.
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext, pgettext
+
+from incidents.templatetags.bilingual import text_in_page_language
+
 ALLEGED = "alleged"
 CLAIMED = "claimed"
 DENIED = "denied"
@@ -55,28 +59,47 @@ def blame(attributions):
 
 
 def _names(names):
+    """ "A, B and C", in the page's language."""
     names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(names)s and %(last)s") % {
+        "names": pgettext("between items of a list", ", ").join(names[:-1]),
+        "last": names[-1],
+    }
 
 
 def blame_sentence(current):
-    """Who blames whom, in words: "Gaza MoH alleges the Israel Defense Forces; US intelligence and
-    French military intelligence allege Palestinian Islamic Jihad; Palestinian Islamic Jihad
-    denies." ``current``: the current attributions, with ``source`` and ``actor`` loaded."""
+    """Who blames whom, in words and in the page's language: "Gaza MoH alleges the Israel Defense
+    Forces; US intelligence and French military intelligence allege Palestinian Islamic Jihad;
+    Palestinian Islamic Jihad denies." ``current``: the current attributions, with ``source`` and
+    ``actor`` loaded. Names in the page's language (``name_ar`` on an Arabic page, when given)."""
     groups = {}
     for attribution in sorted(current, key=lambda a: (a.published_on, a.pk)):
-        groups.setdefault((attribution.stance, attribution.actor.name), []).append(attribution.source)
+        groups.setdefault((attribution.stance, attribution.actor), []).append(attribution.source)
     phrases = []
     for (stance, actor), sources in groups.items():
-        labels = [source.label for source in sources]
+        labels = [text_in_page_language(source, "label") for source in sources]
+        actor_name = text_in_page_language(actor, "name")
         if stance == ALLEGED:
-            verb = "alleges" if len(labels) == 1 else "allege"
-            phrases.append(f"{_names(labels)} {verb} {actor}")
+            phrase = ngettext("%(sources)s alleges %(actor)s", "%(sources)s allege %(actor)s", len(labels))
+            phrases.append(phrase % {"sources": _names(labels), "actor": actor_name})
         else:
-            verb = "claims responsibility" if stance == CLAIMED else "denies"
-            said_by_itself = [s for s in sources if s.name == actor or s.label == actor]
+            phrase = (
+                gettext("%(actor)s claims responsibility")
+                if stance == CLAIMED
+                else gettext("%(actor)s denies")
+            ) % {"actor": actor_name}
+            said_by_itself = [s for s in sources if s.name == actor.name or s.label == actor.name]
             others = [
                 label for source, label in zip(sources, labels, strict=True) if source not in said_by_itself
             ]
-            phrases.append(f"{actor} {verb}" + (f" (according to {_names(others)})" if others else ""))
-    return "; ".join(phrases) + "." if phrases else ""
+            if others:
+                phrase = gettext("%(statement)s (according to %(sources)s)") % {
+                    "statement": phrase,
+                    "sources": _names(others),
+                }
+            phrases.append(phrase)
+    if not phrases:
+        return ""
+    return gettext("%(statements)s.") % {"statements": pgettext("between statements", "; ").join(phrases)}

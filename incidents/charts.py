@@ -12,10 +12,17 @@ left-aligned, so nothing has to share a line with a mark and nothing clips.
 
 The SVG scales with its container (viewBox, width 100%), text included, so the viewBox is narrow
 enough that its text stays legible on a 320 px phone, and CSS caps its width on a desktop.
+
+Right to left (Arabic pages, ``rtl=True``): a horizontal axis starts where the reader starts, on
+the right. The source chart's scale grows from 0 on the right towards the left, its labels start
+at the right edge and an open figure's arrow points left; the monthly chart puts its oldest month
+on the right. The x coordinates are mirrored here, never the drawing with a CSS transform, so
+that text is never written backwards. Vertical meaning (a bar's height) does not change.
 """
 
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
 CHART_WIDTH = 600  # the monthly chart
@@ -77,6 +84,7 @@ class SourceRow:
     x_low: float  # the dot, or where the line starts
     x_high: float  # where a range ends; an open figure's arrow tip; the dot again for a dot
     top: int
+    rtl: bool = False
 
     @property
     def label_y(self):
@@ -97,12 +105,18 @@ class SourceRow:
     @property
     def line_end(self):
         """Where the line stops: at a range's end, or where an open figure's arrowhead begins."""
-        return round(self.x_high - ARROW_LENGTH, 1) if self.shape == OPEN else self.x_high
+        if self.shape != OPEN:
+            return self.x_high
+        return round(self.x_high + (ARROW_LENGTH if self.rtl else -ARROW_LENGTH), 1)
+
+    @property
+    def text_x(self):
+        return _mirrored(TEXT_X) if self.rtl else TEXT_X
 
     @property
     def xs(self):
         """Every x this row draws at (tests check that all lie inside the viewBox)."""
-        return (TEXT_X, self.x_low, self.x_high, self.line_end)
+        return (self.text_x, self.x_low, self.x_high, self.line_end)
 
 
 @dataclass(frozen=True)
@@ -112,7 +126,7 @@ class Tick:
 
     @property
     def text(self):
-        return f"{self.value:,}"
+        return f"{self.value:,}"  # Western digits on Arabic pages too (casualty_tracker/formats)
 
 
 @dataclass(frozen=True)
@@ -123,31 +137,43 @@ class SourceChart:
     width: int
     height: int
     axis_y: int
-    axis_left: int = SCALE_LEFT
-    axis_right: int = SCALE_RIGHT
-    text_x: int = TEXT_X
+    axis_left: float = SCALE_LEFT  # where the scale starts (0): on the right when right to left
+    axis_right: float = SCALE_RIGHT
+    text_x: float = TEXT_X
+    rtl: bool = False
 
     @property
     def tick_label_y(self):
         return self.axis_y + 18
 
+    @property
+    def arrow_back(self):
+        """From an open figure's arrow tip back to its base (the SVG path's relative move)."""
+        return ARROW_LENGTH if self.rtl else -ARROW_LENGTH
 
-def source_chart(labelled_figures):
+
+def _mirrored(x):
+    """The x of the same point right to left: as far from the right edge as ``x`` is from the left."""
+    return round(SOURCE_CHART_WIDTH - x, 1)
+
+
+def source_chart(labelled_figures, *, rtl=False):
     """Each source's figure as an interval on one scale, for an incident page.
 
     ``labelled_figures``: (label, Figure) pairs, in the order to draw them; unknown figures are
     left out (they have no interval to draw). The scale runs from 0 to a round number at or
-    above the largest number any source stated.
+    above the largest number any source stated; from right to left when ``rtl``.
     """
+    place = _mirrored if rtl else (lambda x: x)
     known = [(label, figure) for label, figure in labelled_figures if figure.is_known]
     scale_max = round_maximum(max((figure.stated_high for _, figure in known), default=0))
     rows = []
     for index, (label, figure) in enumerate(known):
-        x_low = _x(figure.stated_low, scale_max)
+        x_low = place(_x(figure.stated_low, scale_max))
         if figure.is_open:
-            shape, x_high = OPEN, ARROW_TIP
+            shape, x_high = OPEN, place(ARROW_TIP)
         elif figure.stated_high > figure.stated_low:
-            shape, x_high = RANGE, _x(figure.stated_high, scale_max)
+            shape, x_high = RANGE, place(_x(figure.stated_high, scale_max))
         else:
             shape, x_high = DOT, x_low
         rows.append(
@@ -159,6 +185,7 @@ def source_chart(labelled_figures):
                 x_low=x_low,
                 x_high=x_high,
                 top=CHART_TOP + index * ROW_HEIGHT,
+                rtl=rtl,
             )
         )
     half = scale_max // 2
@@ -166,11 +193,15 @@ def source_chart(labelled_figures):
     axis_y = CHART_TOP + len(rows) * ROW_HEIGHT + 4
     return SourceChart(
         rows=rows,
-        ticks=[Tick(x=_x(value, scale_max), value=value) for value in tick_values],
+        ticks=[Tick(x=place(_x(value, scale_max)), value=value) for value in tick_values],
         scale_max=scale_max,
         width=SOURCE_CHART_WIDTH,
         height=axis_y + 26,
         axis_y=axis_y,
+        axis_left=place(SCALE_LEFT),
+        axis_right=place(SCALE_RIGHT),
+        text_x=place(TEXT_X),
+        rtl=rtl,
     )
 
 
@@ -184,6 +215,7 @@ class MonthBar:
     high_y: float
     high_height: float
     words: str
+    label_x: float = 0  # where the month's name starts: the bar's left edge, its right one in RTL
 
 
 @dataclass(frozen=True)
@@ -196,8 +228,9 @@ class MonthChart:
     scale_max: int
 
 
-def monthly_chart(months, height=180):
-    """Lowest and highest totals per month, oldest first. ``months``: (date, Total) pairs."""
+def monthly_chart(months, height=180, *, rtl=False):
+    """Lowest and highest totals per month, oldest first (on the right when ``rtl``).
+    ``months``: (date, Total) pairs. Month names and words in the page's language."""
     months = list(months)
     plot_top, plot_bottom = 16, height - 28
     drawable = plot_bottom - plot_top
@@ -208,18 +241,27 @@ def monthly_chart(months, height=180):
     for index, (month, month_total) in enumerate(months):
         low = drawable * month_total.lowest / scale_max if scale_max else 0
         high = drawable * month_total.highest / scale_max if scale_max else 0
+        x = index * slot + (slot - bar_width) / 2
         bars.append(
             MonthBar(
-                label=f"{month:%b %Y}",
-                x=round(index * slot + (slot - bar_width) / 2, 1),
+                label=date_format(month, "M Y"),
+                x=round(CHART_WIDTH - x - bar_width if rtl else x, 1),
                 width=round(bar_width, 1),
                 low_y=round(plot_bottom - low, 1),
                 low_height=round(low, 1),
                 high_y=round(plot_bottom - high, 1),
                 high_height=round(high - low, 1),
-                words=f"{month:%B %Y}: {month_total.short()} killed in "
-                + ngettext("%(count)d incident", "%(count)d incidents", month_total.incidents)
-                % {"count": month_total.incidents},
+                label_x=round(CHART_WIDTH - x if rtl else x, 1),
+                words=ngettext(
+                    "%(month)s: %(range)s killed in %(count)s incident",
+                    "%(month)s: %(range)s killed in %(count)s incidents",
+                    month_total.incidents,
+                )
+                % {
+                    "month": date_format(month, "F Y"),
+                    "range": month_total.short(),
+                    "count": month_total.incidents,
+                },
             )
         )
     return MonthChart(

@@ -11,8 +11,11 @@ from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 
 from incidents.models import Attribution, Incident, TollReport
+from incidents.templatetags.bilingual import text_in_page_language
 
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"  # 20231006T120000000000Z: sortable, safe in a URL path
 
@@ -71,11 +74,28 @@ def incident_citation(incident, *, absolute_url, moment, accessed=None):
             "permalink": absolute_url(reverse("incident_version", args=[incident.slug, stamp(moment)])),
         }
     identifier = f"incident:{incident.pk}"
-    version_words = f" Version of {moment:%-d %B %Y, %H:%M} UTC: {version['permalink']}." if version else ""
-    text = (
-        f"{publisher}. “{incident.title}”, {incident.start_date:%-d %B %Y} ({identifier}). {url}."
-        f"{version_words} Accessed {accessed:%-d %B %Y}."
-    )
+    words = {
+        "publisher": gettext(publisher),  # the site's own name has a translation; another name keeps its own
+        "title": text_in_page_language(incident, "title"),
+        "date": date_format(incident.start_date, "j F Y"),
+        "identifier": identifier,
+        "url": url,
+        "accessed": date_format(accessed, "j F Y"),
+    }
+    if version:
+        text = gettext(
+            "%(publisher)s. “%(title)s”, %(date)s (%(identifier)s). %(url)s. "
+            "Version of %(version_date)s UTC: %(permalink)s. Accessed %(accessed)s."
+        ) % {
+            **words,
+            "version_date": date_format(moment, pgettext("date and time format", "j F Y, H:i")),
+            "permalink": version["permalink"],
+        }
+    else:
+        text = (
+            gettext("%(publisher)s. “%(title)s”, %(date)s (%(identifier)s). %(url)s. Accessed %(accessed)s.")
+            % words
+        )
     return {
         "identifier": identifier,
         "text": text,
@@ -91,8 +111,21 @@ def dataset_citation(*, absolute_url, last_changed, accessed=None):
     """How to cite the whole dataset (/data/). No query."""
     accessed = accessed or timezone.localdate()
     publisher = settings.OPEN_DATA_PUBLISHER
-    changed = f" Data last changed {last_changed:%-d %B %Y}." if last_changed else ""
+    words = {
+        "publisher": gettext(publisher),
+        "licence": settings.OPEN_DATA_LICENCE["name"],
+        "url": absolute_url(reverse("open_data")),
+        "accessed": date_format(accessed, "j F Y"),
+    }
+    if last_changed:
+        return gettext(
+            "%(publisher)s. Published incidents and reports (CSV, %(licence)s). %(url)s. Data last changed "
+            "%(changed)s. Accessed %(accessed)s."
+        ) % {**words, "changed": date_format(last_changed, "j F Y")}
     return (
-        f"{publisher}. Published incidents and reports (CSV, {settings.OPEN_DATA_LICENCE['name']}). "
-        f"{absolute_url(reverse('open_data'))}.{changed} Accessed {accessed:%-d %B %Y}."
+        gettext(
+            "%(publisher)s. Published incidents and reports (CSV, %(licence)s). %(url)s. "
+            "Accessed %(accessed)s."
+        )
+        % words
     )

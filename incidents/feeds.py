@@ -1,9 +1,13 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.translation import ngettext
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident
+from incidents.models.places import load_chains_in_page_language
+from incidents.templatetags.bilingual import chain_text_in_page_language, text_in_page_language
 
 
 class TextOnlyAtomFeed(Atom1Feed):
@@ -39,35 +43,46 @@ class TextElements:
 
 
 class NewlyPublishedIncidents(Feed):
+    """Atom, in the language of its address (/incidents/feed/, /ar/incidents/feed/)."""
+
     feed_type = TextOnlyAtomFeed
-    title = "Casualty Tracker: newly published incidents"
-    subtitle = "Incidents as they are published, with the range of reported deaths."
+    title = _("Casualty Tracker: newly published incidents")
+    subtitle = _("Incidents as they are published, with the range of reported deaths.")
     link = reverse_lazy("incident_list")
 
     def items(self):
         # Every way of publishing records when; the condition also keeps PostgreSQL, which
         # sorts missing times first, and SQLite, which sorts them last, in agreement.
-        return (
+        items = list(
             Incident.objects.published()
             .filter(published_at__isnull=False)
             .select_related("location")
             .order_by("-published_at", "-pk")[:50]
         )
+        load_chains_in_page_language(incident.location for incident in items)
+        return items
 
     # Titles and descriptions are plain text: the feed writer escapes them (never escape here too).
 
     def item_title(self, incident):
-        return f"{incident.title} ({incident.toll.short()} killed)"
+        return gettext("%(title)s (%(range)s killed)") % {
+            "title": text_in_page_language(incident, "title"),
+            "range": incident.toll.short(),
+        }
 
     def item_description(self, incident):
         sources = ngettext("%(count)d source", "%(count)d sources", incident.source_count) % {
             "count": incident.source_count
         }
-        return (
-            f"{incident.start_date:%-d %B %Y}, {incident.location.short_chain}. "
-            f"Reported killed: {incident.toll.short()}, according to {sources}. "
-            f"{incident.summary}"
-        )
+        return gettext(
+            "%(date)s, %(place)s. Reported killed: %(range)s, according to %(sources)s. %(summary)s"
+        ) % {
+            "date": date_format(incident.start_date, "j F Y"),
+            "place": chain_text_in_page_language(incident.location),
+            "range": incident.toll.short(),
+            "sources": sources,
+            "summary": text_in_page_language(incident, "summary"),
+        }
 
     def item_pubdate(self, incident):
         return incident.published_at

@@ -6,19 +6,23 @@ import django_filters
 from django import forms
 from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
+from incidents.models.places import load_chains_in_page_language
 from incidents.roles import can_see_drafts
 from incidents.search import ArabicFolded, fold_arabic, has_arabic
+from incidents.templatetags.bilingual import chain_text_in_page_language, text_in_page_language
 
 # More deaths than any single incident has had; keeps huge numbers out of the database.
 MAX_FIGURE = 10_000_000
 
 SORTS = {
-    "newest": ("Newest first", ["-start_date", "-pk"]),
-    "oldest": ("Oldest first", ["start_date", "pk"]),
-    "toll": ("Highest toll", ["-killed_highest", "-start_date", "-pk"]),
-    "disputed": ("Most disputed", ["-is_disputed", "-killed_spread", "-start_date", "-pk"]),
+    "newest": (_("Newest first"), ["-start_date", "-pk"]),
+    "oldest": (_("Oldest first"), ["start_date", "pk"]),
+    "toll": (_("Highest toll"), ["-killed_highest", "-start_date", "-pk"]),
+    "disputed": (_("Most disputed"), ["-is_disputed", "-killed_spread", "-start_date", "-pk"]),
 }
 
 
@@ -57,23 +61,50 @@ def sources_to_choose(request):
     return names_to_choose(request, Source.objects.all())
 
 
+# Whole sentences, one per kind of name, so that each language can say it its own way.
+NO_SUCH = {
+    "place": _("There is no such place: check the address or choose one from the list."),
+    "actor": _("There is no such actor: check the address or choose one from the list."),
+    "source": _("There is no such source: check the address or choose one from the list."),
+    "choice": _("There is no such choice: check the address or choose one from the list."),
+}
+
+
+class NamesInPageLanguage(forms.models.ModelChoiceIterator):
+    """The menu's places, actors or sources, read at once so that the places' names in the page's
+    language are read in one more query (none on an English page)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        names = list(self.queryset)
+        load_chains_in_page_language(name for name in names if isinstance(name, Location))
+        for name in names:
+            yield self.choice(name)
+
+
 class SlugChoiceField(forms.ModelChoiceField):
-    default_error_messages = {
-        "invalid_choice": "There is no such %(kind)s: check the address or choose one from the list.",
-    }
+    iterator = NamesInPageLanguage
 
     def __init__(self, *args, kind="choice", **kwargs):
         self.kind = kind
         super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj):
+        """ "Homs, Syria (governorate)", "المرصد السوري لحقوق الإنسان": in the page's language."""
+        if isinstance(obj, Location):
+            return gettext("%(place)s (%(level)s)") % {
+                "place": chain_text_in_page_language(obj),
+                "level": obj.level_label,
+            }
+        return text_in_page_language(obj, "name")
 
     def to_python(self, value):
         try:
             return super().to_python(value)
         except forms.ValidationError as error:
             if error.code == "invalid_choice":
-                raise forms.ValidationError(
-                    self.error_messages["invalid_choice"], code="invalid_choice", params={"kind": self.kind}
-                ) from None
+                raise forms.ValidationError(NO_SUCH[self.kind], code="invalid_choice") from None
             raise
 
 
@@ -87,7 +118,7 @@ class ISODateField(forms.DateField):
 
     ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     input_formats = ["%Y-%m-%d"]
-    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-05."}
+    default_error_messages = {"invalid": _("Enter a date as YYYY-MM-DD, e.g. 2023-10-05.")}
 
     def to_python(self, value):
         # strptime alone would take 2023-10-5 too.
@@ -141,71 +172,73 @@ class IncidentFilterForm(forms.Form):
         cleaned = super().clean()
         after, before = cleaned.get("date_after"), cleaned.get("date_before")
         if after and before and after > before:
-            self.add_error("date_before", "This date is before the “from” date.")
+            self.add_error("date_before", gettext("This date is before the “from” date."))
         return cleaned
 
 
 class IncidentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search", max_length=200)
+    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
     date_after = ISODateFilter(
         field_name="start_date",
         lookup_expr="gte",
-        label="From (YYYY-MM-DD)",
+        label=_("From (YYYY-MM-DD)"),
     )
     date_before = ISODateFilter(
         field_name="start_date",
         lookup_expr="lte",
-        label="To (YYYY-MM-DD)",
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2023-10-31."},
+        label=_("To (YYYY-MM-DD)"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, e.g. 2023-10-31.")},
     )
     location = SlugFilter(
-        label="Place",
+        label=_("Place"),
         queryset=locations_to_choose,
         to_field_name="slug",
         method="in_location",
-        empty_label="Anywhere",
+        empty_label=_("Anywhere"),
         kind="place",
     )
-    kind = django_filters.ChoiceFilter(label="Kind", choices=Incident.Kind.choices, empty_label="Any kind")
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Incident.Kind.choices, empty_label=_("Any kind")
+    )
     perpetrator = SlugFilter(
-        label="Alleged perpetrator",
+        label=_("Alleged perpetrator"),
         queryset=actors_to_choose,
         to_field_name="slug",
         field_name="perpetrators",
-        empty_label="Anyone",
+        empty_label=_("Anyone"),
         kind="actor",
     )
     source = SlugFilter(
-        label="Reported by",
+        label=_("Reported by"),
         queryset=sources_to_choose,
         to_field_name="slug",
         method="reported_by",
-        empty_label="Any source",
+        empty_label=_("Any source"),
         kind="source",
     )
     disputed = django_filters.ChoiceFilter(
-        label="Figures",
-        choices=[("true", "Sources differ"), ("false", "Sources agree")],
+        label=_("Figures"),
+        choices=[("true", _("Sources differ")), ("false", _("Sources agree"))],
         method="only_disputed",
-        empty_label="Disputed or not",
+        empty_label=_("Disputed or not"),
     )
     attribution = django_filters.ChoiceFilter(
-        label="Attribution",
+        label=_("Attribution"),
         choices=[
-            ("disputed", "Disputed: sources blame different actors, or one denies"),
-            ("agreed", "Agreed"),
+            ("disputed", _("Disputed: sources blame different actors, or one denies")),
+            ("agreed", _("Agreed")),
         ],
         method="by_attribution",
-        empty_label="Disputed or not",
+        empty_label=_("Disputed or not"),
     )
     contradictory = django_filters.ChoiceFilter(
-        label="Contradictions",
-        choices=[("true", "Sources contradict each other"), ("false", "No contradiction")],
+        label=_("Contradictions"),
+        choices=[("true", _("Sources contradict each other")), ("false", _("No contradiction"))],
         method="only_contradictory",
-        empty_label="With or without",
+        empty_label=_("With or without"),
     )
     min_killed = WholeNumberFilter(
-        label="At least … killed (highest figure)",
+        label=_("At least … killed (highest figure)"),
         field_name="killed_highest",
         lookup_expr="gte",
         min_value=0,
@@ -213,7 +246,7 @@ class IncidentFilter(django_filters.FilterSet):
         widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
     )
     sort = django_filters.ChoiceFilter(
-        label="Sort",
+        label=_("Sort"),
         choices=[(key, label) for key, (label, _) in SORTS.items()],
         method="sort_by",
         empty_label=None,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.forms import Media
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from casualty_tracker.env import TILE_SUBDOMAINS
 from incidents.api import represent
@@ -95,17 +96,18 @@ def script_settings():
         },
         "markers": MARKER_SCALE,
         "incidentPages": reverse("incident_list"),
+        # In the page's language; the {placeholders} are filled in by the script.
         "words": {
-            "killed": "{range} killed",
-            "tollUnknown": "toll unknown",
-            "differ": "sources differ",
-            "cluster": "{count} incidents here: select to zoom in",
-            "loading": "Loading the incidents: {loaded} of {count}…",
-            "paused": "The server asks the map to wait: loading goes on in {seconds} s.",
-            "shown": "Incidents on the map: {shown} of {count}.",
-            "unplaced": "The others have no coordinates; the list below has them all.",
-            "none": "No incident matches these filters.",
-            "failed": "The map could not load the incidents ({reason}); the list below has them.",
-            "picker": "Click the map or drag the marker to set the coordinates.",
+            "killed": gettext("{range} killed"),
+            "tollUnknown": gettext("toll unknown"),
+            "differ": gettext("sources differ"),
+            "cluster": gettext("{count} incidents here: select to zoom in"),
+            "loading": gettext("Loading the incidents: {loaded} of {count}…"),
+            "paused": gettext("The server asks the map to wait: loading goes on in {seconds} s."),
+            "shown": gettext("Incidents on the map: {shown} of {count}."),
+            "unplaced": gettext("The others have no coordinates; the list below has them all."),
+            "none": gettext("No incident matches these filters."),
+            "failed": gettext("The map could not load the incidents ({reason}); the list below has them."),
+            "picker": gettext("Click the map or drag the marker to set the coordinates."),
         },
     }

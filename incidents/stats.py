@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import ngettext, pgettext
 
 from incidents import dataversion, figures
 from incidents.models import Incident, MonthTotal, Source, TollReport, Victim
@@ -301,29 +302,40 @@ class VictimCounts:
     by_status: dict
 
     def sentence(self):
-        """ "3 people identified: 2 female, 1 male; 1 child, 2 adults; 3 civilians." (plain text)"""
+        """ "3 people identified: 2 female, 1 male; 1 child, 2 adults; 3 civilians." (plain text,
+        in the page's language: each count with its own plural form)"""
         if not self.total:
             return ""
-
-        def words(counts, name):
-            return ", ".join(f"{n} {name(value, n)}" for value, n in counts.items() if n)
-
-        groups = {"child": ("child", "children"), "adult": ("adult", "adults"), "elderly": ("elderly",) * 2}
-        parts = [
-            words(self.by_sex, lambda value, n: "of unknown sex" if value == "unknown" else value),
-            words(
-                self.by_age_group,
-                lambda value, n: "of unknown age" if value == "unknown" else groups[value][n != 1],
-            ),
-            words(
-                self.by_status,
-                lambda value, n: (
-                    "of unknown status" if value == "unknown" else value + ("s" if n != 1 else "")
+        words = {
+            "by_sex": {
+                "female": lambda n: ngettext("%(count)s female", "%(count)s female", n),
+                "male": lambda n: ngettext("%(count)s male", "%(count)s male", n),
+                "unknown": lambda n: ngettext("%(count)s of unknown sex", "%(count)s of unknown sex", n),
+            },
+            "by_age_group": {
+                "child": lambda n: ngettext("%(count)s child", "%(count)s children", n),
+                "adult": lambda n: ngettext("%(count)s adult", "%(count)s adults", n),
+                "elderly": lambda n: ngettext("%(count)s elderly", "%(count)s elderly", n),
+                "unknown": lambda n: ngettext("%(count)s of unknown age", "%(count)s of unknown age", n),
+            },
+            "by_status": {
+                "civilian": lambda n: ngettext("%(count)s civilian", "%(count)s civilians", n),
+                "combatant": lambda n: ngettext("%(count)s combatant", "%(count)s combatants", n),
+                "unknown": lambda n: ngettext(
+                    "%(count)s of unknown status", "%(count)s of unknown status", n
                 ),
-            ),
+            },
+        }
+        comma = pgettext("between items of a list", ", ")
+        groups = [
+            comma.join(words[name][value](n) % {"count": n} for value, n in getattr(self, name).items() if n)
+            for name in ("by_sex", "by_age_group", "by_status")
         ]
-        people = "person" if self.total == 1 else "people"
-        return f"{self.total} {people} identified: {'; '.join(parts)}."
+        return ngettext(
+            "%(count)s person identified: %(details)s.",
+            "%(count)s people identified: %(details)s.",
+            self.total,
+        ) % {"count": self.total, "details": pgettext("between groups of a list", "; ").join(groups)}
 
     def as_dict(self):
         return {

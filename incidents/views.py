@@ -13,12 +13,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_bidi, gettext
 from django.views.decorators.http import require_safe
 
 from incidents import blame, charts, citations, figures, maps, stats, workflow
 from incidents.filters import filter_incidents
 from incidents.models import Actor, Attribution, Incident, Location, SlugRedirect, Source, TollReport
+from incidents.models.places import load_chains_in_page_language
 from incidents.roles import can_export, can_see_drafts
+from incidents.templatetags.bilingual import text_in_page_language
 
 PAGE_SIZE = 25
 
@@ -36,6 +39,14 @@ def paginate(request, queryset, per_page=PAGE_SIZE, count=None):
     if count is not None:
         paginator.count = count  # the caller has counted the rows already: spares a query
     return paginator.get_page(request.GET.get("page"))
+
+
+def with_places_in_page_language(rows, place=lambda row: row.location):
+    """``rows`` as a list, their places' names in the page's language read at once (one query on
+    an Arabic page, none in English): lists say "إدلب، سوريا" without a query per row."""
+    rows = list(rows)
+    load_chains_in_page_language(place(row) for row in rows)
+    return rows
 
 
 CHART_MONTHS = 24
@@ -59,15 +70,19 @@ def home(request):
         latest_month = (month_start, replace(month_total, sources=stats.count_sources_reporting_on(in_month)))
     all_time = stats.published_total(sources=stats.published_sources())
     context = {
-        "latest": published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8],
-        "most_disputed": published.disputed()
-        .select_related("location", "part_of")
-        .order_by("-killed_spread", "-start_date")[:5],
+        "latest": with_places_in_page_language(
+            published.select_related("location", "part_of").order_by("-start_date", "-pk")[:8]
+        ),
+        "most_disputed": with_places_in_page_language(
+            published.disputed()
+            .select_related("location", "part_of")
+            .order_by("-killed_spread", "-start_date")[:5]
+        ),
         "all_time": all_time,
         "latest_month": latest_month,
         # Every incident in one month: one box says so, rather than two identical ones.
         "one_period": latest_month is not None and latest_month[1] == all_time,
-        "month_chart": charts.monthly_chart(months),
+        "month_chart": charts.monthly_chart(months, rtl=get_language_bidi()),
     }
     return render(request, "incidents/home.html", context)
 
@@ -82,6 +97,7 @@ def incident_list(request):
     # (a few hundred rows), not a count of every incident on each page view.
     unfiltered = not filters_set and filterset.is_valid()
     page = paginate(request, incidents, count=stats.published_total().incidents if unfiltered else None)
+    page.object_list = with_places_in_page_language(page.object_list)
     context = {
         "filterset": filterset,
         "filters_set": filters_set,
@@ -107,10 +123,12 @@ def incident_map(request):
     counts = incidents.count_placed()
     filters = request.GET.copy()
     filters.pop("page", None)  # the list's page, not the GeoJSON's: the script walks every page
+    page = paginate(request, incidents, per_page=MAP_LIST_SIZE, count=counts["total"])
+    page.object_list = with_places_in_page_language(page.object_list)
     context = {
         "filterset": filterset,
         "filters_set": sum(1 for name in filterset.form.changed_data if name != "sort"),
-        "page": paginate(request, incidents, per_page=MAP_LIST_SIZE, count=counts["total"]),
+        "page": page,
         "placed": counts["placed"],
         "geojson_url": reverse("api:geojson") + (f"?{filters.urlencode()}" if filters else ""),
     }
@@ -155,8 +173,7 @@ def incident_detail(request, slug):
         by_source[(report.source, report.killed_counts)].append(report)
     revisions = [
         figures.revision_sentence(
-            source.label if population == figures.ALL else f"{source.label} ({population} only)",
-            [(r.published_on, r.killed_figure) for r in source_reports],
+            source_label(source, population), [(r.published_on, r.killed_figure) for r in source_reports]
         )
         for (source, population), source_reports in by_source.items()
         if len(source_reports) > 1
@@ -186,7 +203,9 @@ def incident_detail(request, slug):
         "current": current,
         "sentence": sentences[0] if sentences else figures.range_sentence([]),
         "more_sentences": sentences[1:],
-        "chart": charts.source_chart((r.source.label, r.killed_figure) for r in killed_current),
+        "chart": charts.source_chart(
+            ((source_label(r.source), r.killed_figure) for r in killed_current), rtl=get_language_bidi()
+        ),
         "revisions": revisions,
         "place_chain": incident.location.chain_places(),
         "last_updated": last_updated,
@@ -196,6 +215,17 @@ def incident_detail(request, slug):
         ),
     }
     return render(request, "incidents/incident_detail.html", context)
+
+
+def source_label(source, population=figures.ALL):
+    """A source's label in the page's language, saying whom its figures count when not everyone:
+    "SOHR (civilians only)"."""
+    label = text_in_page_language(source, "label")
+    if population == figures.CIVILIANS:
+        return gettext("%(source)s (civilians only)") % {"source": label}
+    if population == figures.COMBATANTS:
+        return gettext("%(source)s (combatants only)") % {"source": label}
+    return label
 
 
 def more_identified_than_highest(incident, identified):
@@ -262,8 +292,10 @@ def population_sentences(by_population):
             )
     if incident_figures.conflicts_across:
         sentences.append(
-            "The civilian and combatant figures are more than the highest figure of everyone killed: "
-            "the sources contradict each other."
+            gettext(
+                "The civilian and combatant figures are more than the highest figure of everyone killed: "
+                "the sources contradict each other."
+            )
         )
     return sentences
 
@@ -284,14 +316,18 @@ def location_detail(request, slug):
         incidents, list(location.children.select_related("country").order_by("name"))
     )
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
+    page = paginate(request, listed, count=total.incidents)
+    page.object_list = list(page.object_list)
+    children = [(child, count) for child, count in children if count or drafts_visible]
+    load_chains_in_page_language([location, *(child for child, _ in children), *(i.location for i in page)])
     context = {
         "location": location,
         "point": maps.place_point(location),
         "place_chain": location.chain_places(),
-        "children": [(child, count) for child, count in children if count or drafts_visible],
+        "children": children,
         "total": total,
         "victim_counts": victim_counts,
-        "page": paginate(request, listed, count=total.incidents),
+        "page": page,
     }
     return render(request, "incidents/location_detail.html", context)
 
@@ -305,6 +341,7 @@ def source_detail(request, slug):
         .order_by("-published_on", "-pk")
     )
     page = paginate(request, reports, per_page=50)
+    page.object_list = with_places_in_page_language(page.object_list, lambda report: report.incident.location)
     attributions = list(
         Attribution.objects.filter(source=source, incident__status=Incident.Status.PUBLISHED)
         .select_related("incident", "actor")
@@ -340,6 +377,7 @@ def actor_detail(request, slug):
         .order_by("-incident__start_date", "incident_id", "published_on", "pk")
     )
     page = paginate(request, attributions, per_page=50)
+    page.object_list = with_places_in_page_language(page.object_list, lambda a: a.incident.location)
     if not page.paginator.count and not can_see_drafts(request.user):
         raise Http404("No published incident names this actor.")
     context = {

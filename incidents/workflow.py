@@ -14,12 +14,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from incidents import tolls
 from incidents.figures import Figure
 from incidents.models import Actor, Attribution, Incident, Source, TollReport, Victim
 from incidents.models.victims import describe
 from incidents.roles import can_publish, can_release_names
+from incidents.templatetags.bilingual import text_in_page_language
 
 # Reports deleted this close to their incident were deleted with it (a cascade).
 CASCADE_WINDOW = datetime.timedelta(minutes=1)
@@ -127,6 +131,18 @@ def _figure(record):
     return Figure(record.killed_qualifier, record.killed, record.killed_upper).as_stated()
 
 
+def _shown_figure(record):
+    """The figure in the page's language, for the public corrections note ("at least 89")."""
+    return Figure(record.killed_qualifier, record.killed, record.killed_upper).in_words()
+
+
+def _on(day, change):
+    """A correction's sentence: "On 14 November 2023 a figure was corrected …"."""
+    return Correction(
+        day, gettext("On %(date)s %(change)s.") % {"date": date_format(day, "j F Y"), "change": change}
+    )
+
+
 def corrections(incident):
     """Changes to what readers were shown, after publication, oldest first. Eight queries.
 
@@ -143,11 +159,11 @@ def corrections(incident):
         ).order_by("id", "history_date", "history_id")
     )
     source_ids = {r.source_id for r in records}
-    renames = _renames(Source.history.filter(id__in=source_ids), since, "the source", lambda r: r.name)
-    labels = {s.pk: s.label for s in Source.objects.filter(pk__in=source_ids)}
+    renames = _renames(Source.history.filter(id__in=source_ids), since, "source", lambda r: r.name)
+    labels = {s.pk: text_in_page_language(s, "label") for s in Source.objects.filter(pk__in=source_ids)}
     named = Q(id__in=Incident.perpetrators.through.objects.filter(incident_id=incident.pk).values("actor_id"))
     named |= Q(id__in=Incident.claimed_by.through.objects.filter(incident_id=incident.pk).values("actor_id"))
-    renames += _renames(Actor.history.filter(named), since, "the actor", lambda r: r.name)
+    renames += _renames(Actor.history.filter(named), since, "actor", lambda r: r.name)
 
     found = list(renames)
     by_report = defaultdict(list)
@@ -159,8 +175,7 @@ def corrections(incident):
                 continue
             sentence = _report_change(incident.pk, before, record, labels)
             if sentence:
-                day = timezone.localtime(record.history_date).date()
-                found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+                found.append(_on(timezone.localtime(record.history_date).date(), sentence))
     found += _attribution_corrections(incident.pk, since)
     found += _victim_corrections(incident.pk, since)
     return sorted(found, key=lambda c: c.day)
@@ -191,25 +206,33 @@ def _victim_corrections(incident_pk, since):
             continue
         was_here = before.incident_id == incident_pk and before.history_type != "-"
         is_here = record.incident_id == incident_pk and record.history_type != "-"
+        shown = record  # the person as the list now shows them, or as it last did
         if before.history_type == "-" and is_here:
-            sentence = f"a person identified ({who(record)}) was restored to the list"
+            sentence = gettext("a person identified (%(person)s) was restored to the list")
         elif was_here and record.history_type == "-":
-            sentence = f"a person identified ({who(before)}) was removed from the list"
+            sentence, shown = gettext("a person identified (%(person)s) was removed from the list"), before
         elif was_here and not is_here:
-            sentence = f"a person identified ({who(before)}) was moved to another incident"
+            sentence, shown = (
+                gettext("a person identified (%(person)s) was moved to another incident"),
+                before,
+            )
         elif is_here and not was_here:
-            sentence = f"a person identified ({who(record)}) was moved here from another incident"
+            sentence = gettext("a person identified (%(person)s) was moved here from another incident")
         elif was_here and any(getattr(record, f) != getattr(before, f) for f in VICTIM_FIELDS):
-            sentence = f"the record of a person identified was corrected (now: {who(record)})"
+            sentence = gettext("the record of a person identified was corrected (now: %(person)s)")
         else:
             continue
-        day = timezone.localtime(record.history_date).date()
-        found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+        found.append(_on(timezone.localtime(record.history_date).date(), sentence % {"person": who(shown)}))
     return found
 
 
 ATTRIBUTION_FIELDS = ["actor_id", "source_id", "stance", "published_on"]
-STANCE_WORDS = {"alleged": "alleged", "claimed": "claimed", "denied": "denied"}
+# "MoH alleged the IDF": what an attribution said, in the page's language.
+STANCE_WORDS = {
+    "alleged": _("%(source)s alleged %(actor)s"),
+    "claimed": _("%(source)s claimed %(actor)s"),
+    "denied": _("%(source)s denied %(actor)s"),
+}
 
 
 def _attribution_corrections(incident_pk, since):
@@ -221,12 +244,16 @@ def _attribution_corrections(incident_pk, since):
     rows = Attribution.history.model._default_manager
     history = rows.filter(id__in=rows.filter(incident_id=incident_pk).values("id"))
     records = list(history.order_by("id", "history_date", "history_id"))
-    names = {("actor", a.pk): a.name for a in Actor.objects.filter(pk__in=history.values("actor_id"))}
-    names |= {("source", s.pk): s.label for s in Source.objects.filter(pk__in=history.values("source_id"))}
+    actors = Actor.objects.filter(pk__in=history.values("actor_id"))
+    names = {("actor", a.pk): text_in_page_language(a, "name") for a in actors}
+    sources = Source.objects.filter(pk__in=history.values("source_id"))
+    names |= {("source", s.pk): text_in_page_language(s, "label") for s in sources}
 
     def said(record):
-        source = names.get(("source", record.source_id), "a source")
-        return f"{source} {STANCE_WORDS[record.stance]} {names.get(('actor', record.actor_id), 'an actor')}"
+        return STANCE_WORDS[record.stance] % {
+            "source": names.get(("source", record.source_id)) or pgettext("someone unnamed", "a source"),
+            "actor": names.get(("actor", record.actor_id)) or pgettext("someone unnamed", "an actor"),
+        }
 
     found, previous = [], {}
     for record in records:
@@ -237,27 +264,32 @@ def _attribution_corrections(incident_pk, since):
         is_here = record.incident_id == incident_pk and record.history_type != "-"
         if before is None:
             # Made before history was kept (e.g. by a migration): a removal still shows.
-            sentence = f"the attribution “{said(record)}” was removed" if record.history_type == "-" else None
+            removed = gettext("the attribution “%(said)s” was removed") % {"said": said(record)}
+            sentence = removed if record.history_type == "-" else None
         else:
             was_here = before.incident_id == incident_pk and before.history_type != "-"
             sentence = _attribution_change(before, record, was_here, is_here, said)
         if sentence and (record.incident_id == incident_pk or (before and before.incident_id == incident_pk)):
-            day = timezone.localtime(record.history_date).date()
-            found.append(Correction(day, f"On {day:%-d %B %Y} {sentence}."))
+            found.append(_on(timezone.localtime(record.history_date).date(), sentence))
     return found
 
 
 def _attribution_change(before, record, was_here, is_here, said):
     if before.history_type == "-" and is_here:
-        return f"the attribution “{said(record)}” was restored"
+        return gettext("the attribution “%(said)s” was restored") % {"said": said(record)}
     if was_here and record.history_type == "-":
-        return f"the attribution “{said(before)}” was removed"
+        return gettext("the attribution “%(said)s” was removed") % {"said": said(before)}
     if was_here and not is_here:
-        return f"the attribution “{said(before)}” was moved to another incident"
+        return gettext("the attribution “%(said)s” was moved to another incident") % {"said": said(before)}
     if is_here and not was_here:
-        return f"the attribution “{said(record)}” was moved here from another incident"
+        return gettext("the attribution “%(said)s” was moved here from another incident") % {
+            "said": said(record)
+        }
     if was_here and any(getattr(record, f) != getattr(before, f) for f in ATTRIBUTION_FIELDS):
-        return f"an attribution was corrected from “{said(before)}” to “{said(record)}”"
+        return gettext("an attribution was corrected from “%(before)s” to “%(after)s”") % {
+            "before": said(before),
+            "after": said(record),
+        }
     return None
 
 
@@ -293,33 +325,59 @@ def report_changes(incident_pk, limit=500):
 
 
 def _report_change(incident_pk, before, record, labels):
-    """What a reader would see change between two history rows of one report, or None."""
-    label = labels.get(before.source_id, "a source")
+    """What a reader would see change between two history rows of one report, or None (in the
+    page's language; the figures as the page shows them)."""
+    label = labels.get(before.source_id) or pgettext("someone unnamed", "a source")
     was_here = before.incident_id == incident_pk and before.history_type != "-"
     is_here = record.incident_id == incident_pk and record.history_type != "-"
     if before.history_type == "-" and is_here:
-        return f"the figure from {labels.get(record.source_id, label)} ({_figure(record)}) was restored"
+        return gettext("the figure from %(source)s (%(figure)s) was restored") % {
+            "source": labels.get(record.source_id, label),
+            "figure": _shown_figure(record),
+        }
     if was_here and record.history_type == "-":
-        return f"the figure from {label} ({_figure(before)}) was removed"
+        return gettext("the figure from %(source)s (%(figure)s) was removed") % {
+            "source": label,
+            "figure": _shown_figure(before),
+        }
     if was_here and not is_here:
-        return f"the figure from {label} ({_figure(before)}) was moved to another incident"
+        return gettext("the figure from %(source)s (%(figure)s) was moved to another incident") % {
+            "source": label,
+            "figure": _shown_figure(before),
+        }
     if is_here and not was_here:
-        return (
-            f"a figure from {labels.get(record.source_id, label)} ({_figure(record)}) "
-            "was moved here from another incident"
-        )
+        return gettext("a figure from %(source)s (%(figure)s) was moved here from another incident") % {
+            "source": labels.get(record.source_id, label),
+            "figure": _shown_figure(record),
+        }
     if was_here and any(getattr(record, f) != getattr(before, f) for f in CORRECTED_FIELDS):
-        new_label = labels.get(record.source_id, label)
-        changed_date = record.published_on != before.published_on
-        dated = f" (published {record.published_on:%-d %B %Y})" if changed_date else ""
+        words = {
+            "source": label,
+            "before": _shown_figure(before),
+            "new_source": labels.get(record.source_id, label),
+            "after": _shown_figure(record),
+        }
+        if record.published_on != before.published_on:
+            return gettext(
+                "a figure was corrected from %(source)s: %(before)s to %(new_source)s: %(after)s "
+                "(published %(date)s)"
+            ) % {**words, "date": date_format(record.published_on, "j F Y")}
         return (
-            f"a figure was corrected from {label}: {_figure(before)} to {new_label}: {_figure(record)}{dated}"
+            gettext("a figure was corrected from %(source)s: %(before)s to %(new_source)s: %(after)s") % words
         )
     return None
 
 
+# "the source “MoH” was renamed “Ministry of Health”"
+RENAMED = {
+    "source": _("the source “%(before)s” was renamed “%(after)s”"),
+    "actor": _("the actor “%(before)s” was renamed “%(after)s”"),
+}
+
+
 def _renames(history, since, what, name_of):
-    """Corrections for renames after ``since`` among ``history`` rows (one query)."""
+    """Corrections for renames after ``since`` among ``history`` rows (one query). ``what``:
+    "source" or "actor"."""
     found = []
     previous = {}
     for record in history.order_by("id", "history_date", "history_id"):
@@ -328,12 +386,8 @@ def _renames(history, since, what, name_of):
         if before is None or record.history_date <= since or record.history_type != "~":
             continue
         if name_of(before) != name_of(record):
-            day = timezone.localtime(record.history_date).date()
-            found.append(
-                Correction(
-                    day, f"On {day:%-d %B %Y} {what} “{name_of(before)}” was renamed “{name_of(record)}”."
-                )
-            )
+            renamed = RENAMED[what] % {"before": name_of(before), "after": name_of(record)}
+            found.append(_on(timezone.localtime(record.history_date).date(), renamed))
     return found
 
 

@@ -338,3 +338,138 @@ def test_the_catalogue_holds_every_translatable_text_of_the_code_and_templates(
     committed = messages(LOCALE / "ar" / "LC_MESSAGES" / "django.po")
     assert extracted - committed == set(), "new texts to translate: run make messages"
     assert committed - extracted == set(), "texts no longer used: run make messages"
+
+
+# --- Arabic's six plural forms, and the range sentence for every qualifier -----------------------
+
+
+def render_total(**counts):
+    from django.template.loader import render_to_string
+
+    total = figures.Total(lowest=10, highest=20, **counts)
+    return " ".join(render_to_string("includes/total.html", {"total": total}).split())
+
+
+@pytest.mark.parametrize(
+    "count, incidents, sources",
+    [
+        # 0, 1, 2, 3-10, 11-99 and 100+ each have their own form: "0 مصدر", "مصدر واحد", "مصدرين",
+        # "3 مصادر", "11 مصدرًا", "100 مصدر".
+        (0, None, "بحسب 0 مصدر"),
+        (1, "في حادث واحد", "بحسب مصدر واحد"),
+        (2, "في حادثين", "بحسب مصدرين"),
+        (3, "في 3 حوادث", "بحسب 3 مصادر"),
+        (11, "في 11 حادثًا", "بحسب 11 مصدرًا"),
+        (100, "في 100 حادث", "بحسب 100 مصدر"),
+    ],
+)
+def test_counts_of_incidents_and_sources_take_their_arabic_plural_form(count, incidents, sources):
+    with translation.override("ar"):
+        if incidents:
+            # A total over incidents: "… in 11 incidents, according to 3 sources."
+            sentence = render_total(incidents=count, incidents_with_figures=count, sources=3)
+            assert f"شخصًا {incidents}، بحسب 3 مصادر." in sentence
+            sentence = render_total(incidents=3, incidents_with_figures=3, sources=count)
+            assert f"في 3 حوادث، {sources}." in sentence
+        else:  # no incident: the page says so in words; the phrase still has its zero form
+            assert render_total() == "لا يوجد حادث منشور بعد."
+        assert (
+            translation.ngettext("according to %(counter)s source", "according to %(counter)s sources", count)
+            % {"counter": count}
+            == sources
+        )
+
+
+@pytest.mark.parametrize(
+    "count, arabic",
+    [
+        (1, "أُفيد بمقتل 5 أشخاص، بحسب 1 مصدر."),
+        (2, "أُفيد بمقتل 5 أشخاص، بحسب 2 مصدرين تتفق أرقامهما."),
+        (3, "أُفيد بمقتل 5 أشخاص، بحسب 3 مصادر تتفق أرقامها."),
+        (11, "أُفيد بمقتل 5 أشخاص، بحسب 11 مصدرًا تتفق أرقامها."),
+        (100, "أُفيد بمقتل 5 أشخاص، بحسب 100 مصدر تتفق أرقامها."),
+    ],
+)
+def test_the_range_sentence_counts_its_sources_in_arabic(count, arabic):
+    with translation.override("ar"):
+        assert figures.range_sentence([Figure(EXACT, 5)] * count) == arabic
+        # Sources that gave no figure are counted in their own plural form too.
+        silent = figures.range_sentence([Figure(EXACT, 5), *[Figure(UNKNOWN, None)] * count])
+    expected = {
+        1: "(لم يقدّم 1 مصدر آخر رقمًا)",
+        2: "(لم يقدّم 2 مصدران آخران رقمًا)",
+        3: "(لم تقدّم 3 مصادر أخرى رقمًا)",
+        11: "(لم يقدّم 11 مصدرًا آخر رقمًا)",
+        100: "(لم يقدّم 100 مصدر آخر رقمًا)",
+    }
+    assert silent.endswith(f"بحسب 1 مصدر {expected[count]}.")
+
+
+def test_the_months_chart_counts_incidents_in_arabic():
+    from incidents import charts
+
+    months = [
+        (
+            datetime.date(2023, month, 1),
+            figures.Total(lowest=1, highest=2, incidents=count, incidents_with_figures=count),
+        )
+        for month, count in [(1, 1), (2, 2), (3, 3), (4, 11), (5, 100)]
+    ]
+    with translation.override("ar"):
+        words = [bar.words for bar in charts.monthly_chart(months, rtl=True).bars]
+    assert words == [
+        "يناير 2023: القتلى 1–2 في حادث واحد",
+        "فبراير 2023: القتلى 1–2 في حادثين",
+        "مارس 2023: القتلى 1–2 في 3 حوادث",
+        "إبريل 2023: القتلى 1–2 في 11 حادثًا",
+        "مايو 2023: القتلى 1–2 في 100 حادث",
+    ]
+
+
+ARABIC_RANGE_SENTENCES = [
+    # (qualifier, number, upper, all deaths, civilians only)
+    (EXACT, 7, None, "أُفيد بمقتل 7 أشخاص، بحسب 1 مصدر.", "أُفيد بمقتل 7 مدنيين، بحسب 1 مصدر."),
+    (EXACT, 0, None, "لم يُبلَّغ عن مقتل أحد، بحسب 1 مصدر.", "لم يُبلَّغ عن مقتل أي مدني، بحسب 1 مصدر."),
+    (AT_LEAST, 89, None, "أُفيد بمقتل ما لا يقل عن 89 شخصًا، بحسب 1 مصدر.",
+     "أُفيد بمقتل ما لا يقل عن 89 مدنيًا، بحسب 1 مصدر."),
+    (MORE_THAN, 120, None, "أُفيد بمقتل أكثر من 120 شخصًا، بحسب 1 مصدر.",
+     "أُفيد بمقتل أكثر من 120 مدنيًا، بحسب 1 مصدر."),
+    ("about", 50, None, "أُفيد بمقتل نحو 50 شخصًا، بحسب 1 مصدر.", "أُفيد بمقتل نحو 50 مدنيًا، بحسب 1 مصدر."),
+    ("up_to", 50, None, "أُفيد بمقتل ما يصل إلى 50 شخصًا، بحسب 1 مصدر.",
+     "أُفيد بمقتل ما يصل إلى 50 مدنيًا، بحسب 1 مصدر."),
+    (BETWEEN, 10, 15, "أُفيد بمقتل ما بين 10 و15 شخصًا، بحسب 1 مصدر.",
+     "أُفيد بمقتل ما بين 10 و15 مدنيًا، بحسب 1 مصدر."),
+    ("several", None, None, "أُفيد بمقتل بضعة من الأشخاص، بحسب 1 مصدر.",
+     "أُفيد بمقتل بضعة من المدنيين، بحسب 1 مصدر."),
+    (DOZENS, None, None, "أُفيد بمقتل عشرات من الأشخاص، بحسب 1 مصدر.",
+     "أُفيد بمقتل عشرات من المدنيين، بحسب 1 مصدر."),
+    ("scores", None, None, "أُفيد بمقتل عشرات كثيرة من الأشخاص، بحسب 1 مصدر.",
+     "أُفيد بمقتل عشرات كثيرة من المدنيين، بحسب 1 مصدر."),
+    ("hundreds", None, None, "أُفيد بمقتل مئات من الأشخاص، بحسب 1 مصدر.",
+     "أُفيد بمقتل مئات من المدنيين، بحسب 1 مصدر."),
+    ("thousands", None, None, "أُفيد بمقتل آلاف من الأشخاص، بحسب 1 مصدر.",
+     "أُفيد بمقتل آلاف من المدنيين، بحسب 1 مصدر."),
+    (UNKNOWN, None, None, "أُبلغ عن قتلى دون رقم، بحسب 1 مصدر.",
+     "أُبلغ عن قتلى بين المدنيين دون رقم، بحسب 1 مصدر."),
+]  # fmt: skip
+
+
+def test_the_table_of_arabic_range_sentences_covers_every_qualifier():
+    assert {row[0] for row in ARABIC_RANGE_SENTENCES} == set(figures.QUALIFIERS)
+
+
+@pytest.mark.parametrize(
+    "qualifier, number, upper, everyone, civilians",
+    ARABIC_RANGE_SENTENCES,
+    ids=[f"{row[0]}-{row[1]}" for row in ARABIC_RANGE_SENTENCES],
+)
+def test_the_range_sentence_of_every_qualifier_in_arabic(qualifier, number, upper, everyone, civilians):
+    figure = Figure(qualifier, number, upper)
+    with translation.override("ar"):
+        assert figures.range_sentence([figure]) == everyone
+        assert figures.range_sentence([figure], population=CIVILIANS) == civilians
+        # Combatants take the same sentence with their own noun.
+        combatants = figures.range_sentence([figure], population=figures.COMBATANTS)
+    assert combatants == civilians.replace("مدنيين", "مقاتلين").replace("مدنيًا", "مقاتلًا").replace(
+        "مدني،", "مقاتل،"
+    )

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from incidents import tolls
@@ -20,9 +21,9 @@ class AttributionQuerySet(OfAnIncidentQuerySet):
 
 class Attribution(RulesInCleanMixin, OfAnIncident, Versioned):
     class Stance(models.TextChoices):
-        ALLEGED = "alleged", "alleges (the source says the actor did it)"
-        CLAIMED = "claimed", "claimed (the actor says it did it)"
-        DENIED = "denied", "denied (the actor says it did not)"
+        ALLEGED = "alleged", _("alleges (the source says the actor did it)")
+        CLAIMED = "claimed", _("claimed (the actor says it did it)")
+        DENIED = "denied", _("denied (the actor says it did not)")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attributions")
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="attributions")

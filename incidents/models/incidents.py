@@ -10,12 +10,14 @@ from django.db import models, transaction
 from django.db.models import CheckConstraint, F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from incidents import figures, tolls
 from incidents.models.base import RulesInCleanMixin, Versioned, today
 from incidents.models.parties import Actor
-from incidents.models.places import Location
+from incidents.models.places import Location, in_english
 from incidents.search import fold_arabic, has_arabic
 from incidents.slugs import save_with_free_slug
 
@@ -155,37 +157,52 @@ def coordinate_errors(latitude, longitude):
     return errors
 
 
+# "somewhere in the governorate": whole phrases, for the level names a country may use (places.LEVEL_NAMES).
+SOMEWHERE_IN = {
+    "governorate": _("somewhere in the governorate"),
+    "province": _("somewhere in the province"),
+    "state": _("somewhere in the state"),
+    "region": _("somewhere in the region"),
+    "district": _("somewhere in the district"),
+    "county": _("somewhere in the county"),
+    "department": _("somewhere in the department"),
+    "municipality": _("somewhere in the municipality"),
+    "admin 1": _("somewhere in the admin 1 area"),
+    "admin 2": _("somewhere in the admin 2 area"),
+}
+
+
 class Incident(RulesInCleanMixin, Versioned):
     class Kind(models.TextChoices):
         # ACLED's sub-event vocabulary, grouped.
-        AIR_STRIKE = "air_strike", "Air or drone strike"
-        SHELLING = "shelling", "Shelling, artillery or missile attack"
-        ARMED_CLASH = "armed_clash", "Armed clash"
-        REMOTE_EXPLOSIVE = "remote_explosive", "Remote explosive / landmine / IED"
-        CHEMICAL_WEAPON = "chemical_weapon", "Chemical weapon"
-        SUICIDE_BOMB = "suicide_bomb", "Suicide bomb"
-        ATTACK = "attack", "Attack on civilians"
-        OTHER = "other", "Other"
+        AIR_STRIKE = "air_strike", _("Air or drone strike")
+        SHELLING = "shelling", _("Shelling, artillery or missile attack")
+        ARMED_CLASH = "armed_clash", _("Armed clash")
+        REMOTE_EXPLOSIVE = "remote_explosive", _("Remote explosive / landmine / IED")
+        CHEMICAL_WEAPON = "chemical_weapon", _("Chemical weapon")
+        SUICIDE_BOMB = "suicide_bomb", _("Suicide bomb")
+        ATTACK = "attack", _("Attack on civilians")
+        OTHER = "other", pgettext_lazy("kind of incident", "Other")
 
     class DatePrecision(models.TextChoices):
-        DAY = "day", "Exact day"
-        DAYS = "days", "Within a few days"
-        WEEK = "week", "Within a week"
-        MONTH = "month", "Within a month"
-        YEAR = "year", "Within a year"
+        DAY = "day", _("Exact day")
+        DAYS = "days", _("Within a few days")
+        WEEK = "week", _("Within a week")
+        MONTH = "month", _("Within a month")
+        YEAR = "year", _("Within a year")
 
     class LocationPrecision(models.TextChoices):
-        EXACT = "exact", "Exact place"
-        NEAR = "near", "Near the place"
-        ADMIN2 = "admin2", "Somewhere in the admin 2 area (district…)"
-        ADMIN1 = "admin1", "Somewhere in the admin 1 area (governorate, province, state…)"
-        REGION = "region", "Somewhere in a region larger than an admin 1 area"
-        COUNTRY = "country", "Somewhere in the country"
-        WATER_AIRSPACE = "water_airspace", "At sea or in the air"
+        EXACT = "exact", _("Exact place")
+        NEAR = "near", _("Near the place")
+        ADMIN2 = "admin2", _("Somewhere in the admin 2 area (district…)")
+        ADMIN1 = "admin1", _("Somewhere in the admin 1 area (governorate, province, state…)")
+        REGION = "region", _("Somewhere in a region larger than an admin 1 area")
+        COUNTRY = "country", _("Somewhere in the country")
+        WATER_AIRSPACE = "water_airspace", _("At sea or in the air")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", pgettext_lazy("status", "Published")
 
     # Stored copies of the range over current reports: written only by incidents.tolls.refresh().
     FIGURE_FIELDS = [
@@ -400,9 +417,14 @@ class Incident(RulesInCleanMixin, Versioned):
         if self.location_precision in (self.LocationPrecision.ADMIN1, self.LocationPrecision.ADMIN2):
             level = Location(kind=self.location_precision, country=self.location.country)
             named = level.level_name
+            if (named if in_english() else named.lower()) in SOMEWHERE_IN:
+                return str(SOMEWHERE_IN[named if in_english() else named.lower()])
+            if not in_english():  # a level name only the country's English knows: the neutral words
+                return str(SOMEWHERE_IN[level.SHORT_KIND[level.kind]])
             # A country that does not name its levels: "somewhere in the admin 1 area".
             return f"somewhere in the {named}{' area' if named == level.SHORT_KIND[level.kind] else ''}"
-        return self.get_location_precision_display().lower()
+        # Lower case in English ("exact place"); other languages have no capitals to lower.
+        return str(self.get_location_precision_display()).lower()
 
     @property
     def is_published(self):

@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import ProtectedError
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from incidents.names import normalise
@@ -48,10 +50,10 @@ class ActorQuerySet(models.QuerySet):
 
 class Actor(models.Model):
     class Kind(models.TextChoices):
-        STATE_FORCES = "state_forces", "State forces"
-        FOREIGN_FORCES = "foreign_forces", "Foreign state forces"
-        NON_STATE_GROUP = "non_state_group", "Non-state armed group"
-        UNIDENTIFIED = "unidentified", "Unidentified"
+        STATE_FORCES = "state_forces", _("State forces")
+        FOREIGN_FORCES = "foreign_forces", _("Foreign state forces")
+        NON_STATE_GROUP = "non_state_group", _("Non-state armed group")
+        UNIDENTIFIED = "unidentified", _("Unidentified")
 
     name = models.CharField(max_length=200, unique=True)
     name_ar = models.CharField("Arabic name", max_length=200, blank=True)
@@ -117,13 +119,13 @@ class ActorName(models.Model):
 
 class Source(models.Model):
     class Kind(models.TextChoices):
-        GOVERNMENT = "government", "Government"
-        MONITORING_GROUP = "monitoring_group", "Monitoring group / NGO"
-        INTERNATIONAL_ORG = "international_org", "International organisation"
-        MEDIA = "media", "News media"
-        ARMED_GROUP = "armed_group", "Armed group"
-        DATASET = "dataset", "Conflict dataset"
-        OTHER = "other", "Other"
+        GOVERNMENT = "government", _("Government")
+        MONITORING_GROUP = "monitoring_group", _("Monitoring group / NGO")
+        INTERNATIONAL_ORG = "international_org", _("International organisation")
+        MEDIA = "media", _("News media")
+        ARMED_GROUP = "armed_group", _("Armed group")
+        DATASET = "dataset", _("Conflict dataset")
+        OTHER = "other", pgettext_lazy("kind of source", "Other")
 
     name = models.CharField(max_length=200, unique=True)
     name_ar = models.CharField("Arabic name", max_length=200, blank=True)

@@ -4,11 +4,39 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import CheckConstraint, Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from incidents.models.base import RulesInCleanMixin
 from incidents.names import normalise
 from incidents.slugs import save_with_free_slug
+
+# What countries call their levels (``Location.admin1_name`` …), in the page's language. A country
+# may name its levels anything; a name not listed here reads, on a page in another language than
+# English, as the neutral level ("admin 1" in that language) rather than as an English word.
+LEVEL_NAMES = {
+    "governorate": pgettext_lazy("level of a place", "governorate"),
+    "province": pgettext_lazy("level of a place", "province"),
+    "state": pgettext_lazy("level of a place", "state"),
+    "region": pgettext_lazy("level of a place", "region"),
+    "district": pgettext_lazy("level of a place", "district"),
+    "county": pgettext_lazy("level of a place", "county"),
+    "department": pgettext_lazy("level of a place", "department"),
+    "municipality": pgettext_lazy("level of a place", "municipality"),
+    "sub-district": pgettext_lazy("level of a place", "sub-district"),
+    "country": pgettext_lazy("level of a place", "country"),
+    "admin 1": pgettext_lazy("level of a place", "admin 1"),
+    "admin 2": pgettext_lazy("level of a place", "admin 2"),
+    "admin 3": pgettext_lazy("level of a place", "admin 3"),
+    "place": pgettext_lazy("level of a place", "place"),
+    "site": pgettext_lazy("level of a place", "site"),
+}
+
+
+def in_english():
+    """The page is in English (or no language is active: scripts, exports)."""
+    return (get_language() or "en").split("-")[0] == "en"
 
 
 def with_article(words):
@@ -38,14 +66,14 @@ class LocationQuerySet(models.QuerySet):
 
 class Location(RulesInCleanMixin, models.Model):
     class Kind(models.TextChoices):
-        COUNTRY = "country", "Country"
+        COUNTRY = "country", _("Country")
         # Countries name their levels differently (a Syrian governorate, a US state): the
         # labels stay neutral and each country names its own (``admin1_name`` …).
-        ADMIN1 = "admin1", "Admin 1 (governorate, province, state…)"
-        ADMIN2 = "admin2", "Admin 2 (district…)"
-        ADMIN3 = "admin3", "Admin 3 (sub-district…)"
-        LOCALITY = "locality", "City, town or village"
-        SITE = "site", "Site (a building or compound: hospital, school, camp…)"
+        ADMIN1 = "admin1", _("Admin 1 (governorate, province, state…)")
+        ADMIN2 = "admin2", _("Admin 2 (district…)")
+        ADMIN3 = "admin3", _("Admin 3 (sub-district…)")
+        LOCALITY = "locality", _("City, town or village")
+        SITE = "site", _("Site (a building or compound: hospital, school, camp…)")
 
     LEVELS = {kind: level for level, kind in enumerate(Kind.values)}
     # The levels every place keeps a column for (``country``, ``admin1``, ``admin2``).
@@ -162,6 +190,15 @@ class Location(RulesInCleanMixin, models.Model):
         named = getattr(self._country(), field, "") if field else ""
         return named or self.SHORT_KIND.get(self.kind, self.kind)
 
+    @property
+    def level_label(self):
+        """``level_name`` in the page's language, for public pages: "governorate", "محافظة". The
+        country's own name for the level when known, else the neutral level ("admin 1")."""
+        named = self.level_name
+        if in_english():
+            return named
+        return str(LEVEL_NAMES.get(named.lower()) or LEVEL_NAMES[self.SHORT_KIND.get(self.kind, "place")])
+
     def _country(self):
         """The country row this place lies in; for a place not saved yet, its parent's."""
         if self.kind == self.Kind.COUNTRY:
@@ -188,6 +225,19 @@ class Location(RulesInCleanMixin, models.Model):
             if not parts or parts[-1] != part:
                 parts.append(part)
         return ", ".join(parts)
+
+    def chain_in_page_language(self):
+        """The short chain in the page's language, as ``[(name, is_english)]``, this place first:
+        each place's Arabic name on an Arabic page when it has one, else its English name, which
+        the page marks as English. On an English page, ``short_chain``'s names (no query).
+
+        Reads the places above this one (one query) unless ``load_chains_in_page_language`` has
+        read them for a whole page of places at once."""
+        if in_english():
+            return [(name, False) for name in self.short_chain.split(", ")]
+        if not hasattr(self, "_chain_in_page_language"):
+            load_chains_in_page_language([self])
+        return self._chain_in_page_language
 
     @property
     def level(self):
@@ -300,6 +350,41 @@ class Location(RulesInCleanMixin, models.Model):
         ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
         by_id = Location.objects.in_bulk(ids)
         return [by_id[i] for i in ids if i in by_id]
+
+
+def load_chains_in_page_language(locations):
+    """Read the names in the page's language of the places above each of ``locations`` (places,
+    or None), in one query, for ``Location.chain_in_page_language``. Nothing on an English page."""
+    locations = [
+        location
+        for location in locations
+        if location is not None and not hasattr(location, "_chain_in_page_language")
+    ]
+    if in_english() or not locations:
+        return
+    own_field = f"name_{get_language().split('-')[0]}"
+    if own_field not in {field.name for field in Location._meta.fields}:
+        own_field = "name"  # a language without names of its own: the English names
+
+    def ids(location):
+        return [int(part) for part in location.path.strip("/").split("/") if part] or [location.pk]
+
+    wanted = {pk for location in locations for pk in ids(location)}
+    names = {
+        pk: (name, own)
+        for pk, name, own in Location.objects.filter(pk__in=wanted).values_list("pk", "name", own_field)
+    }
+    for location in locations:
+        names[location.pk] = (location.name, getattr(location, own_field))
+        chain = []
+        for pk in reversed(ids(location)):
+            if pk not in names:
+                continue
+            name, own = names[pk]
+            if chain and chain[-1][2] == name:  # Idlib city in Idlib district: said once
+                continue
+            chain.append(((own or "").strip() or name, not (own or "").strip(), name))
+        location._chain_in_page_language = [(text, is_english) for text, is_english, _ in chain]
 
 
 class PlaceName(models.Model):

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, CheckConstraint, F, Q, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from incidents import figures, tolls
@@ -14,24 +16,24 @@ from incidents.models.quotes import quote_constraints, quote_errors, quote_field
 
 
 class Qualifier(models.TextChoices):
-    EXACT = figures.EXACT, "exactly"
-    AT_LEAST = figures.AT_LEAST, "at least"
-    MORE_THAN = figures.MORE_THAN, "more than"
-    ABOUT = figures.ABOUT, "about"
-    UP_TO = figures.UP_TO, "up to"
-    BETWEEN = figures.BETWEEN, "between … and …"
-    SEVERAL = figures.SEVERAL, "several (no number)"
-    DOZENS = figures.DOZENS, "dozens (no number)"
-    SCORES = figures.SCORES, "scores (no number)"
-    HUNDREDS = figures.HUNDREDS, "hundreds (no number)"
-    THOUSANDS = figures.THOUSANDS, "thousands (no number)"
-    UNKNOWN = figures.UNKNOWN, "unknown"
+    EXACT = figures.EXACT, _("exactly")
+    AT_LEAST = figures.AT_LEAST, _("at least")
+    MORE_THAN = figures.MORE_THAN, _("more than")
+    ABOUT = figures.ABOUT, _("about")
+    UP_TO = figures.UP_TO, _("up to")
+    BETWEEN = figures.BETWEEN, _("between … and …")
+    SEVERAL = figures.SEVERAL, _("several (no number)")
+    DOZENS = figures.DOZENS, _("dozens (no number)")
+    SCORES = figures.SCORES, _("scores (no number)")
+    HUNDREDS = figures.HUNDREDS, _("hundreds (no number)")
+    THOUSANDS = figures.THOUSANDS, _("thousands (no number)")
+    UNKNOWN = figures.UNKNOWN, pgettext_lazy("figure", "unknown")
 
 
 class Population(models.TextChoices):
-    ALL = figures.ALL, "everyone killed"
-    CIVILIANS = figures.CIVILIANS, "civilians only"
-    COMBATANTS = figures.COMBATANTS, "combatants only"
+    ALL = figures.ALL, _("everyone killed")
+    CIVILIANS = figures.CIVILIANS, _("civilians only")
+    COMBATANTS = figures.COMBATANTS, _("combatants only")
 
 
 # Said without a number: "unknown" and the plural words ("dozens").

@@ -9,6 +9,7 @@ their description ("a child aged 2, civilian").
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import CheckConstraint, Q
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from incidents.models.base import OfAnIncident, OfAnIncidentQuerySet, RulesInCleanMixin, Versioned, today
@@ -23,23 +24,23 @@ YEAR_LIKE = 1800
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "female"
-    MALE = "male", "male"
-    UNKNOWN = "unknown", "unknown"
+    FEMALE = "female", pgettext_lazy("sex", "female")
+    MALE = "male", pgettext_lazy("sex", "male")
+    UNKNOWN = "unknown", pgettext_lazy("sex", "unknown")
 
 
 class AgeGroup(models.TextChoices):
     # Short labels: the admin's rows of people are narrow. Child: under 18; elderly: 60 and over.
-    CHILD = "child", "child"
-    ADULT = "adult", "adult"
-    ELDERLY = "elderly", "elderly"
-    UNKNOWN = "unknown", "unknown"
+    CHILD = "child", pgettext_lazy("age group", "child")
+    ADULT = "adult", pgettext_lazy("age group", "adult")
+    ELDERLY = "elderly", pgettext_lazy("age group", "elderly")
+    UNKNOWN = "unknown", pgettext_lazy("age group", "unknown")
 
 
 class VictimStatus(models.TextChoices):
-    CIVILIAN = "civilian", "civilian"
-    COMBATANT = "combatant", "combatant"
-    UNKNOWN = "unknown", "unknown"
+    CIVILIAN = "civilian", pgettext_lazy("status of a person", "civilian")
+    COMBATANT = "combatant", pgettext_lazy("status of a person", "combatant")
+    UNKNOWN = "unknown", pgettext_lazy("status of a person", "unknown")
 
 
 GROUP_WORDS = {
@@ -61,26 +62,42 @@ def age_group_of(age):
 
 
 def describe(sex, age, age_group, status):
-    """How a person is shown when their name is not public: "a child aged 2, civilian"."""
+    """How a person is shown when their name is not public: "a child aged 2, civilian", in the
+    language of the page ("طفل بعمر عامين، مدني"): Arabic words agree with the person's sex."""
     nouns = {
-        AgeGroup.CHILD: {Sex.FEMALE: "a girl", Sex.MALE: "a boy"},
-        AgeGroup.ADULT: {Sex.FEMALE: "a woman", Sex.MALE: "a man"},
-        AgeGroup.ELDERLY: {Sex.FEMALE: "an elderly woman", Sex.MALE: "an elderly man"},
-        AgeGroup.UNKNOWN: {Sex.FEMALE: "a woman or girl", Sex.MALE: "a man or boy"},
+        AgeGroup.CHILD: {Sex.FEMALE: pgettext("person", "a girl"), Sex.MALE: pgettext("person", "a boy")},
+        AgeGroup.ADULT: {Sex.FEMALE: pgettext("person", "a woman"), Sex.MALE: pgettext("person", "a man")},
+        AgeGroup.ELDERLY: {
+            Sex.FEMALE: pgettext("person", "an elderly woman"),
+            Sex.MALE: pgettext("person", "an elderly man"),
+        },
+        AgeGroup.UNKNOWN: {
+            Sex.FEMALE: pgettext("person", "a woman or girl"),
+            Sex.MALE: pgettext("person", "a man or boy"),
+        },
     }
     unsexed = {
-        AgeGroup.CHILD: "a child",
-        AgeGroup.ADULT: "an adult",
-        AgeGroup.ELDERLY: "an elderly person",
-        AgeGroup.UNKNOWN: "a person",
+        AgeGroup.CHILD: pgettext("person", "a child"),
+        AgeGroup.ADULT: pgettext("person", "an adult"),
+        AgeGroup.ELDERLY: pgettext("person", "an elderly person"),
+        AgeGroup.UNKNOWN: pgettext("person", "a person"),
     }
     group = age_group if age_group in nouns else AgeGroup.UNKNOWN
     noun = nouns[group].get(sex) or unsexed[group]
-    aged = f" aged {age}" if age is not None else ""
-    standing = {VictimStatus.CIVILIAN: "civilian", VictimStatus.COMBATANT: "combatant"}.get(
-        status, "status unknown"
-    )
-    return f"{noun}{aged}, {standing}"
+    if age is not None:
+        noun = ngettext("%(noun)s aged %(age)s", "%(noun)s aged %(age)s", age) % {"noun": noun, "age": age}
+    # Arabic says "civilian" in the person's gender: a message for women and girls, one for others.
+    if sex == Sex.FEMALE:
+        standing = {
+            VictimStatus.CIVILIAN: pgettext("of a woman or girl", "civilian"),
+            VictimStatus.COMBATANT: pgettext("of a woman or girl", "combatant"),
+        }.get(status) or pgettext("of a woman or girl", "status unknown")
+    else:
+        standing = {
+            VictimStatus.CIVILIAN: pgettext("of a man, a boy or a person", "civilian"),
+            VictimStatus.COMBATANT: pgettext("of a man, a boy or a person", "combatant"),
+        }.get(status) or pgettext("of a man, a boy or a person", "status unknown")
+    return gettext("%(person)s, %(standing)s") % {"person": noun, "standing": standing}
 
 
 class VictimQuerySet(OfAnIncidentQuerySet):

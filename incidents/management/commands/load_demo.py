@@ -25,6 +25,7 @@ from incidents.models import (
 from incidents.names import normalise
 
 ARTICLE_DATE = datetime.date(2023, 11, 14)
+QUOTE_LANGUAGE = "en"  # the seed article's, which every quote below comes from
 ARTICLE_NOTE = (
     "Relayed in a news article dated 14 November 2023 (the project's seed article); "
     "no link to the original statement is recorded."
@@ -41,7 +42,7 @@ LOCATIONS = [
     ("homs-city", "Homs", "حمص", "locality", "homs-district", None, "34.732400", "36.713700"),
     ("idlib-city", "Idlib", "إدلب", "locality", "idlib-district", None, "35.930600", "36.633900"),
     # The article does not say which district the village lies in.
-    ("jaftallak", "Jaftallak Haj Hamoud", "", "locality", "idlib-gov", None, None, None),
+    ("jaftallak", "Jaftallak Haj Hamoud", "جفتلك الحاج حمود", "locality", "idlib-gov", None, None, None),
 ]
 
 # Other spellings of the places, as UCDP GED ("Hims governorate") and ACLED ("Idleb") write them,
@@ -73,7 +74,7 @@ ACTOR_NAMES = {
 }
 
 # (key, name, short name, kind, affiliation, website, Arabic name). The ministry and SOHR publish
-# in Arabic under these names; the news article has none.
+# in Arabic under these names; the news article is named in Arabic as in English.
 SOURCES = [
     (
         "moh",
@@ -100,7 +101,7 @@ SOURCES = [
         "media",
         "The unattributed news article the demo data comes from.",
         "",
-        "",
+        "تقرير إخباري، 14 نوفمبر 2023",
     ),
 ]
 
@@ -113,6 +114,12 @@ INCIDENTS = [
     {
         "slug": "homs-military-academy-drone-strike-2023-10-05",
         "title": "Drone strike on the Homs military academy graduation ceremony",
+        "title_ar": "هجوم بطائرات مسيّرة على حفل تخريج في الكلية الحربية بحمص",
+        "summary_ar": (
+            "هاجمت عدة طائرات مسيّرة حفل تخريج في الكلية الحربية في حمص، حيث تجمّعت عائلات وضباط جدد. "
+            "وكان بين الضحايا نساء وأطفال. وأعلنت سوريا الحداد الوطني ثلاثة أيام. ولم تعلن أي جماعة "
+            "مسؤوليتها؛ وحمّلت وزارتا الدفاع والخارجية السوريتان «إرهابيين» المسؤولية."
+        ),
         "summary": (
             "Several drones attacked a graduation ceremony at the military academy in Homs, where "
             "families and new officers had gathered. Women and children were among the victims. "
@@ -158,6 +165,12 @@ INCIDENTS = [
     {
         "slug": "idlib-shelling-2023-10-05",
         "title": "Government shelling and missile attacks on Idlib after the Homs strike",
+        "title_ar": "قصف مدفعي وصاروخي حكومي على إدلب بعد هجوم حمص",
+        "summary_ar": (
+            "بعد هجوم حمص، صعّدت القوات الحكومية السورية قصفها المدفعي والصاروخي على إدلب الخاضعة "
+            "لسيطرة المعارضة: قُتل أربعة عشر شخصًا يوم الخميس وثلاثة آخرون يوم الجمعة. وأُلغيت صلاة "
+            "الجمعة في مناطق سيطرة المعارضة في إدلب وحلب خشية استهداف المساجد."
+        ),
         "summary": (
             "After the Homs strike, Syrian government forces intensified shelling and missile "
             "attacks on opposition-held Idlib: fourteen people were killed on Thursday and three "
@@ -198,7 +211,9 @@ INCIDENTS = [
     {
         "slug": "jaftallak-haj-hamoud-air-attack-2023-10",
         "title": "Russian air attack on Jaftallak Haj Hamoud kills a two-year-old child",
+        "title_ar": "غارة جوية روسية على جفتلك الحاج حمود تقتل طفلًا في الثانية من عمره",
         "summary": "A two-year-old child was killed in a Russian air attack on the village.",
+        "summary_ar": "قُتل طفل في الثانية من عمره في غارة جوية روسية على القرية.",
         "kind": "air_strike",
         "start_date": datetime.date(2023, 10, 5),
         "end_date": datetime.date(2023, 10, 6),
@@ -228,6 +243,10 @@ INCIDENTS = [
     {
         "slug": "idlib-city-artillery-married-couple-2023-10",
         "title": "Government artillery kills a married couple in Idlib city",
+        "title_ar": "قصف مدفعي حكومي يقتل زوجين في مدينة إدلب",
+        "summary_ar": (
+            "استهدف قصف مدفعي للقوات الحكومية السورية أحياءً سكنية في مدينة إدلب، ما أسفر عن مقتل زوجين."
+        ),
         "summary": (
             "Syrian government artillery hit residential areas of Idlib city, killing a married couple."
         ),
@@ -390,8 +409,14 @@ class Command(BaseCommand):
             incident.full_clean()
             incident.save()
             for report_spec in spec["reports"]:
+                # The article is in English: its words are the quotes, marked as English.
                 report = TollReport(
-                    incident=incident, **{**report_spec, "source": sources[report_spec["source"]]}
+                    incident=incident,
+                    **{
+                        **report_spec,
+                        "source": sources[report_spec["source"]],
+                        "quote_language": QUOTE_LANGUAGE,
+                    },
                 )
                 report.full_clean()
                 report.save()
@@ -402,6 +427,7 @@ class Command(BaseCommand):
                     actor=actors[actor],
                     stance=stance,
                     quote=quote,
+                    quote_language=QUOTE_LANGUAGE,
                     published_on=ARTICLE_DATE,
                 )
                 attribution.full_clean()
