@@ -17,7 +17,7 @@ tree and adds the difference from what the tree's members added before (``PartTr
 """
 
 import datetime
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -25,6 +25,7 @@ from django.db.models import Count, Q, Sum
 
 from incidents import blame, figures
 from incidents.models.totals import MONTH_SUMS
+from incidents.rows import preparer
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
 CHUNK = 1000
@@ -37,6 +38,11 @@ REPORT_FIELDS = [
 
 
 ATTRIBUTION_FIELDS = ["pk", "incident_id", "source_id", "actor_id", "stance", "published_on"]
+
+# What the arithmetic reads, as plain tuples: thousands of model instances cost more than the
+# arithmetic (``figures`` and ``blame`` read any object with these attributes).
+ReportFigures = namedtuple("ReportFigures", REPORT_FIELDS)
+AttributionStance = namedtuple("AttributionStance", ATTRIBUTION_FIELDS)
 
 
 def lock(incident_ids):
@@ -85,12 +91,14 @@ def _refresh_chunk(ids):
     }
     wholes = set(Incident.objects.filter(part_of__in=stored).order_by().values_list("part_of", flat=True))
     reports_by_incident = {pk: [] for pk in stored}
-    for report in TollReport.objects.filter(incident_id__in=stored).order_by().only(*REPORT_FIELDS):
+    for values in TollReport.objects.filter(incident_id__in=stored).order_by().values_list(*REPORT_FIELDS):
+        report = ReportFigures._make(values)
         reports_by_incident[report.incident_id].append(report)
     attributions = {pk: [] for pk in stored}
-    for attribution in (
-        Attribution.objects.filter(incident_id__in=stored).order_by().only(*ATTRIBUTION_FIELDS)
+    for values in (
+        Attribution.objects.filter(incident_id__in=stored).order_by().values_list(*ATTRIBUTION_FIELDS)
     ):
+        attribution = AttributionStance._make(values)
         attributions[attribution.incident_id].append(attribution)
     blames = {pk: blame.blame(attributions[pk]) for pk in stored}
 
@@ -109,7 +117,7 @@ def _refresh_chunk(ids):
         values["attribution_disputed"] = blames[pk].is_disputed
         values["totalled_in"] = totalled_in(status, start_date)
         if tuple(values[name] for name in Incident.FIGURE_FIELDS) != tuple(old_values):
-            changed_incidents.append(Incident(pk=pk, **values))
+            changed_incidents.append((pk, values))
         counted_before[pk] = Counted.of(dict(zip(Incident.FIGURE_FIELDS, old_values, strict=True)))
         counted_after[pk] = Counted.of(values)
         if counted_before[pk].in_part_tree or counted_after[pk].in_part_tree:
@@ -146,7 +154,7 @@ def _write_actors(through, wanted):
 
 def _write_figures(Incident, incidents, names=None):
     """One UPDATE statement of the ``names`` columns (default: ``Incident.FIGURE_FIELDS``), run
-    for each changed incident (executemany).
+    for each changed incident (executemany). ``incidents``: [(pk, {name: value})].
 
     Plain SQL: Django's update() refuses these columns outside this module, and its
     bulk_update builds a CASE per column and row, which took most of a bulk refresh's time.
@@ -155,14 +163,11 @@ def _write_figures(Incident, incidents, names=None):
         return
     quote = connection.ops.quote_name
     fields = [Incident._meta.get_field(name) for name in names or Incident.FIGURE_FIELDS]
+    columns = [(field.attname, preparer(field)) for field in fields]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     # Only our own table and column names, quoted; every value is a parameter.
     sql = f"UPDATE {quote(Incident._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
-    rows = [
-        [field.get_db_prep_save(getattr(incident, field.attname), connection) for field in fields]
-        + [incident.pk]
-        for incident in incidents
-    ]
+    rows = [[prepare(values[name]) for name, prepare in columns] + [pk] for pk, values in incidents]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -354,7 +359,7 @@ def recount(incident_ids):
                 month = totalled_in(status, start_date)
                 after[pk] = Counted.of({**values, "totalled_in": month})
                 if month != values["totalled_in"]:
-                    moved.append(Incident(pk=pk, totalled_in=month))
+                    moved.append((pk, {"totalled_in": month}))
                     if values["in_part_tree"]:
                         tree_members.add(pk)
             _write_figures(Incident, moved, names=["totalled_in"])
