@@ -38,6 +38,7 @@ AS_IS = {
 # Values that cannot change once made: the last one prepared may be reused (``preparer``).
 IMMUTABLE = (str, int, float, decimal.Decimal, datetime.date, datetime.time)
 _MISSING = object()
+NONE_TYPE = type(None)
 
 
 class Row(dict):
@@ -154,7 +155,8 @@ def max_parameters(using):
 
 
 class Table:
-    """A model's table (or its history table), written with multi-row INSERTs of ``Row``s.
+    """A model's table (or its history table), written with multi-row INSERTs and UPDATEs of
+    ``Row``s.
 
     ``fields`` are the model's fields to write (default: every concrete field but an automatic
     primary key). Only our own table and column names go into the SQL, quoted; every value is a
@@ -169,13 +171,18 @@ class Table:
         self.model, self.fields, self.using = model, fields, using
         self.attnames = [field.attname for field in fields]
         self.preparers = [preparer(field, using) for field in fields]
-        self.columns = list(zip(self.attnames, self.preparers, strict=True))
+        # Columns whose values need preparing even when every other value passes as it is.
+        self.expected = [as_is_type(field, using) for field in fields]
+        self.converted = [
+            (i, p) for i, (p, t) in enumerate(zip(self.preparers, self.expected, strict=True)) if t is None
+        ]
+        self.signatures = {}  # the types of a row's values -> whether they all pass as they are
         quote = using.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
         self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608 (our own names)
         self.pk_column, self.pk_attname = quote(meta.pk.column), meta.pk.attname
         self.row_sql = f"({', '.join(['%s'] * len(fields))})"
-        self.rows_per_insert = max(1, min(ROWS_PER_INSERT, max_parameters(using) // len(fields)))
+        self.rows_per_insert = max(1, min(ROWS_PER_INSERT, max_parameters(using) // (len(fields) + 1)))
         self.restamp()
 
     def restamp(self):
@@ -196,6 +203,26 @@ class Table:
         row.update(values)
         return row
 
+    def prepared(self, row):
+        """``row``'s values in the database's form, in column order. A row whose values have the
+        types their columns pass as they are (as rows before it had) gets only the other
+        columns prepared: most of a table's columns are text and numbers."""
+        values = [row[name] for name in self.attnames]
+        signature = tuple(map(type, values))
+        plain = self.signatures.get(signature)
+        if plain is None:
+            plain = all(
+                expected is None or kind is expected or kind is NONE_TYPE
+                for kind, expected in zip(signature, self.expected, strict=True)
+            )
+            if len(self.signatures) < REMEMBERED:
+                self.signatures[signature] = plain
+        if not plain:
+            return [prepare(value) for prepare, value in zip(self.preparers, values, strict=True)]
+        for i, prepare in self.converted:
+            values[i] = prepare(values[i])
+        return values
+
     def insert(self, rows, *, match_on=None):
         """INSERT ``rows`` (``Row``s holding every field's value). With ``match_on`` (attnames of
         fields that together are unique: text, numbers, dates), each row's new primary key is set
@@ -214,7 +241,7 @@ class Table:
         with self.using.cursor() as cursor:
             for start in range(0, len(rows), self.rows_per_insert):
                 chunk = rows[start : start + self.rows_per_insert]
-                params = [prepare(row[name]) for row in chunk for name, prepare in self.columns]
+                params = [value for row in chunk for value in self.prepared(row)]
                 cursor.execute(self.sql + ", ".join([self.row_sql] * len(chunk)) + returning, params)
                 if match_on:
                     new_ids.update((tuple(map(str, values)), pk) for pk, *values in cursor.fetchall())
@@ -222,3 +249,38 @@ class Table:
             for row in rows:
                 row[self.pk_attname] = new_ids[tuple(str(prepare(row[name])) for name, prepare in key)]
         return rows
+
+    def update(self, rows, *, also=()):
+        """UPDATE each of ``rows`` (found by its primary key) to its values of this table's fields,
+        a few hundred rows to a statement (``UPDATE … FROM (VALUES …)``), not a statement a row.
+        ``also``: SQL assignments added for every row (our own, e.g. a version moved on)."""
+        rows = list(rows)
+        if not rows:
+            return
+        quote = self.using.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = [
+            f"{quote(field.column)} = {self._values_column(i, field)}" for i, field in enumerate(self.fields)
+        ]
+        assignments = ", ".join([*columns, *also])
+        row_sql = f"(%s, {self.row_sql[1:]}"
+        with self.using.cursor() as cursor:
+            for start in range(0, len(rows), self.rows_per_insert):
+                chunk = rows[start : start + self.rows_per_insert]
+                params = [value for row in chunk for value in (row[self.pk_attname], *self.prepared(row))]
+                # Only our own table and column names, quoted; every value is a parameter.
+                values = ", ".join([row_sql] * len(chunk))
+                sql = (
+                    f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608
+                    f"WHERE {table}.{self.pk_column} = v.column1"
+                )
+                cursor.execute(sql, params)
+
+    def _values_column(self, index, field):
+        """The VALUES column of field ``index`` (after the primary key's, column1), as ``field``'s
+        type: PostgreSQL types a VALUES column from its values (NULLs alone read as text); SQLite
+        needs no type."""
+        column = f"v.column{index + 2}"
+        if self.using.vendor == "postgresql":
+            return f"CAST({column} AS {field.cast_db_type(self.using)})"
+        return column

@@ -25,7 +25,7 @@ from django.db.models import Count, Q, Sum
 
 from incidents import blame, figures
 from incidents.models.totals import MONTH_SUMS
-from incidents.rows import preparer
+from incidents.rows import Table
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
 CHUNK = 1000
@@ -153,23 +153,17 @@ def _write_actors(through, wanted):
 
 
 def _write_figures(Incident, incidents, names=None):
-    """One UPDATE statement of the ``names`` columns (default: ``Incident.FIGURE_FIELDS``), run
-    for each changed incident (executemany). ``incidents``: [(pk, {name: value})].
+    """Write the ``names`` columns (default: ``Incident.FIGURE_FIELDS``) of the changed
+    ``incidents`` ([(pk, {name: value})]), a few hundred incidents to a statement.
 
-    Plain SQL: Django's update() refuses these columns outside this module, and its
-    bulk_update builds a CASE per column and row, which took most of a bulk refresh's time.
+    Plain SQL (``rows.Table.update``): Django's update() refuses these columns outside this
+    module, and its bulk_update builds a CASE per column and row, which took most of a bulk
+    refresh's time.
     """
     if not incidents:
         return
-    quote = connection.ops.quote_name
-    fields = [Incident._meta.get_field(name) for name in names or Incident.FIGURE_FIELDS]
-    columns = [(field.attname, preparer(field)) for field in fields]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    # Only our own table and column names, quoted; every value is a parameter.
-    sql = f"UPDATE {quote(Incident._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
-    rows = [[prepare(values[name]) for name, prepare in columns] + [pk] for pk, values in incidents]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    table = Table(Incident, [Incident._meta.get_field(name) for name in names or Incident.FIGURE_FIELDS])
+    table.update({**values, "id": pk} for pk, values in incidents)
 
 
 def stored_values(incident_figures):

@@ -25,11 +25,11 @@ from incidents.importing.base import ImportSummary, MissingColumns, RowError, re
 from incidents.importing.history import write_history
 from incidents.importing.matching import EventMatcher
 from incidents.importing.places import ActorIndex, PlaceIndex
-from incidents.models import Attribution, Incident, PossibleMatch, SlugRedirect, Source, TollReport
+from incidents.models import Attribution, Incident, PossibleMatch, SlugRedirect, Source, TollReport, today
 from incidents.models.incidents import incident_errors, refuse_derived_writes, search_text
 from incidents.models.reports import report_errors
 from incidents.names import normalise
-from incidents.rows import FieldChecks, Row, Table, check, preparer
+from incidents.rows import FieldChecks, Row, Table, check
 
 BATCH_SIZE = 1000
 
@@ -119,6 +119,7 @@ class Importer:
         """[Planned] for ``rows`` [(row number, Event)]; a row that cannot be imported is skipped."""
         for table in (self.incident_table, self.report_table, self.attribution_table):
             table.restamp()
+        self.today = today()  # what the rules check dates against, once a batch
         planned = []
         for row_number, event in rows:
             try:
@@ -224,7 +225,7 @@ class Importer:
             killed_counts=figure.killed_counts,
             **self._report_values(event, figure),
         )
-        validate(report, self.report_checks, report_errors, incident_start=event.start_date)
+        validate(report, self.report_checks, report_errors, incident_start=event.start_date, as_of=self.today)
         return report
 
     def _plan_new(self, item):
@@ -235,7 +236,7 @@ class Importer:
             item.incident_id, item.outcome = match.incident_id, "attached"
         else:
             incident = self.incident_table.defaults(**self._incident_values(event, item.place))
-            validate(incident, self.incident_checks, incident_errors)
+            validate(incident, self.incident_checks, incident_errors, as_of=self.today)
             incident["search_ar"] = search_text(incident)
             item.incident, item.outcome, item.possible = incident, "created", match.possible or []
         item.new_reports = [self._report(item.incident_id, event, figure) for figure in event.figures]
@@ -260,7 +261,7 @@ class Importer:
                     changes[name] = value
             if changes:
                 incident.update(changes)
-                validate(incident, self.incident_checks, incident_errors)
+                validate(incident, self.incident_checks, incident_errors, as_of=self.today)
                 item.changed_incident, item.outcome = incident, "updated"
         for figure in event.figures:
             report = reports.get(figure.killed_counts)
@@ -269,7 +270,13 @@ class Importer:
                 item.new_reports.append(self._report(incident_id, event, figure))
             elif any(report[name] != value for name, value in values.items()):
                 report.update(values)
-                validate(report, self.report_checks, report_errors, incident_start=event.start_date)
+                validate(
+                    report,
+                    self.report_checks,
+                    report_errors,
+                    incident_start=event.start_date,
+                    as_of=self.today,
+                )
                 item.changed_reports.append(report)
         if item.new_reports or item.changed_reports:
             item.outcome = "updated"
@@ -336,32 +343,20 @@ class Importer:
         write_history(Incident, incidents, history_type="+", reason=self.reason)
 
     def _update(self, model, rows, fields, *, search=False):
-        """UPDATE ``fields`` of the changed ``rows`` of ``model`` (one statement, run for each row),
-        moving their version on (as a save does) and their ``updated_at``; then their history rows,
-        read back as stored. ``search``: an incident's folded Arabic text too (as its save)."""
+        """UPDATE ``fields`` of the changed ``rows`` of ``model``, moving their version on (as a
+        save does) and their ``updated_at``; then their history rows, read back as stored.
+        ``search``: an incident's folded Arabic text too (as its save)."""
         if not rows:
             return
-        meta = model._meta
-        names = [*fields, "updated_at", *(["search_ar"] if search else [])]
         now = timezone.now()
-        columns = [meta.get_field(name.removesuffix("_id")) for name in names]
-        prepare = [preparer(field) for field in columns]
-        values = []
+        names = [*fields, "updated_at", *(["search_ar"] if search else [])]
         for row in rows:
             row["updated_at"] = now
             if search:
                 row["search_ar"] = search_text(row)
-            values.append([p(row[name]) for p, name in zip(prepare, names, strict=True)] + [row["id"]])
-        quote = connection.ops.quote_name
-        assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
-        version = quote("version")
-        # Only our own table and column names, quoted; every value is a parameter.
-        sql = (
-            f"UPDATE {quote(meta.db_table)} SET {assignments}, {version} = {version} + 1 "  # noqa: S608
-            f"WHERE {quote(meta.pk.column)} = %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, values)
+        version = connection.ops.quote_name("version")
+        table = Table(model, [model._meta.get_field(name.removesuffix("_id")) for name in names])
+        table.update(rows, also=[f"{version} = {version} + 1"])
         tracked = [field.attname for field in model.history.model.tracked_fields]
         stored = model._base_manager.filter(pk__in=[row["id"] for row in rows]).values(*tracked)
         write_history(model, list(stored), history_type="~", reason=self.reason)

@@ -11,7 +11,6 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils.text import slugify
 
 from incidents.importing.base import RowError
@@ -279,7 +278,7 @@ class PlaceIndex:
             waiting = [(place, row) for place, row in waiting if place.pk not in real]
             for _, row in waiting:
                 row["parent_id"] = known(row["parent_id"])
-        updates = []
+        ancestry = []
         for place, row in self.pending:  # parents come before their children
             old_pk, place.pk = place.pk, real[place.pk]
             parent = self.by_pk[row["parent_id"]] if row["parent_id"] else None
@@ -289,15 +288,11 @@ class PlaceIndex:
             )  # fmt: skip
             self.by_pk[place.pk] = self.by_pk.pop(old_pk)
             self.keys_by_pk[place.pk] = self.keys_by_pk.pop(old_pk, set())
-            updates.append([place.path, place.country_id, place.admin1_id, place.admin2_id, place.pk])
-        quote = connection.ops.quote_name
-        columns = ", ".join(
-            f"{quote(name)} = %s" for name in ("path", "country_id", "admin1_id", "admin2_id")
-        )
-        # Only our own table and column names, quoted; every value is a parameter.
-        sql = f"UPDATE {quote(Location._meta.db_table)} SET {columns} WHERE {quote('id')} = %s"  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, updates)
+            ancestry.append(
+                {"id": place.pk, "path": place.path, "country_id": place.country_id,
+                 "admin1_id": place.admin1_id, "admin2_id": place.admin2_id}
+            )  # fmt: skip
+        Table(Location, [Location._meta.get_field(name) for name in ("path", *ANCESTORS)]).update(ancestry)
         write_history(Location, [row for _, row in self.pending], history_type="+", reason=reason)
         self.pending = []
 

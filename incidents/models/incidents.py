@@ -145,12 +145,12 @@ def coordinate_errors(latitude, longitude):
     return errors
 
 
-def incident_errors(record):
+def incident_errors(record, *, as_of=None):
     """{field: message} for an incident's dates and coordinates: the rules of ``Incident.clean()``
     that read no other row. ``record`` is an ``Incident`` or any object with its fields as
-    attributes (an import's row)."""
+    attributes (an import's row); ``as_of`` is the day it is (default: ``today()``)."""
     errors = {}
-    now = today()
+    now = as_of or today()
     if record.start_date and record.start_date > now:
         errors["start_date"] = "This date is in the future: enter the day the incident happened."
     if record.end_date:

@@ -122,10 +122,10 @@ def moved_to(values):
     return getattr(incident, "pk", incident)
 
 
-def report_errors(report, *, incident_start=None):
+def report_errors(report, *, incident_start=None, as_of=None):
     """{field: message}: the one-row rules of a report (``TollReport.clean()``). ``report`` is a
     ``TollReport`` or any object with its fields as attributes (an import's row); ``incident_start``
-    is its incident's start date, when known."""
+    is its incident's start date, when known; ``as_of`` the day it is (default: ``today()``)."""
     errors = {}
     for field in ("killed", "injured"):
         errors.update(figure_errors(report, field))
@@ -157,7 +157,7 @@ def report_errors(report, *, incident_start=None):
         )
     errors.update(quote_errors(report))
     if report.published_on:
-        if report.published_on > today():
+        if report.published_on > (as_of or today()):
             errors["published_on"] = "This date is in the future."
         elif incident_start and report.published_on < incident_start:
             errors["published_on"] = (
