@@ -130,6 +130,8 @@ def preparer(field, using=None):
     """A function giving the database's form of a value of ``field`` (its ``get_db_prep_save``)."""
     using = using or connections[DEFAULT_DB_ALIAS]
     prepare, plain = field.get_db_prep_save, as_is_type(field, using)
+    if plain is str:  # a text field hands any str (a choice too) on as it is
+        return lambda value: value if value is None or isinstance(value, str) else prepare(value, using)
     if plain is not None:
         return lambda value: value if value is None or type(value) is plain else prepare(value, using)
     last = [_MISSING, None]
@@ -206,13 +208,17 @@ class Table:
     def prepared(self, row):
         """``row``'s values in the database's form, in column order. A row whose values have the
         types their columns pass as they are (as rows before it had) gets only the other
-        columns prepared: most of a table's columns are text and numbers."""
+        columns prepared: most of a table's columns are text and numbers. (Text includes a
+        choice such as ``Incident.Status.DRAFT``: a text field hands any ``str`` on as it is.)"""
         values = [row[name] for name in self.attnames]
         signature = tuple(map(type, values))
         plain = self.signatures.get(signature)
         if plain is None:
             plain = all(
-                expected is None or kind is expected or kind is NONE_TYPE
+                expected is None
+                or kind is expected
+                or kind is NONE_TYPE
+                or (expected is str and issubclass(kind, str))
                 for kind, expected in zip(signature, self.expected, strict=True)
             )
             if len(self.signatures) < REMEMBERED:

@@ -45,6 +45,16 @@ ReportFigures = namedtuple("ReportFigures", REPORT_FIELDS)
 AttributionStance = namedtuple("AttributionStance", ATTRIBUTION_FIELDS)
 
 
+def among(field, ids):
+    """A filter for rows whose ``field`` is one of ``ids`` (distinct integers). When they are a
+    run of consecutive numbers (the incidents and reports an import batch has just made) it is a
+    range: far cheaper to build and to run than an IN list of a thousand."""
+    ids = sorted(set(ids))
+    if ids and ids[-1] - ids[0] + 1 == len(ids):
+        return Q(**{f"{field}__gte": ids[0], f"{field}__lte": ids[-1]})
+    return Q(**{f"{field}__in": ids})
+
+
 def lock(incident_ids):
     """Lock the incidents' rows (``FOR NO KEY UPDATE``, in id order) for the rest of the transaction.
 
@@ -85,18 +95,22 @@ def _refresh_chunk(ids):
     stored = {
         row[0]: row[1:]
         for row in Incident.objects.select_for_update(no_key=True)
-        .filter(pk__in=ids)
+        .filter(among("pk", ids))
         .order_by("pk")
         .values_list("pk", "part_of", "status", "start_date", *Incident.FIGURE_FIELDS)
     }
-    wholes = set(Incident.objects.filter(part_of__in=stored).order_by().values_list("part_of", flat=True))
+    wholes = set(
+        Incident.objects.filter(among("part_of", stored)).order_by().values_list("part_of", flat=True)
+    )
     reports_by_incident = {pk: [] for pk in stored}
-    for values in TollReport.objects.filter(incident_id__in=stored).order_by().values_list(*REPORT_FIELDS):
+    for values in (
+        TollReport.objects.filter(among("incident_id", stored)).order_by().values_list(*REPORT_FIELDS)
+    ):
         report = ReportFigures._make(values)
         reports_by_incident[report.incident_id].append(report)
     attributions = {pk: [] for pk in stored}
     for values in (
-        Attribution.objects.filter(incident_id__in=stored).order_by().values_list(*ATTRIBUTION_FIELDS)
+        Attribution.objects.filter(among("incident_id", stored)).order_by().values_list(*ATTRIBUTION_FIELDS)
     ):
         attribution = AttributionStance._make(values)
         attributions[attribution.incident_id].append(attribution)
@@ -124,9 +138,9 @@ def _refresh_chunk(ids):
             tree_members.add(pk)
 
     if now_current:
-        TollReport.objects.filter(pk__in=now_current)._write_current(True)
+        TollReport.objects.filter(among("pk", now_current))._write_current(True)
     if no_longer_current:
-        TollReport.objects.filter(pk__in=no_longer_current)._write_current(False)
+        TollReport.objects.filter(among("pk", no_longer_current))._write_current(False)
     _write_figures(Incident, changed_incidents)
     _count_in_totals(counted_before, counted_after, tree_members)
     _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
@@ -136,7 +150,7 @@ def _refresh_chunk(ids):
 def _write_actors(through, wanted):
     """Make the incident-actor rows of ``through`` be ``wanted`` ({incident id: actor ids})."""
     held = {pk: set() for pk in wanted}
-    for incident_id, actor_id in through.objects.filter(incident_id__in=wanted).values_list(
+    for incident_id, actor_id in through.objects.filter(among("incident_id", wanted)).values_list(
         "incident_id", "actor_id"
     ):
         held[incident_id].add(actor_id)

@@ -46,7 +46,7 @@ BATCH_SIZE = 1000
 # wrong by as much, and the planner then reads whole tables for every batch: the import slows
 # down as it goes. Autovacuum catches up late (or never, where it is off), so an import analyses
 # the tables it fills itself, each time the incidents it has created have doubled, from this many.
-ANALYZE_FROM = 1000
+ANALYZE_FROM = 10_000
 
 # What an import writes on an incident it created; a person's change to any of them wins.
 INCIDENT_FIELDS = [
@@ -313,7 +313,7 @@ class Importer:
                     report["incident_id"] = item.incident_id
             new_reports = [report for item in planned for report in item.new_reports]
             self.report_table.insert(new_reports, match_on=["dataset", "dataset_event_id", "killed_counts"])
-            write_history(TollReport, new_reports, history_type="+", reason=self.reason)
+            write_history(TollReport, [r["id"] for r in new_reports], history_type="+", reason=self.reason)
             changed_reports = [report for item in planned for report in item.changed_reports]
             self._update(TollReport, changed_reports, REPORT_FIELDS)
             self._write_attributions(planned)
@@ -370,11 +370,13 @@ class Importer:
             incident["slug"] = free
             assert incident["status"] == Incident.Status.DRAFT and incident["part_of_id"] is None
         self.incident_table.insert(incidents, match_on=["slug"])
-        write_history(Incident, incidents, history_type="+", reason=self.reason)
+        write_history(
+            Incident, [incident["id"] for incident in incidents], history_type="+", reason=self.reason
+        )
 
     def _update(self, model, rows, fields, *, search=False):
         """UPDATE ``fields`` of the changed ``rows`` of ``model``, moving their version on (as a
-        save does) and their ``updated_at``; then their history rows, read back as stored.
+        save does) and their ``updated_at``; then their history rows, as stored.
         ``search``: an incident's folded Arabic text too (as its save)."""
         if not rows:
             return
@@ -387,9 +389,7 @@ class Importer:
         version = connection.ops.quote_name("version")
         table = Table(model, [model._meta.get_field(name.removesuffix("_id")) for name in names])
         table.update(rows, also=[f"{version} = {version} + 1"])
-        tracked = [field.attname for field in model.history.model.tracked_fields]
-        stored = model._base_manager.filter(pk__in=[row["id"] for row in rows]).values(*tracked)
-        write_history(model, list(stored), history_type="~", reason=self.reason)
+        write_history(model, {row["id"] for row in rows}, history_type="~", reason=self.reason)
 
     def _write_attributions(self, planned):
         """The dataset's own attributions: it alleges the actors its event type names as perpetrators
@@ -425,7 +425,7 @@ class Importer:
         if stale:
             Attribution.objects.filter(pk__in=stale).delete()
         self.attribution_table.insert(new, match_on=["incident_id", "actor_id", "source_id", "published_on"])
-        write_history(Attribution, new, history_type="+", reason=self.reason)
+        write_history(Attribution, [row["id"] for row in new], history_type="+", reason=self.reason)
 
 
 def batches(rows, size):

@@ -3,8 +3,9 @@
 A place is matched by P-code, then by name variants (its name, Arabic name and other names,
 compared as ``names.normalise`` does) within the place above it, then by coordinates (the
 nearest known place within ``NEAR_KM``, whose chain gives the governorate and district).
-Only what nothing matches is created, and each creation is reported. Everything known is read
-once per import into memory (a few thousand places), so a row costs no query.
+Only what nothing matches is created, and each creation is reported; the places a batch makes
+are written together (``PlaceIndex.flush``). Everything known is read once per import into
+memory (a few thousand places), so a row costs no query.
 """
 
 import math
@@ -293,7 +294,7 @@ class PlaceIndex:
                  "admin1_id": place.admin1_id, "admin2_id": place.admin2_id}
             )  # fmt: skip
         Table(Location, [Location._meta.get_field(name) for name in ("path", *ANCESTORS)]).update(ancestry)
-        write_history(Location, [row for _, row in self.pending], history_type="+", reason=reason)
+        write_history(Location, [place.pk for place, _ in self.pending], history_type="+", reason=reason)
         self.pending = []
 
     def _free_slug(self, name, parent):
