@@ -420,7 +420,7 @@ def test_the_import_refuses_an_incident_with_the_words_full_clean_uses(values):
 def test_values_go_to_the_database_as_django_prepares_them():
     """``rows`` skips a field's conversion only where Django's would hand the value on unchanged."""
 
-    samples = {str: ["", "Idlib", "حمص"], int: [0, 7, -3], bool: [True, False]}
+    samples = {str: ["", "Idlib", "حمص", Incident.Status.DRAFT], int: [0, 7, -3], bool: [True, False]}
     models_written = [Incident, TollReport, Attribution, Location]
     for model in [*models_written, *(m.history.model for m in models_written)]:
         for field in model._meta.concrete_fields:
