@@ -1,12 +1,13 @@
-"""Records as plain values: checked by their model's own rules, written with multi-row INSERTs.
+"""Records as plain values: checked by their model's own rules, written many rows a statement.
 
 An import writes hundreds of thousands of records. Model instances, ``full_clean()`` and
 ``bulk_create()`` prepare every field of every record through several layers of Django, which
 took most of an import's time. Here a record is a ``Row`` (its values by attname); ``FieldChecks``
 runs the model's field checks (``Field.clean``, as ``Model.clean_fields()`` does) without
 checking a value again that the field has already accepted, and the model's ``clean()`` rules are
-the functions ``clean()`` itself calls (``incident_errors``, ``report_errors``); ``Table`` writes
-rows a few hundred to a statement, each column's conversion for the database chosen once.
+the functions ``clean()`` itself calls (``incident_errors``, ``report_errors``); ``Table`` inserts
+and updates rows a few hundred to a statement, each column's conversion for the database chosen
+once.
 Nothing here sends signals: history rows are written by ``importing.history``, derived figures
 by ``incidents.tolls``.
 """
@@ -22,7 +23,7 @@ from django.db.models import BooleanField, CharField, Field, IntegerField, TextF
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
-# Rows per INSERT at most (each is one statement, one round trip, one data version bump).
+# Rows per INSERT or UPDATE at most (each is one statement, one round trip, one data version bump).
 ROWS_PER_INSERT = 500
 # Values a field has accepted, remembered per field; beyond this many each value is checked.
 REMEMBERED = 10_000
@@ -152,13 +153,13 @@ def max_parameters(using):
     """How many parameters one statement may carry."""
     if using.vendor == "sqlite":
         using.ensure_connection()
-        return using.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        getlimit = getattr(using.connection, "getlimit", None)  # Python 3.11+
+        return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else using.features.max_query_params
     return using.features.max_query_params or 65_535
 
 
 class Table:
-    """A model's table (or its history table), written with multi-row INSERTs and UPDATEs of
-    ``Row``s.
+    """A model's table, written with multi-row INSERTs and UPDATEs of ``Row``s.
 
     ``fields`` are the model's fields to write (default: every concrete field but an automatic
     primary key). Only our own table and column names go into the SQL, quoted; every value is a
