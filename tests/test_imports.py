@@ -7,9 +7,34 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
 
-from incidents.models import Incident, Location, Source, TollReport
+from benchmarks.imports import synthetic_ged
+from incidents import dataversion, tolls
+from incidents.importing import DATASETS
+from incidents.importing.base import RowError
+from incidents.importing.importer import (
+    CHECKED_REPORT_FIELDS,
+    INCIDENT_FIELDS,
+    Importer,
+    describe,
+    run_import,
+    validate,
+)
+from incidents.models import Attribution, Incident, Location, MonthTotal, Source, TollReport
+from incidents.models.incidents import incident_errors
+from incidents.models.reports import report_errors
+from incidents.rows import FieldChecks, Table, as_is_type, preparer
+from tests.factories import (
+    current_report_ids,
+    fresh_range,
+    make_incident,
+    make_location,
+    make_source,
+    stored_range,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +323,244 @@ def test_ucdp_names_side_a_as_perpetrator_only_for_one_sided_violence(violence, 
     event = map_ucdp(row, datetime.date(2024, 1, 1))
     assert [name for name, _ in event.perpetrators] == alleged
     assert event.parties[0] == "Government of Syria"
+
+
+# --- The batched path: plain rows, bulk statements, and every rule kept --------------------------
+
+
+def write_ucdp(tmp_path, name, change=None, ids=None):
+    """The sample GED file (or the rows with ``ids``), with ``change`` {column: value} on each row."""
+    with open(DATA / "ucdp_ged.csv", newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    rows = [row for row in rows if ids is None or row[0] in ids]
+    for row in rows:
+        for column, value in (change or {}).items():
+            row[header.index(column)] = value
+    path = tmp_path / name
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    return path
+
+
+FUTURE = datetime.date.today() + datetime.timedelta(days=400)
+REPORT = {"killed": 10, "killed_qualifier": "exact", "published_on": datetime.date(2023, 10, 6),
+          "dataset": "ucdp", "dataset_event_id": "501", "killed_counts": "all"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"killed": -1},
+        {"killed_qualifier": "dozens"},
+        {"killed_qualifier": "nonsense"},
+        {"killed_upper": 12},
+        {"killed_qualifier": "between", "killed_upper": 5},
+        {"killed_qualifier": "between", "killed_upper": 15, "killed_best": 20},
+        {"civilians": 50},
+        {"killed_counts": "civilians", "civilians": 3},
+        {"killed_counts": "everyone"},
+        {"published_on": FUTURE},
+        {"published_on": datetime.date(2023, 10, 1)},
+        {"dataset_event_id": "9" * 65},
+        {"killed": None, "killed_qualifier": "at_least"},
+    ],
+    ids=str,
+)
+def test_the_import_refuses_a_report_with_the_words_full_clean_uses(values):
+    incident = make_incident(start_date=datetime.date(2023, 10, 5))
+    source = make_source()
+    report = TollReport(incident=incident, source=source, **{**REPORT, **values})
+    with pytest.raises(ValidationError) as by_the_model:
+        report.full_clean(validate_unique=False, validate_constraints=False)
+    row = Table(TollReport).defaults(incident_id=incident.pk, source_id=source.pk, **{**REPORT, **values})
+    checks = FieldChecks(TollReport, CHECKED_REPORT_FIELDS)
+    with pytest.raises(RowError) as by_the_import:
+        validate(row, checks, report_errors, incident_start=incident.start_date)
+    assert str(by_the_import.value) == describe(by_the_model.value)
+    # A value once accepted is remembered, not trusted: the same bad row is refused again.
+    with pytest.raises(RowError):
+        again = Table(TollReport).defaults(**{**REPORT, **values})
+        validate(again, checks, report_errors, incident_start=incident.start_date)
+
+
+INCIDENT = {"title": "Shelling of Idlib", "kind": "shelling", "start_date": datetime.date(2023, 10, 5),
+            "date_precision": "day", "location_precision": "exact"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"start_date": FUTURE},
+        {"end_date": datetime.date(2023, 10, 1)},
+        {"end_date": FUTURE},
+        {"latitude": Decimal("91"), "longitude": Decimal("36")},
+        {"latitude": Decimal("35.5")},
+        {"kind": "bombing"},
+        {"date_precision": "decade"},
+        {"location_precision": "street"},
+        {"title": "x" * 201},
+        {"title": ""},
+        {"place": "p" * 201},
+        {"latitude": Decimal("35.1234567"), "longitude": Decimal("36")},
+    ],
+    ids=str,
+)
+def test_the_import_refuses_an_incident_with_the_words_full_clean_uses(values):
+    place = make_location("Idlib")
+    with pytest.raises(ValidationError) as by_the_model:
+        Incident(location=place, **{**INCIDENT, **values}).full_clean(
+            validate_unique=False, validate_constraints=False
+        )
+    row = Table(Incident).defaults(location_id=place.pk, **{**INCIDENT, **values})
+    with pytest.raises(RowError) as by_the_import:
+        validate(row, FieldChecks(Incident, INCIDENT_FIELDS), incident_errors)
+    assert str(by_the_import.value) == describe(by_the_model.value)
+
+
+def test_values_go_to_the_database_as_django_prepares_them():
+    """``rows`` skips a field's conversion only where Django's would hand the value on unchanged."""
+
+    samples = {str: ["", "Idlib", "حمص", Incident.Status.DRAFT], int: [0, 7, -3], bool: [True, False]}
+    models_written = [Incident, TollReport, Attribution, Location]
+    for model in [*models_written, *(m.history.model for m in models_written)]:
+        for field in model._meta.concrete_fields:
+            prepare = preparer(field)
+            for value in [None, *samples.get(as_is_type(field, connection), [])]:
+                assert prepare(value) == field.get_db_prep_save(value, connection), (field, value)
+            if field.get_internal_type() == "DateField":  # prepared once, then reused
+                day = datetime.date(2023, 10, 5)
+                assert prepare(day) == prepare(day) == field.get_db_prep_save(day, connection)
+
+
+def test_a_bad_row_is_skipped_with_the_models_message_and_leaves_nothing(tmp_path):
+    long_id = write_ucdp(tmp_path, "long.csv", change={"id": "9" * 70}, ids={"505"})
+    out, _ = run("import_ucdp", str(long_id))
+    assert "0 created" in out and "1 skipped" in out
+    assert "row 2: dataset_event_id: Ensure this value has at most 64 characters (it has 70)." in out
+    future = write_ucdp(tmp_path, "future.csv", change={"date_start": "2999-01-01", "date_end": ""})
+    out, _ = run("import_ucdp", str(future))
+    assert "start_date: This date is in the future: enter the day the incident happened." in out
+    out, _ = run("import_ucdp", "ucdp_ged.csv", "--release-date", FUTURE.isoformat())
+    assert "0 created" in out and "published_on: This date is in the future." in out
+    assert not Incident.objects.exists() and not TollReport.objects.exists()
+
+
+def test_every_record_an_import_writes_has_its_history_row():
+    run("import_ucdp", "ucdp_ged.csv", "--release-date", "2024-06-01")
+    for model, compared in [
+        (Incident, ["title", "slug", "kind", "start_date", "location_id", "latitude", "status"]),
+        (TollReport, ["incident_id", "killed", "killed_upper", "killed_best", "published_on", "note"]),
+        (Attribution, ["incident_id", "actor_id", "report_id", "stance", "published_on"]),
+        (Location, ["name", "parent_id", "slug", "latitude"]),
+    ]:
+        records = list(model.objects.values("id", *compared))
+        assert records, model
+        history = {
+            row["id"]: row
+            for row in model.history.filter(history_type="+", history_change_reason="import ucdp").values(
+                "id", *compared
+            )
+        }
+        assert model.history.count() == len(records) == len(history), model
+        assert all(history[record["id"]] == record for record in records), model
+
+
+def test_a_changed_event_updates_its_incident_with_history_version_and_search_text(tmp_path):
+    run("import_ucdp", "ucdp_ged.csv")
+    before = ucdp("505")
+    changed = write_ucdp(tmp_path, "changed.csv", change={"where_description": "قرب بنش"}, ids={"505"})
+    out, _ = run("import_ucdp", str(changed))
+    assert "1 updated" in out
+    after = ucdp("505")
+    assert after.place == "قرب بنش" and after.version == before.version + 1
+    assert after.search_ar == after.folded_arabic() and after.search_ar  # as a save keeps it
+    assert after.updated_at > before.updated_at
+    latest = after.history.latest()
+    assert (latest.history_type, latest.history_change_reason, latest.place) == (
+        "~",
+        "import ucdp",
+        "قرب بنش",
+    )
+    assert Incident.objects.filter(search_ar__contains=after.search_ar).get() == after
+
+
+def test_an_imported_batch_leaves_true_figures_and_month_totals():
+    run("import_ucdp", "ucdp_ged.csv", "--publish")
+    run("import_acled", "acled.csv", "--publish")
+    for incident in Incident.objects.all():
+        assert incident.is_published and stored_range(incident) == fresh_range(incident)
+        assert all(len(ids) == 1 for ids in current_report_ids(incident).values())
+    months, _ = tolls.totals_from_scratch()
+    kept = {row.pop("month"): row for row in MonthTotal.objects.filter(incidents__gt=0).values()}
+    assert {month: {k: kept[month][k] for k in row} for month, row in months.items()} == months
+
+
+def test_small_batches_import_what_one_batch_does():
+    dataset, name, short_name, website, mapper, required = DATASETS["ucdp"]
+
+    def imported(batch_size):
+        importer = Importer(dataset=dataset, source=(name, short_name, website), batch_size=batch_size)
+        summary = run_import(
+            DATA / "ucdp_ged.csv",
+            mapper=lambda row: mapper(row, datetime.date(2024, 6, 1)),
+            importer=importer,
+            required_columns=required,
+        )
+        return (
+            list(summary.lines()),
+            sorted(
+                Incident.objects.values_list(
+                    "title", "location__chain", "killed_lowest", "killed_highest", "civilians_lowest"
+                )
+            ),
+            sorted(Location.objects.values_list("chain", "kind")),
+        )
+
+    with transaction.atomic():
+        whole = imported(1000)
+        transaction.set_rollback(True)
+    assert imported(2) == whole
+
+
+def test_a_batch_the_database_refuses_is_written_again_row_by_row(monkeypatch):
+    insert = Table.insert
+
+    def refusing(self, rows, **options):
+        rows = list(rows)
+        if self.model is TollReport and any(row["dataset_event_id"] == "502" for row in rows):
+            raise IntegrityError("refused for the test")
+        return insert(self, rows, **options)
+
+    monkeypatch.setattr(Table, "insert", refusing)
+    out, _ = run("import_ucdp", "ucdp_ged.csv")
+    assert "4 created" in out and "row 3: the database refused it: refused for the test" in out
+    assert not TollReport.objects.filter(dataset_event_id="502").exists()
+    assert Incident.objects.count() == 4 and Incident.history.count() == 4  # nothing of row 3 left
+    assert Location.objects.filter(name="Idlib governorate").count() == 1
+
+
+def test_an_import_moves_the_data_version_on_per_statement_not_per_row(tmp_path):
+    path = tmp_path / "ged.csv"
+    synthetic_ged(path, 60)
+    before, _ = dataversion.current()
+    run("import_ucdp", str(path))
+    after, _ = dataversion.current()
+    written = Incident.objects.count() + TollReport.objects.count() + Location.objects.count()
+    assert written > 150 and 0 < after - before < 60
+
+
+def test_on_postgresql_an_import_analyses_the_tables_it_fills_as_they_grow(monkeypatch):
+    """Else PostgreSQL plans each batch's lookups from statistics of a far smaller table (or none),
+    reads whole tables, and the import slows down as it goes."""
+    monkeypatch.setattr("incidents.importing.importer.ANALYZE_FROM", 2)
+    statements = []
+
+    def watch(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        run("import_ucdp", "ucdp_ged.csv")  # 5 incidents: from 2, analysed once (4 would be the next)
+    analysed = [sql for sql in statements if sql.startswith("ANALYZE")]
+    assert len(analysed) == (1 if connection.vendor == "postgresql" else 0)
+    assert all('"incidents_tollreport"' in sql and '"incidents_incident"' in sql for sql in analysed)

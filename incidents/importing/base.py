@@ -59,8 +59,16 @@ def coordinate(row, column, limit):
 DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d/%m/%Y", "%d-%B-%Y", "%Y-%m-%d %H:%M:%S"]
 
 
+ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
 def parse_date(row, column):
     value = required(row, column)
+    if ISO_DATE.fullmatch(value):  # most files: what the first format reads, read faster
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise RowError(f"{column} is not a date: {value!r}") from None
     text = value.split(".")[0] if re.match(r"^\d{4}-\d\d-\d\d \d", value) else value
     for date_format in DATE_FORMATS:
         try:

@@ -1,12 +1,13 @@
 """Saving a dataset's events, a batch at a time, through the same rules as any other write.
 
-For each batch of mapped rows: places and actors are found (or created) in memory
-(``places``), each event's existing report is looked up by its event id (one query), the
-incident each new event describes is looked for (``matching``, one query), every new or
-changed record is validated row by row (a bad row is skipped with its reason), then the
-batch is written with bulk inserts and updates, bulk history rows, and one
-``tolls.refresh()`` of every incident touched, in one transaction. If the database still
-refuses a batch, it is written again one row at a time so that only the bad row is skipped.
+For each batch of mapped rows: places and actors are found (or made) in memory (``places``;
+the new places written in one go), each event's existing report is looked up by its event id
+(one query), the incident each new event describes is looked for (``matching``, one query),
+every new or changed record is checked row by row with its model's rules (a bad row is skipped
+with its reason), then the batch is written with multi-row inserts and updates of plain values
+(``rows``), their history rows, and one ``tolls.refresh()`` of every incident touched, in one
+transaction. If the database still refuses a batch, it is written again one row at a time so
+that only the bad row is skipped.
 
 A field of an incident that a person changed (a history row by someone other than an import)
 is never overwritten: the summary lists the conflict, and the dataset's value stays in its report.
@@ -15,49 +16,66 @@ is never overwritten: the summary lists the conflict, and the dataset's value st
 import contextlib
 from collections import defaultdict
 
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents import tolls, workflow
 from incidents.importing.base import ImportSummary, MissingColumns, RowError, read_rows
 from incidents.importing.history import write_history
 from incidents.importing.matching import EventMatcher
-from incidents.importing.places import ActorIndex, PlaceIndex, plain
-from incidents.models import Attribution, Incident, PossibleMatch, SlugRedirect, Source, TollReport
+from incidents.importing.places import ActorIndex, PlaceIndex
+from incidents.models import (
+    Attribution,
+    Incident,
+    Location,
+    PossibleMatch,
+    SlugRedirect,
+    Source,
+    TollReport,
+    today,
+)
+from incidents.models.incidents import incident_errors, refuse_derived_writes, search_text
+from incidents.models.reports import report_errors
 from incidents.names import normalise
+from incidents.rows import FieldChecks, Row, Table, check
 
 BATCH_SIZE = 1000
+# PostgreSQL plans each batch's lookups (this dataset's reports by event id, a refresh's reports
+# by incident) from the tables' statistics. An import that multiplies a table's rows leaves them
+# wrong by as much, and the planner then reads whole tables for every batch: the import slows
+# down as it goes. Autovacuum catches up late (or never, where it is off), so an import analyses
+# the tables it fills itself, each time the incidents it has created have doubled, from this many.
+ANALYZE_FROM = 10_000
 
 # What an import writes on an incident it created; a person's change to any of them wins.
 INCIDENT_FIELDS = [
     "title", "kind", "start_date", "end_date", "date_precision", "location_id", "place", "location_precision",
     "summary", "latitude", "longitude",
 ]  # fmt: skip
+# The incident's other texts its folded Arabic search text is made of (``search_text``).
+ENTERED_TEXT = ["title_ar", "summary_ar"]
 REPORT_FIELDS = [
     "published_on", "killed", "killed_qualifier", "killed_upper", "killed_best", "civilians", "quote", "note",
 ]  # fmt: skip
 # What an import sets on a report, checked row by row (the rest keeps its valid default).
 CHECKED_REPORT_FIELDS = {*REPORT_FIELDS, "killed_counts", "dataset", "dataset_event_id"}
-# Foreign keys the importer has just looked up or created: checking them again costs a query each.
-KNOWN_RELATIONS = ["location", "incident", "source", "parent", "part_of", "actor", "report"]
+# Figures and status are written only by tolls and workflow (search_ar as save() makes it: search_text).
+refuse_derived_writes(Incident, {*INCIDENT_FIELDS, "slug"})
 
 
 class AtomicImportFailed(Exception):
     pass
 
 
-def validate(instance, fields=None):
-    """The model's own rules (``clean()``, and the checks of ``fields``, by default all of them),
-    as a ``RowError`` an analyst reads. Fields an import leaves at their default are valid."""
-    exclude = set(KNOWN_RELATIONS)
-    if fields is not None:
-        exclude |= {field.name for field in instance._meta.concrete_fields if field.attname not in fields}
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        raise RowError(describe(error)) from None
+def validate(row, fields, rules, **context):
+    """A row's values against its model's rules: the checks of ``fields`` (``rows.FieldChecks``;
+    relations are the ones just found or made) and ``rules``, the function the model's
+    ``clean()`` calls; a ``RowError`` an analyst reads. Fields an import leaves at their default
+    are valid."""
+    problem = check(row, fields, rules, **context)
+    if problem is not None:
+        raise RowError(describe(problem))
 
 
 def describe(error):
@@ -75,10 +93,10 @@ class Planned:
 
     def __init__(self, row_number, event, place):
         self.row_number, self.event, self.place = row_number, event, place
-        self.incident = None  # a new Incident, or None when the event goes on an existing one
+        self.incident = None  # a new incident's Row, or None when the event goes on an existing one
         self.incident_id = None  # the existing incident
-        self.changed_incident = None  # an existing incident with fields to update
-        self.new_reports, self.changed_reports = [], []
+        self.changed_incident = None  # an existing incident's Row, with fields to update
+        self.new_reports, self.changed_reports = [], []  # Rows
         self.actor_ids = []
         self.possible = []  # [(incident id, reason)]
         self.outcome = "unchanged"
@@ -95,6 +113,7 @@ class Importer:
         self.batch_size = batch_size
         self.reason = f"import {dataset}"
         self.source = None
+        self.created, self.analysed_at = 0, 0  # incidents created; how many there were at the last ANALYZE
 
     def prepare(self):
         """Inside the import's transaction, so that a dry run leaves no Source behind."""
@@ -105,11 +124,18 @@ class Importer:
         self.places = PlaceIndex()
         self.actors = ActorIndex()
         self.matcher = EventMatcher(self.dataset)
+        self.incident_table, self.report_table = Table(Incident), Table(TollReport)
+        self.attribution_table = Table(Attribution)
+        self.incident_checks = FieldChecks(Incident, INCIDENT_FIELDS)
+        self.report_checks = FieldChecks(TollReport, CHECKED_REPORT_FIELDS)
 
     # --- Planning: everything read and validated before anything is written ---------------------
 
     def plan(self, rows, summary):
         """[Planned] for ``rows`` [(row number, Event)]; a row that cannot be imported is skipped."""
+        for table in (self.incident_table, self.report_table, self.attribution_table):
+            table.restamp()
+        self.today = today()  # what the rules check dates against, once a batch
         planned = []
         for row_number, event in rows:
             try:
@@ -119,14 +145,15 @@ class Importer:
                 planned.append(Planned(row_number, event, place))
             except RowError as problem:
                 summary.skipped.append((row_number, str(problem)))
-        self.places.record_history(self.reason)
+        self.places.flush(self.reason)
         existing = self._existing_reports([p.event.event_id for p in planned])
         owned, touched = self._incident_history(
             {r.incident_id for rs in existing.values() for r in rs.values()}
         )
-        self.owned_incidents = Incident.objects.only("pk", "title", "version", *INCIDENT_FIELDS).in_bulk(
-            owned
-        )
+        self.owned_incidents = {
+            values["id"]: Row(values)
+            for values in Incident.objects.filter(pk__in=owned).values("id", *INCIDENT_FIELDS, *ENTERED_TEXT)
+        }
         self.matcher.load([(p.event, p.place) for p in planned if p.event.event_id not in existing])
         kept = []
         for item in planned:
@@ -144,13 +171,13 @@ class Importer:
         return kept
 
     def _existing_reports(self, event_ids):
-        """{event id: {population: report}} of this dataset's reports on ``event_ids``."""
+        """{event id: {population: report Row}} of this dataset's reports on ``event_ids``."""
         found = defaultdict(dict)
-        reports = TollReport.objects.filter(dataset=self.dataset, dataset_event_id__in=event_ids).only(
-            "pk", "incident_id", "source_id", "dataset_event_id", "killed_counts", "version", *REPORT_FIELDS
+        reports = TollReport.objects.filter(dataset=self.dataset, dataset_event_id__in=event_ids).values(
+            "id", *self.report_table.attnames
         )
-        for report in reports:
-            found[report.dataset_event_id][report.killed_counts] = report
+        for values in reports:
+            found[values["dataset_event_id"]][values["killed_counts"]] = Row(values)
         return found
 
     def _incident_history(self, incident_ids):
@@ -203,23 +230,18 @@ class Importer:
             "note": "; ".join(part for part in (event.note, parties_note(event.parties)) if part),
         }
 
-    def _new_reports(self, item, incident):
-        reports = []
-        for figure in item.event.figures:
-            reports.append(self._report(incident, item.event, figure))
-        return reports
-
-    def _report(self, incident, event, figure):
-        """A new, validated report of ``event``'s ``figure``."""
-        report = TollReport(
-            incident=incident,
-            source=self.source,
+    def _report(self, incident_id, event, figure):
+        """A new, validated report Row of ``event``'s ``figure`` (checked against the event's
+        start date, the incident's when the import makes it)."""
+        report = self.report_table.defaults(
+            incident_id=incident_id,
+            source_id=self.source.pk,
             dataset=self.dataset,
             dataset_event_id=event.event_id,
             killed_counts=figure.killed_counts,
             **self._report_values(event, figure),
         )
-        validate(report, CHECKED_REPORT_FIELDS)
+        validate(report, self.report_checks, report_errors, incident_start=event.start_date, as_of=self.today)
         return report
 
     def _plan_new(self, item):
@@ -228,12 +250,12 @@ class Importer:
         if match.incident_id:
             # The same event, already recorded: this dataset's figure goes beside the others.
             item.incident_id, item.outcome = match.incident_id, "attached"
-            incident = Incident(pk=match.incident_id, start_date=event.start_date)
         else:
-            incident = Incident(**self._incident_values(event, item.place))
-            validate(incident, INCIDENT_FIELDS)
+            incident = self.incident_table.defaults(**self._incident_values(event, item.place))
+            validate(incident, self.incident_checks, incident_errors, as_of=self.today)
+            incident["search_ar"] = search_text(incident)
             item.incident, item.outcome, item.possible = incident, "created", match.possible or []
-        item.new_reports = self._new_reports(item, incident)
+        item.new_reports = [self._report(item.incident_id, event, figure) for figure in event.figures]
 
     def _plan_update(self, item, reports, owned, touched, summary):
         event = item.event
@@ -244,7 +266,7 @@ class Importer:
             wanted = self._incident_values(event, item.place)
             changes = {}
             for name, value in wanted.items():
-                current = getattr(incident, name)
+                current = incident[name]
                 if current == value:
                     continue
                 field = name.removesuffix("_id")
@@ -254,21 +276,23 @@ class Importer:
                 else:
                     changes[name] = value
             if changes:
-                for name, value in changes.items():
-                    setattr(incident, name, value)
-                validate(incident, INCIDENT_FIELDS)
+                incident.update(changes)
+                validate(incident, self.incident_checks, incident_errors, as_of=self.today)
                 item.changed_incident, item.outcome = incident, "updated"
-        anchor = Incident(pk=incident_id, start_date=event.start_date)
         for figure in event.figures:
             report = reports.get(figure.killed_counts)
             values = self._report_values(event, figure)
             if report is None:
-                item.new_reports.append(self._report(anchor, event, figure))
-            elif any(getattr(report, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(report, name, value)
-                report.incident = anchor  # for clean(): the report's date against the incident's
-                validate(report, CHECKED_REPORT_FIELDS)
+                item.new_reports.append(self._report(incident_id, event, figure))
+            elif any(report[name] != value for name, value in values.items()):
+                report.update(values)
+                validate(
+                    report,
+                    self.report_checks,
+                    report_errors,
+                    incident_start=event.start_date,
+                    as_of=self.today,
+                )
                 item.changed_reports.append(report)
         if item.new_reports or item.changed_reports:
             item.outcome = "updated"
@@ -278,31 +302,20 @@ class Importer:
     def write(self, planned, summary):
         """Write the planned rows, refresh every incident touched once; count the outcomes."""
         with transaction.atomic():
-            touched = {item.incident_id for item in planned if item.incident_id}
-            tolls.lock(touched)
-            new_incidents = self._create_incidents([item for item in planned if item.incident])
+            tolls.lock({item.incident_id for item in planned if item.incident_id})
+            self._create_incidents([item for item in planned if item.incident])
             changed = [item.changed_incident for item in planned if item.changed_incident]
-            if changed:
-                for incident in changed:
-                    incident.version = F("version") + 1
-                plain(Incident).bulk_update(changed, [*INCIDENT_FIELDS, "version"])
-                fresh = list(Incident.objects.filter(pk__in=[i.pk for i in changed]))
-                write_history(Incident, fresh, history_type="~", reason=self.reason)
+            self._update(Incident, changed, INCIDENT_FIELDS, search=True)
             for item in planned:
                 if item.incident:
-                    item.incident_id = item.incident.pk
+                    item.incident_id = item.incident["id"]
                 for report in item.new_reports:
-                    report.incident_id = item.incident_id
+                    report["incident_id"] = item.incident_id
             new_reports = [report for item in planned for report in item.new_reports]
-            plain(TollReport).bulk_create(new_reports)
-            write_history(TollReport, new_reports, history_type="+", reason=self.reason)
+            self.report_table.insert(new_reports, match_on=["dataset", "dataset_event_id", "killed_counts"])
+            write_history(TollReport, [r["id"] for r in new_reports], history_type="+", reason=self.reason)
             changed_reports = [report for item in planned for report in item.changed_reports]
-            if changed_reports:
-                for report in changed_reports:
-                    report.version = F("version") + 1
-                plain(TollReport).bulk_update(changed_reports, [*REPORT_FIELDS, "version"])
-                fresh = list(TollReport.objects.filter(pk__in=[r.pk for r in changed_reports]))
-                write_history(TollReport, fresh, history_type="~", reason=self.reason)
+            self._update(TollReport, changed_reports, REPORT_FIELDS)
             self._write_attributions(planned)
             PossibleMatch.objects.bulk_create(
                 PossibleMatch(incident_id=item.incident_id, candidate_id=pk, reason=reason[:300])
@@ -310,12 +323,14 @@ class Importer:
                 for pk, reason in item.possible
             )
             tolls.refresh({item.incident_id for item in planned})
+            new_incidents = [item.incident_id for item in planned if item.incident]
             if self.publish and new_incidents:
                 workflow.publish_incidents(
-                    incidents=Incident.objects.filter(pk__in=[i.pk for i in new_incidents]),
+                    incidents=Incident.objects.filter(pk__in=new_incidents),
                     user=None,
                     via=f"import_{self.dataset}",
                 )
+            self._analyse_as_tables_grow(len(new_incidents))
         for item in planned:
             summary.counts[item.outcome] += 1
             summary.flagged.extend((item.row_number, flag) for flag in item.event.flags)
@@ -325,9 +340,23 @@ class Importer:
                     (item.row_number, f"incident {item.incident_id} may be incident(s) {ids}")
                 )
 
+    def _analyse_as_tables_grow(self, created):
+        """ANALYZE the tables an import fills (PostgreSQL) when its new incidents have doubled
+        since the last time (see ``ANALYZE_FROM``): about ten times in an import of 300,000."""
+        self.created += created
+        if connection.vendor != "postgresql" or self.created < max(ANALYZE_FROM, 2 * self.analysed_at):
+            return
+        self.analysed_at = self.created
+        models = [Incident, TollReport, Attribution, Location, Incident.perpetrators.through,
+                  Incident.history.model, TollReport.history.model]  # fmt: skip
+        tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}")
+
     def _create_incidents(self, items):
+        """INSERT the new incidents (drafts, each with a free slug) and their history rows."""
         if not items:
-            return []
+            return
         incidents = [item.incident for item in items]
         wanted = [slugify(f"{self.dataset}-{item.event.event_id}")[:110] or self.dataset for item in items]
         taken = set(Incident.objects.filter(slug__in=wanted).values_list("slug", flat=True))
@@ -338,10 +367,29 @@ class Importer:
             while free in taken:
                 free, number = f"{slug}-{number}", number + 1
             taken.add(free)
-            incident.slug = free
-        created = Incident.objects.bulk_create(incidents)
-        write_history(Incident, created, history_type="+", reason=self.reason)
-        return created
+            incident["slug"] = free
+            assert incident["status"] == Incident.Status.DRAFT and incident["part_of_id"] is None
+        self.incident_table.insert(incidents, match_on=["slug"])
+        write_history(
+            Incident, [incident["id"] for incident in incidents], history_type="+", reason=self.reason
+        )
+
+    def _update(self, model, rows, fields, *, search=False):
+        """UPDATE ``fields`` of the changed ``rows`` of ``model``, moving their version on (as a
+        save does) and their ``updated_at``; then their history rows, as stored.
+        ``search``: an incident's folded Arabic text too (as its save)."""
+        if not rows:
+            return
+        now = timezone.now()
+        names = [*fields, "updated_at", *(["search_ar"] if search else [])]
+        for row in rows:
+            row["updated_at"] = now
+            if search:
+                row["search_ar"] = search_text(row)
+        version = connection.ops.quote_name("version")
+        table = Table(model, [model._meta.get_field(name.removesuffix("_id")) for name in names])
+        table.update(rows, also=[f"{version} = {version} + 1"])
+        write_history(model, {row["id"] for row in rows}, history_type="~", reason=self.reason)
 
     def _write_attributions(self, planned):
         """The dataset's own attributions: it alleges the actors its event type names as perpetrators
@@ -359,15 +407,15 @@ class Importer:
             wanted = set(item.actor_ids)
             have = held.get(item.incident_id, {})
             stale += [pk for actor, pk in have.items() if actor not in wanted]
-            report = next((r for r in item.new_reports if r.killed_counts == "all"), None)
+            report = next((r for r in item.new_reports if r["killed_counts"] == "all"), None)
             for actor in wanted - set(have):
                 new.append(
-                    Attribution(
+                    self.attribution_table.defaults(
                         incident_id=item.incident_id,
                         actor_id=actor,
-                        source=self.source,
+                        source_id=self.source.pk,
                         stance="alleged",
-                        report_id=report.pk if report else None,
+                        report_id=report["id"] if report else None,
                         published_on=max(item.event.published_on, item.event.start_date),
                     )  # fmt: skip
                 )
@@ -376,8 +424,8 @@ class Importer:
                 item.outcome = item.outcome if item.outcome != "unchanged" else "updated"
         if stale:
             Attribution.objects.filter(pk__in=stale).delete()
-        plain(Attribution).bulk_create(new)
-        write_history(Attribution, new, history_type="+", reason=self.reason)
+        self.attribution_table.insert(new, match_on=["incident_id", "actor_id", "source_id", "published_on"])
+        write_history(Attribution, [row["id"] for row in new], history_type="+", reason=self.reason)
 
 
 def batches(rows, size):

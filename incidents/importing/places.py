@@ -3,29 +3,27 @@
 A place is matched by P-code, then by name variants (its name, Arabic name and other names,
 compared as ``names.normalise`` does) within the place above it, then by coordinates (the
 nearest known place within ``NEAR_KM``, whose chain gives the governorate and district).
-Only what nothing matches is created, and each creation is reported. Everything known is read
-once per import into memory (a few thousand places), so a row costs no query.
+Only what nothing matches is created, and each creation is reported; the places a batch makes
+are written together (``PlaceIndex.flush``). Everything known is read once per import into
+memory (a few thousand places), so a row costs no query.
 """
 
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.text import slugify
 
 from incidents.importing.base import RowError
 from incidents.importing.history import write_history
 from incidents.models import Actor, ActorName, Location, PlaceName
 from incidents.names import normalise
+from incidents.rows import FieldChecks, Row, Table, check
 
-
-def plain(model):
-    """The model's rows without its QuerySet's rules (the importer writes history itself)."""
-    return models.QuerySet(model=model)
-
-
+# What an import gives a new place, checked by Location's field rules.
+PLACE_FIELDS = {"name", "name_ar", "kind", "pcode", "latitude", "longitude", "admin1_name", "admin2_name",
+                "admin3_name"}  # fmt: skip
+ANCESTORS = ("country", "admin1", "admin2")
 # A place within this distance of a row's coordinates gives the row its district and governorate.
 NEAR_KM = 5
 # Within this distance a known place of any name is taken as the row's place itself.
@@ -81,9 +79,13 @@ class PlaceIndex:
         self.by_key = defaultdict(list)
         self.keys_by_pk = defaultdict(set)
         self.by_cell = defaultdict(list)
+        self.keys = {}  # name -> its key (``key``)
         self.created = []  # chains of the places this import created, for the summary
         self.slugs = set(Location.objects.values_list("slug", flat=True))
-        self.unrecorded = []
+        self.pending = []  # [(Place, Row)] made but not written yet (``flush``)
+        self.provisional = 0  # the last provisional id given
+        self.table = Table(Location)
+        self.checks = FieldChecks(Location, PLACE_FIELDS)
         locations = Location.objects.only(
             "pk",
             "name",
@@ -104,6 +106,13 @@ class PlaceIndex:
                 self.by_key[key].append(self.by_pk[location_id])
                 self.keys_by_pk[location_id].add(key)
 
+    def key(self, name):
+        """``normalise(name, place=True)``, remembered: a file repeats its place names."""
+        key = self.keys.get(name)
+        if key is None:
+            key = self.keys[name] = normalise(name, place=True)
+        return key
+
     def _add(self, place, *names_and_pcode):
         *names, pcode = names_and_pcode
         self.by_pk[place.pk] = place
@@ -111,7 +120,7 @@ class PlaceIndex:
             self.by_pcode[pcode.upper()] = place
         for name in names:
             if name:
-                key = normalise(name, place=True)
+                key = self.key(name)
                 self.by_key[key].append(place)
                 self.keys_by_pk[place.pk].add(key)
         if place.latitude is not None and place.longitude is not None:
@@ -129,7 +138,8 @@ class PlaceIndex:
 
     def find(self, levels, latitude=None, longitude=None):
         """The place for a row: ``levels`` are (kind, name) or (kind, name, pcode), largest first.
-        Returns a ``Place``, creating what nothing matches (listed in ``created``)."""
+        Returns a ``Place``, making what nothing matches (listed in ``created``; written by
+        ``flush()``). A level that cannot be made raises ``RowError`` and makes nothing."""
         parent, missing = None, []
         for level in levels:
             kind, name, pcode = (*level, None)[:3]
@@ -144,7 +154,7 @@ class PlaceIndex:
             if near is not None:
                 place, km = near
                 finest_kind, finest_name = missing[-1]
-                same_name = normalise(finest_name, place=True) in self.keys_by_pk[place.pk]
+                same_name = self.key(finest_name) in self.keys_by_pk[place.pk]
                 if km <= SAME_PLACE_KM or same_name:
                     return place
                 # The coordinates say which district (or governorate) the new place lies in.
@@ -153,17 +163,16 @@ class PlaceIndex:
                     parent, missing = above, [missing[-1]]
         if parent is None and not missing:
             return None
-        for kind, name in missing:
-            parent = self._create(
-                kind, name, parent, latitude, longitude, is_finest=(kind, name) == missing[-1]
-            )
+        new = self._checked(missing, parent, latitude, longitude)
+        for kind, name, latitude, longitude in new:
+            parent = self._create(kind, name, parent, latitude, longitude)
         return parent
 
     def by_name(self, kind, name, parent):
         """The place of ``kind`` called ``name`` beneath ``parent``; failing that, beneath the
         parent's district or governorate (datasets skip or add levels: ACLED's admin 3 "Homs"
         need not hold the city that a P-code table put under the district)."""
-        matching = [p for p in self.by_key.get(normalise(name, place=True), ()) if p.kind == kind]
+        matching = [p for p in self.by_key.get(self.key(name), ()) if p.kind == kind]
         for within in self._widening(parent):
             candidates = [p for p in matching if p.lies_in(within)]
             if candidates:
@@ -198,40 +207,95 @@ class PlaceIndex:
                         best = (place, km)
         return best
 
-    def _create(self, kind, name, parent, latitude, longitude, *, is_finest):
-        """A new place under ``parent``, written as ``Location.save()`` would write it (chain,
-        ancestors, path, a free slug, a history row) in three queries instead of a dozen: an
-        import may create thousands."""
-        if parent is not None and Location.LEVELS[kind] <= parent.level:
-            raise RowError(f"{name!r} ({kind}) cannot lie inside {parent.chain!r} ({parent.kind})")
-        location = Location(name=name[:200], kind=kind, parent_id=parent.pk if parent else None)
-        if is_finest and latitude is not None and kind not in ("country", "admin1"):
-            location.latitude, location.longitude = latitude, longitude
-        try:
-            location.clean_fields(exclude=["parent", "slug", "path", "chain"])
-        except ValidationError as error:
-            raise RowError(f"place {name!r}: {' '.join(error.messages)}") from None
-        location.chain = f"{location.name}, {parent.chain}" if parent else location.name
-        for level in ("country", "admin1", "admin2"):
-            setattr(location, f"{level}_id", getattr(parent, f"{level}_id") if parent else None)
-        location.slug = self._free_slug(location.name, parent)
-        plain(Location).bulk_create([location])
-        own = {"path": f"{parent.path if parent else '/'}{location.pk}/"}
-        if kind in Location.ANCESTOR_KINDS:
-            own[f"{kind}_id"] = location.pk
-        plain(Location).filter(pk=location.pk).update(**own)
-        for field, value in own.items():
-            setattr(location, field, value)
-        self.unrecorded.append(location)  # history rows written by ``record_history``, in bulk
-        place = self.add(location)
-        self.created.append(f"{location.chain} ({Location.SHORT_KIND.get(kind, kind)})")
+    def _checked(self, missing, parent, latitude, longitude):
+        """[(kind, name, latitude, longitude)] of the ``missing`` levels beneath ``parent``, each
+        checked by Location's field rules first (a ``RowError`` when one is refused). Only the
+        finest level (below a governorate) takes the row's coordinates."""
+        new = []
+        above = (parent.level, parent.chain, parent.kind) if parent else None
+        for kind, name in missing:
+            if above is not None and Location.LEVELS[kind] <= above[0]:
+                raise RowError(f"{name!r} ({kind}) cannot lie inside {above[1]!r} ({above[2]})")
+            finest = (
+                (kind, name) == missing[-1] and latitude is not None and kind not in ("country", "admin1")
+            )
+            row = Row(
+                name=name[:200], name_ar="", kind=kind, pcode=None, admin1_name="", admin2_name="",
+                admin3_name="", latitude=latitude if finest else None,
+                longitude=longitude if finest else None,
+            )  # fmt: skip
+            problem = check(row, self.checks)
+            if problem is not None:
+                raise RowError(f"place {name!r}: {' '.join(problem.messages)}")
+            new.append((kind, row.name, row.latitude, row.longitude))
+            above = (Location.LEVELS[kind], f"{row.name}, {above[1]}" if above else row.name, kind)
+        return new
+
+    def _create(self, kind, name, parent, latitude, longitude):
+        """A new place under ``parent``, indexed at once under a provisional (negative) id and
+        written by ``flush()``, as ``Location.save()`` would write it (chain, ancestors, path, a
+        free slug, a history row)."""
+        self.provisional -= 1
+        pk = self.provisional
+        ancestors = {level: getattr(parent, f"{level}_id") if parent else None for level in ANCESTORS}
+        if kind in ANCESTORS:
+            ancestors[kind] = pk
+        chain = f"{name}, {parent.chain}" if parent else name
+        place = Place(
+            pk, name, kind, f"{parent.path if parent else '/'}{pk}/", chain, ancestors["country"],
+            ancestors["admin1"], ancestors["admin2"], latitude, longitude,
+        )  # fmt: skip
+        row = Row(
+            name=name, kind=kind, parent_id=parent.pk if parent else None, latitude=latitude,
+            longitude=longitude, slug=self._free_slug(name, parent), chain=chain,
+        )  # fmt: skip
+        self.pending.append((place, row))
+        self._add(place, name, None)
+        self.created.append(f"{chain} ({Location.SHORT_KIND.get(kind, kind)})")
         return place
 
-    def record_history(self, reason):
-        """The history rows of the places created since the last call (one bulk insert)."""
-        if self.unrecorded:
-            write_history(Location, self.unrecorded, history_type="+", reason=reason)
-            self.unrecorded = []
+    def flush(self, reason):
+        """Write the places made since the last call: an INSERT per level of new places (a child
+        needs its parent's id), one UPDATE of their paths and ancestors, their history rows."""
+        if not self.pending:
+            return
+        self.table.restamp()
+        self.pending = [(place, self.table.defaults(**values)) for place, values in self.pending]
+        real = {}  # provisional id -> id
+
+        def known(pk):
+            return real.get(pk, pk) if pk is not None else None
+
+        waiting = self.pending
+        while waiting:
+            ready = [
+                (place, row) for place, row in waiting if row["parent_id"] is None or row["parent_id"] > 0
+            ]
+            for _, row in ready:
+                row["parent_id"] = known(row["parent_id"])
+            self.table.insert([row for _, row in ready], match_on=["slug"])
+            for place, row in ready:
+                real[place.pk] = row["id"]
+            waiting = [(place, row) for place, row in waiting if place.pk not in real]
+            for _, row in waiting:
+                row["parent_id"] = known(row["parent_id"])
+        ancestry = []
+        for place, row in self.pending:  # parents come before their children
+            old_pk, place.pk = place.pk, real[place.pk]
+            parent = self.by_pk[row["parent_id"]] if row["parent_id"] else None
+            place.path = f"{parent.path if parent else '/'}{place.pk}/"
+            place.country_id, place.admin1_id, place.admin2_id = (
+                known(place.country_id), known(place.admin1_id), known(place.admin2_id),
+            )  # fmt: skip
+            self.by_pk[place.pk] = self.by_pk.pop(old_pk)
+            self.keys_by_pk[place.pk] = self.keys_by_pk.pop(old_pk, set())
+            ancestry.append(
+                {"id": place.pk, "path": place.path, "country_id": place.country_id,
+                 "admin1_id": place.admin1_id, "admin2_id": place.admin2_id}
+            )  # fmt: skip
+        Table(Location, [Location._meta.get_field(name) for name in ("path", *ANCESTORS)]).update(ancestry)
+        write_history(Location, [place.pk for place, _ in self.pending], history_type="+", reason=reason)
+        self.pending = []
 
     def _free_slug(self, name, parent):
         """As ``slugs.unique_slug`` chooses, from the slugs read once (a race with a person saving

@@ -172,6 +172,34 @@ SOMEWHERE_IN = {
 }
 
 
+def incident_errors(record, *, as_of=None):
+    """{field: message} for an incident's dates and coordinates: the rules of ``Incident.clean()``
+    that read no other row. ``record`` is an ``Incident`` or any object with its fields as
+    attributes (an import's row); ``as_of`` is the day it is (default: ``today()``)."""
+    errors = {}
+    now = as_of or today()
+    if record.start_date and record.start_date > now:
+        errors["start_date"] = "This date is in the future: enter the day the incident happened."
+    if record.end_date:
+        if record.start_date and record.end_date < record.start_date:
+            errors["end_date"] = "The end date cannot be before the start date."
+        elif record.end_date > now:
+            errors["end_date"] = "This date is in the future."
+    errors.update(coordinate_errors(record.latitude, record.longitude))
+    return errors
+
+
+def search_text(record):
+    """What an incident's ``search_ar`` holds: the Arabic title and summary, and the title, summary
+    and place when they hold Arabic, folded (incidents.search). ``record`` as ``incident_errors``."""
+    texts = [
+        record.title_ar,
+        record.summary_ar,
+        *(t for t in (record.title, record.summary, record.place) if has_arabic(t)),
+    ]
+    return fold_arabic("\n".join(text for text in texts if text))
+
+
 class Incident(RulesInCleanMixin, Versioned):
     class Kind(models.TextChoices):
         # ACLED's sub-event vocabulary, grouped.
@@ -401,14 +429,8 @@ class Incident(RulesInCleanMixin, Versioned):
         return reverse("incident_detail", args=[self.slug])
 
     def folded_arabic(self):
-        """What ``search_ar`` holds: the Arabic title and summary, and the title, summary and place
-        when they hold Arabic, folded (incidents.search)."""
-        texts = [
-            self.title_ar,
-            self.summary_ar,
-            *(t for t in (self.title, self.summary, self.place) if has_arabic(t)),
-        ]
-        return fold_arabic("\n".join(text for text in texts if text))
+        """What ``search_ar`` holds (``search_text``)."""
+        return search_text(self)
 
     @property
     def location_precision_words(self):
@@ -453,16 +475,7 @@ class Incident(RulesInCleanMixin, Versioned):
         )
 
     def clean(self):
-        errors = {}
-        now = today()
-        if self.start_date and self.start_date > now:
-            errors["start_date"] = "This date is in the future: enter the day the incident happened."
-        if self.end_date:
-            if self.start_date and self.end_date < self.start_date:
-                errors["end_date"] = "The end date cannot be before the start date."
-            elif self.end_date > now:
-                errors["end_date"] = "This date is in the future."
-        errors.update(coordinate_errors(self.latitude, self.longitude))
+        errors = incident_errors(self)
         if self.part_of_id:
             if self.pk and self.part_of_id == self.pk:
                 errors["part_of"] = "An incident cannot be part of itself."

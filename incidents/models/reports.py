@@ -124,6 +124,82 @@ def moved_to(values):
     return getattr(incident, "pk", incident)
 
 
+def report_errors(report, *, incident_start=None, as_of=None):
+    """{field: message}: the one-row rules of a report (``TollReport.clean()``). ``report`` is a
+    ``TollReport`` or any object with its fields as attributes (an import's row); ``incident_start``
+    is its incident's start date, when known; ``as_of`` the day it is (default: ``today()``)."""
+    errors = {}
+    for field in ("killed", "injured"):
+        errors.update(figure_errors(report, field))
+    killed_figure = figures.Figure(report.killed_qualifier, report.killed, report.killed_upper)
+    if "killed" not in errors and "killed_upper" not in errors:
+        bound = killed_figure.upper_bound  # None when open ("at least 89"): no bound
+        for field in ("civilians", "children", "women"):
+            value = getattr(report, field)
+            if value is None:
+                continue
+            if value < 0:
+                errors[field] = "A figure cannot be negative."
+            elif bound is not None and value > bound:
+                errors[field] = (
+                    f"This cannot be more than the number killed ({bound:,}): "
+                    "it counts some of the people killed."
+                )
+    if report.killed_best is not None and "killed" not in errors and "killed_upper" not in errors:
+        interval = killed_figure.interval
+        if report.killed is None or interval is None or report.killed_best not in interval:
+            errors["killed_best"] = (
+                "A best estimate lies within the source's own figure "
+                f"({killed_figure.as_stated()}): enter it there, or clear it."
+            )
+    if report.civilians is not None and report.killed_counts != Population.ALL and "civilians" not in errors:
+        errors["civilians"] = (
+            "Only a figure of everyone killed has an “of whom civilians” count: a civilians-only "
+            "or combatants-only figure says whom it counts in “killed: who is counted”."
+        )
+    errors.update(quote_errors(report))
+    if report.published_on:
+        if report.published_on > (as_of or today()):
+            errors["published_on"] = "This date is in the future."
+        elif incident_start and report.published_on < incident_start:
+            errors["published_on"] = (
+                f"A report cannot be published before the incident started ({incident_start:%-d %B %Y})."
+            )
+    return errors
+
+
+def figure_errors(report, field):
+    """{field: message} for one figure (``killed`` or ``injured``) of ``report``."""
+    value = getattr(report, field)
+    qualifier = getattr(report, f"{field}_qualifier")
+    upper = getattr(report, f"{field}_upper")
+    label = "killed" if field == "killed" else "injured"
+    if value is not None and value < 0:
+        return {field: "A figure cannot be negative."}
+    if qualifier == figures.UNKNOWN and value is not None:
+        return {
+            f"{field}_qualifier": "'unknown' cannot go with a number: clear the figure or say "
+            "how the source put it (exactly, at least …)."
+        }
+    if qualifier in figures.PLURAL_WORDS and value is not None:
+        return {
+            field: f"'{qualifier}' is said without a number: clear the figure, or choose 'at least' "
+            "(or another qualifier) if the source gives one."
+        }
+    if qualifier in figures.NUMBER_QUALIFIERS and value is None:
+        return {
+            field: f"Enter the number of people {label}, or choose 'unknown' (or a word such as "
+            "'dozens') if the source gives none."
+        }
+    if qualifier == figures.BETWEEN and (upper is None or upper <= value):
+        return {f"{field}_upper": "'between' needs an upper figure larger than the lower one."}
+    if qualifier != figures.BETWEEN and upper is not None:
+        return {
+            f"{field}_upper": "Only a 'between' figure has an upper figure: choose 'between' or clear it."
+        }
+    return {}
+
+
 class TollReportQuerySet(OfAnIncidentQuerySet):
     """Bulk writes go through the one writer of figures, with history (``OfAnIncidentQuerySet``)."""
 
@@ -279,79 +355,13 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
         return figures.Figure(self.injured_qualifier, self.injured, self.injured_upper)
 
     def clean(self):
-        errors = {}
-        for field in ("killed", "injured"):
-            errors.update(self._figure_errors(field))
-        if "killed" not in errors and "killed_upper" not in errors:
-            bound = self.killed_figure.upper_bound  # None when open ("at least 89"): no bound
-            for field in ("civilians", "children", "women"):
-                value = getattr(self, field)
-                if value is None:
-                    continue
-                if value < 0:
-                    errors[field] = "A figure cannot be negative."
-                elif bound is not None and value > bound:
-                    errors[field] = (
-                        f"This cannot be more than the number killed ({bound:,}): "
-                        "it counts some of the people killed."
-                    )
-        if self.killed_best is not None and "killed" not in errors and "killed_upper" not in errors:
-            interval = self.killed_figure.interval
-            if self.killed is None or interval is None or self.killed_best not in interval:
-                errors["killed_best"] = (
-                    "A best estimate lies within the source's own figure "
-                    f"({self.killed_figure.as_stated()}): enter it there, or clear it."
-                )
-        if self.civilians is not None and self.killed_counts != Population.ALL and "civilians" not in errors:
-            errors["civilians"] = (
-                "Only a figure of everyone killed has an “of whom civilians” count: a civilians-only "
-                "or combatants-only figure says whom it counts in “killed: who is counted”."
-            )
-        errors.update(quote_errors(self))
         try:
             incident = self.incident
         except Incident.DoesNotExist:  # an inline on a new incident's form
             incident = None
-        if self.published_on:
-            if self.published_on > today():
-                errors["published_on"] = "This date is in the future."
-            elif incident and incident.start_date and self.published_on < incident.start_date:
-                errors["published_on"] = (
-                    "A report cannot be published before the incident started "
-                    f"({incident.start_date:%-d %B %Y})."
-                )
+        errors = report_errors(self, incident_start=incident.start_date if incident else None)
         if errors:
             raise ValidationError(errors)
-
-    def _figure_errors(self, field):
-        value = getattr(self, field)
-        qualifier = getattr(self, f"{field}_qualifier")
-        upper = getattr(self, f"{field}_upper")
-        label = "killed" if field == "killed" else "injured"
-        if value is not None and value < 0:
-            return {field: "A figure cannot be negative."}
-        if qualifier == figures.UNKNOWN and value is not None:
-            return {
-                f"{field}_qualifier": "'unknown' cannot go with a number: clear the figure or say "
-                "how the source put it (exactly, at least …)."
-            }
-        if qualifier in figures.PLURAL_WORDS and value is not None:
-            return {
-                field: f"'{qualifier}' is said without a number: clear the figure, or choose 'at least' "
-                "(or another qualifier) if the source gives one."
-            }
-        if qualifier in figures.NUMBER_QUALIFIERS and value is None:
-            return {
-                field: f"Enter the number of people {label}, or choose 'unknown' (or a word such as "
-                "'dozens') if the source gives none."
-            }
-        if qualifier == figures.BETWEEN and (upper is None or upper <= value):
-            return {f"{field}_upper": "'between' needs an upper figure larger than the lower one."}
-        if qualifier != figures.BETWEEN and upper is not None:
-            return {
-                f"{field}_upper": "Only a 'between' figure has an upper figure: choose 'between' or clear it."
-            }
-        return {}
 
     def save(self, *args, **kwargs):
         """Save the report and, through ``incidents.tolls``, its incident's figures (and those of
