@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.forms import Media
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from casualty_tracker.env import TILE_SUBDOMAINS
 from incidents.api import represent
@@ -96,6 +96,10 @@ def script_settings():
         },
         "markers": MARKER_SCALE,
         "incidentPages": reverse("incident_list"),
+        # A popup's title in the page's language: the Arabic title on an Arabic page, else the
+        # English one marked as English (as the pages do: templatetags/bilingual.py).
+        "titleField": "title_ar" if get_language() == "ar" else "title",
+        "inEnglish": gettext("English"),
         # In the page's language; the {placeholders} are filled in by the script.
         "words": {
             "killed": gettext("{range} killed"),

@@ -145,6 +145,27 @@ def test_a_keyboard_opens_a_marker_and_a_cluster_zooms_in(live_server, new_page,
     expect(page.locator(".incident-marker[title^='Strike in town']")).to_have_count(3)
 
 
+def test_the_arabic_map_gives_arabic_titles_and_marks_an_english_one(live_server, new_page):
+    town = make_location("Idlib", latitude=Decimal("35.93"), longitude=Decimal("36.63"))
+    make_incident("Strike on a market", title_ar="غارة على سوق", location=town, latitude=35, longitude=37)
+    make_incident("Shelling of a school", location=town, latitude=34, longitude=39)
+    page = still_page(new_page)
+    open_map(page, f"{live_server.url}/ar/map/")
+    arabic = page.locator(".incident-marker[title^='غارة على سوق']")
+    expect(arabic).to_have_count(1)
+    arabic.focus()  # by keyboard: a marker at the map's edge may lie under the tiles' credit
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.get_by_role("link", name="غارة على سوق")).to_be_visible()
+    expect(popup.locator(".in-english")).to_have_count(0)
+    page.keyboard.press("Escape")
+    page.locator(".incident-marker[title^='Shelling of a school']").focus()
+    page.keyboard.press("Enter")
+    english = popup.get_by_role("link", name="Shelling of a school")
+    expect(english).to_have_attribute("lang", "en")
+    expect(popup.locator(".in-english")).to_have_text(" (بالإنجليزية)")
+
+
 def test_an_incident_with_its_own_coordinates_shows_at_them(live_server, new_page):
     town = make_location("Idlib", latitude=Decimal("35.93"), longitude=Decimal("36.63"))
     make_incident("At the town's point", location=town)

@@ -380,7 +380,7 @@ class IncidentGeoJSON(FilteredIncidents):
 
 # Read as plain values: a thousand features a page, without building a thousand model objects.
 GEOJSON_FIELDS = [
-    "pk", "slug", "title", "kind", "start_date", "end_date", "place", "location_precision",
+    "pk", "slug", "title", "title_ar", "kind", "start_date", "end_date", "place", "location_precision",
     "latitude", "longitude", "location__slug", "location__pcode", "location__latitude", "location__longitude",
     "killed_lowest", "killed_highest", "killed_highest_open", "is_disputed", "part_of", "part_of__status",
 ]  # fmt: skip
@@ -403,6 +403,7 @@ def feature(row, pages):
         "properties": {
             "slug": row["slug"],
             "title": row["title"],
+            "title_ar": row["title_ar"],
             "url": f"{pages}{row['slug']}/",  # /incidents/<slug>/
             "kind": row["kind"],
             "start_date": row["start_date"].isoformat(),

@@ -138,10 +138,22 @@
       return L.divIcon({ html: label, className: "incident-cluster", iconSize: [size, size] });
     }
 
+    // The title in the page's language; the English one, marked, where there is none.
+    function titleOf(properties) {
+      return properties[settings.titleField] || properties.title;
+    }
+
     function popup(properties, figures) {
       var box = element("div", "incident-popup");
-      var title = box.appendChild(element("a", "incident-popup-title", properties.title));
+      var title = box.appendChild(element("a", "incident-popup-title", titleOf(properties)));
       title.href = settings.incidentPages + encodeURIComponent(properties.slug) + "/";
+      if (!properties[settings.titleField]) {
+        title.setAttribute("lang", "en");
+        title.setAttribute("dir", "ltr");
+        if (settings.titleField !== "title") {
+          box.appendChild(element("span", "in-english", " (" + settings.inEnglish + ")"));
+        }
+      }
       box.appendChild(element("p", "incident-popup-range", figures));
       var when = box.appendChild(element("p", "incident-popup-date"));
       when.appendChild(timeElement(properties.start_date));
@@ -164,7 +176,7 @@
       if (!known) classes += " incident-marker-unknown";
       var made = L.marker([where[1], where[0]], {
         icon: L.divIcon({ className: classes, iconSize: [size, size] }),
-        title: properties.title + ": " + figures,
+        title: titleOf(properties) + ": " + figures,
         keyboard: true,
         riseOnHover: true,
         // Larger markers beneath smaller ones, so that every one can be selected.
