@@ -389,6 +389,15 @@ class Admin1Filter(admin.SimpleListFilter):
         return queryset.filter(location__admin1_id=value)
 
 
+# What "Deleted records" can restore: the model whose history holds the deletion, the workflow
+# function that restores it (None when it was restored already), and the incident to show after.
+RESTORERS = {
+    "incident": (Incident, workflow.restore_incident, lambda incident: incident),
+    "report": (TollReport, workflow.restore_report, lambda report: report.incident),
+    "victim": (Victim, workflow.restore_victim, lambda victim: victim.incident),
+}
+
+
 @admin.register(Incident)
 class IncidentAdmin(RecordAdmin):
     form = VersionedForm
@@ -658,27 +667,16 @@ class IncidentAdmin(RecordAdmin):
     def restore_view(self, request, kind, history_id):
         if not can_publish(request.user):
             raise PermissionDenied
-        if kind == "incident":
-            deletion = get_object_or_404(Incident.history.model, history_id=history_id, history_type="-")
-            incident = workflow.restore_incident(deletion=deletion, user=request.user)
-        elif kind == "report":
-            deletion = get_object_or_404(TollReport.history.model, history_id=history_id, history_type="-")
-            try:
-                report = workflow.restore_report(deletion=deletion, user=request.user)
-            except ValueError as problem:
-                self.message_user(request, str(problem), messages.ERROR)
-                return redirect("admin:incidents_deleted")
-            incident = report.incident if report else None
-        elif kind == "victim":
-            deletion = get_object_or_404(Victim.history.model, history_id=history_id, history_type="-")
-            try:
-                victim = workflow.restore_victim(deletion=deletion, user=request.user)
-            except ValueError as problem:
-                self.message_user(request, str(problem), messages.ERROR)
-                return redirect("admin:incidents_deleted")
-            incident = victim.incident if victim else None
-        else:
+        if kind not in RESTORERS:
             raise Http404
+        model, restore, incident_of = RESTORERS[kind]
+        deletion = get_object_or_404(model.history.model, history_id=history_id, history_type="-")
+        try:
+            restored = restore(deletion=deletion, user=request.user)
+        except ValueError as problem:  # e.g. a report whose incident is gone: restore that first
+            self.message_user(request, str(problem), messages.ERROR)
+            return redirect("admin:incidents_deleted")
+        incident = incident_of(restored) if restored else None
         if incident is None:
             self.message_user(request, "That record had already been restored.", messages.WARNING)
             return redirect("admin:incidents_deleted")

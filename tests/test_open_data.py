@@ -201,3 +201,19 @@ def test_a_version_costs_the_same_queries_for_one_report_and_for_thirty(client):
                 many, source, killed=number + revision, published_on=datetime.date(2023, 10, 5 + revision)
             )
     assert queries(few) == queries(many)
+
+
+def test_a_cited_version_gives_a_quote_with_its_translation_as_the_page_does(client):
+    incident = make_incident("Shelling of a market")
+    make_report(
+        incident,
+        make_source("Local council"),
+        killed=7,
+        quote="قتل سبعة مدنيين",
+        quote_language="ar",
+        quote_translation="Seven civilians were killed",
+        translation_is_machine=True,
+    )
+    html = body(client.get(permalink(client, incident))).decode()
+    assert '<blockquote dir="auto" lang="ar">“قتل سبعة مدنيين”</blockquote>' in html
+    assert "Machine translation:" in html and "“Seven civilians were killed”" in html

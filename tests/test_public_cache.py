@@ -232,58 +232,67 @@ def _anonymous_get(path):
     return request
 
 
-def _in_threads(*calls):
-    """Run each call in a thread of its own (closing its database connection); their results."""
-    results = [None] * len(calls)
+def _in_thread(call):
+    """Run ``call`` in a thread of its own (closing its database connection); (thread, result box)."""
+    result = []
 
-    def run(index, call):
+    def run():
         try:
-            results[index] = call()
+            result.append(call())
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    return threads, results
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+def _two_readers_at_once(monkeypatch, page, first_is_rendering, release):
+    """A first reader asks for /methodology/ and is rendering ``page`` (``first_is_rendering()``
+    says so) when a second asks for it too; once the second is waiting, ``release`` lets the
+    first finish. The two responses, first then second."""
+    second_waits = threading.Event()
+    real_pause = public_cache._pause
+
+    def pause():
+        second_waits.set()
+        real_pause()
+
+    monkeypatch.setattr(public_cache, "_pause", pause)
+    middleware = public_cache.PublicCacheMiddleware(page)
+    first_thread, first = _in_thread(lambda: middleware(_anonymous_get("/methodology/")))
+    while not first_is_rendering():
+        first_thread.join(0.01)
+    second_thread, second = _in_thread(lambda: middleware(_anonymous_get("/methodology/")))
+    assert second_waits.wait(10), "the second reader did not wait for the first one's render"
+    release.set()
+    first_thread.join(10)
+    second_thread.join(10)
+    return first[0], second[0]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_readers_missing_the_cache_at_once_wait_for_one_render(monkeypatch):
     """Two hundred readers arriving just after a revision get one render of each page: the
     others wait for it and are served what it stored, rather than each rendering it again."""
-    renders, release, second_waits = [], threading.Event(), threading.Event()
+    renders, release = [], threading.Event()
 
     def slow_page(request):
         renders.append(request.path)
         assert release.wait(10), "the test never let the render finish"
         return HttpResponse("the page as rendered once")
 
-    def pause():
-        second_waits.set()  # the second reader is waiting for the first one's render
-        real_pause()
-
-    real_pause = public_cache._pause
-    monkeypatch.setattr(public_cache, "_pause", pause)
-    middleware = public_cache.PublicCacheMiddleware(slow_page)
-    first_threads, first = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
-    while not renders:  # the first reader is rendering
-        first_threads[0].join(0.01)
-    second_threads, second = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
-    assert second_waits.wait(10)
-    release.set()
-    for thread in first_threads + second_threads:
-        thread.join(10)
+    first, second = _two_readers_at_once(monkeypatch, slow_page, lambda: renders, release)
     assert renders == ["/methodology/"]
-    assert (first[0]["X-Cache"], second[0]["X-Cache"]) == ("miss", "coalesced")
-    assert first[0].content == second[0].content == b"the page as rendered once"
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "coalesced")
+    assert first.content == second.content == b"the page as rendered once"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_render_that_is_not_kept_lets_the_waiting_reader_render_it_itself(monkeypatch):
     """A first render that fails (or gives a page that is never stored) must not leave the
     reader waiting for it with nothing: it renders the page itself as soon as the first is done."""
-    calls, release, second_waits = [], threading.Event(), threading.Event()
+    calls, release = [], threading.Event()
 
     def failing_then_fine(request):
         calls.append(1)
@@ -292,20 +301,6 @@ def test_a_render_that_is_not_kept_lets_the_waiting_reader_render_it_itself(monk
             return HttpResponse("a server error: never kept", status=500)
         return HttpResponse("rendered by the second reader")
 
-    def pause():
-        second_waits.set()
-        real_pause()
-
-    real_pause = public_cache._pause
-    monkeypatch.setattr(public_cache, "_pause", pause)
-    middleware = public_cache.PublicCacheMiddleware(failing_then_fine)
-    first_threads, first = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
-    while not calls:
-        first_threads[0].join(0.01)
-    second_threads, second = _in_threads(lambda: middleware(_anonymous_get("/methodology/")))
-    assert second_waits.wait(10)
-    release.set()
-    for thread in first_threads + second_threads:
-        thread.join(10)
-    assert first[0].status_code == 500
-    assert (second[0].status_code, second[0]["X-Cache"], len(calls)) == (200, "miss", 2)
+    first, second = _two_readers_at_once(monkeypatch, failing_then_fine, lambda: calls, release)
+    assert first.status_code == 500
+    assert (second.status_code, second["X-Cache"], len(calls)) == (200, "miss", 2)
