@@ -5,7 +5,7 @@ with debug off, 2 × cores + 1 workers, the page cache in Redis (DJANGO_CACHE_UR
 redis://127.0.0.1:6379/14, emptied first). Then, with wrk and 200 connections:
 
 1. /healthz/ alone, for the reference rate of these servers in this run;
-2. a mix of public pages (and the API and the map's GeoJSON where they exist), while
+2. a mix of public pages, the API and the map's GeoJSON, while
    benchmarks/writer.py revises a figure every second and publishes an incident every five,
    and checker threads read the tracer incident's figure over and over: a figure smaller than
    the last one committed before the request was sent is a stale response.
@@ -62,7 +62,7 @@ class StaleChecker:
 
     def __init__(self, writer, threads=4):
         self.committed = 0
-        self.token = None
+        self.token = self.slug = None
         self.checks = self.stale = self.errors = 0
         self.examples = []
         self.ready = threading.Event()
@@ -81,7 +81,7 @@ class StaleChecker:
         for line in writer.stdout:
             words = line.split()
             if words[:1] == ["tracer"]:
-                self.token = words[1]
+                self.token, self.slug = words[1], words[2]
             if "committed" in words:
                 with self.lock:
                     self.committed = int(words[words.index("committed") + 1])
@@ -93,29 +93,47 @@ class StaleChecker:
             pass
 
     def _read(self):
-        # The tracer's title ends with "tracer <token>" (benchmarks/writer.py): the search reads
-        # the words as one phrase, which no other incident's title holds.
-        url = f"http://127.0.0.1:{PORT}/incidents/?q=tracer+{self.token}"
+        # The tracer seen two ways, in turn: in the list (its title ends with "tracer <token>",
+        # benchmarks/writer.py; the search reads the words as one phrase, which no other
+        # incident's title holds) and in the API's record of it.
+        readings = [
+            (f"http://127.0.0.1:{PORT}/incidents/?q=tracer+{self.token}", self._figure_in_list),
+            (f"http://127.0.0.1:{PORT}/api/incidents/{self.slug}/", self._figure_in_api),
+        ]
+        turn = 0
         while not self.done.is_set():
+            url, figure_in = readings[turn % len(readings)]
+            turn += 1
             with self.lock:
                 floor = self.committed
             try:
                 with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (127.0.0.1)
                     text = response.read().decode()
             except OSError:
+                if self.done.is_set():
+                    break  # the tracer was being removed: not a reading
                 with self.lock:
                     self.errors += 1
                 continue
-            found = TOLL_CELL.search(text)
-            if found is None and self.done.is_set():
+            shown = figure_in(text)
+            if shown is None and self.done.is_set():
                 break  # asked as the writer was removing the tracer: not a reading
-            shown = int(found.group(1).replace(",", "")) if found else -1
+            shown = -1 if shown is None else shown
             with self.lock:
                 self.checks += 1
                 if shown < floor:
                     self.stale += 1
                     if len(self.examples) < 5:
-                        self.examples.append(f"showed {shown} after {floor} was committed")
+                        self.examples.append(f"{url} showed {shown} after {floor} was committed")
+
+    @staticmethod
+    def _figure_in_list(text):
+        found = TOLL_CELL.search(text)
+        return int(found.group(1).replace(",", "")) if found else None
+
+    @staticmethod
+    def _figure_in_api(text):
+        return json.loads(text)["killed"]["lowest"]
 
     def finish(self):
         self.listener.join()
@@ -154,6 +172,11 @@ def main():
         f"/sources/{info['source']}/",
         "/methodology/",
         "/incidents/feed/",
+        "/ar/",
+        "/map/",
+        "/api/incidents/",
+        f"/api/incidents/?location={info['governorate']}&kind=shelling",
+        "/api/incidents.geojson",
     ]
     server = start_server(env, workers=(os.cpu_count() or 1) * 2 + 1, threads=args.threads)
     try:

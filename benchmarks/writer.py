@@ -48,7 +48,7 @@ def main(seconds, token):
     report = TollReport.objects.create(
         incident=tracer, source=source, published_on=tracer.start_date, killed=FIRST_FIGURE, url=""
     )
-    print(f"tracer {token} committed {FIRST_FIGURE}", flush=True)
+    print(f"tracer {token} {tracer.slug} committed {FIRST_FIGURE}", flush=True)
     started = time.monotonic()
     second = 0
     while time.monotonic() - started < seconds:

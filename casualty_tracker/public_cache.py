@@ -11,6 +11,13 @@ from the cache, streamed downloads included (they are never stored whole). Share
 keep an anonymous page for DJANGO_PROXY_CACHE_SECONDS; staff always get live pages that nobody
 keeps, and so do the admin and the exports.
 
+A page found in the cache is sent without running the rest of the middleware or any view: this
+middleware comes second, after the request id. A reader is told apart from staff by what the
+request carries before the session is read: a request with a session cookie (staff, or someone
+who was) or an Authorization header is answered live. The response stored is the one the rest of
+the chain gave (security headers, content security policy, language), so a hit sends the same
+headers as the render did; static files pass straight through to WhiteNoise.
+
 Each page is rendered once per version, however many readers ask for it at that moment: on a
 crisis day every revision starts a new version, and two hundred readers missing the cache at
 once would each render the same page (the servers then spent their time rendering pages that
@@ -24,10 +31,11 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
+from casualty_tracker import replicas
 from incidents import dataversion
 
 # Never served from the cache, whoever asks: staff tools, private downloads, the health check.
@@ -49,16 +57,17 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # Staff see drafts and must see what they have just saved; the admin and the exports are
-        # theirs. All live, and kept by nobody. (The user is asked before the view runs: the API's
-        # views set the request's user aside.)
-        if (
-            request.path.startswith(LIVE_PATHS)
-            or request.method not in ("GET", "HEAD")
-            or request.user.is_authenticated
-        ):
+        if request.path.startswith(settings.STATIC_URL):
+            return self.get_response(request)  # WhiteNoise's own long-lived headers
+        if not self._from_a_reader(request):
             return self._private(self.get_response(request))
-        version, changed_at = dataversion.current()
+        # The version is read from the database the page would be read from (a replica's pages
+        # are cached under the replica's version).
+        token = replicas.reads_may_use_replica.set(True)
+        try:
+            version, changed_at = dataversion.current()
+        finally:
+            replicas.reads_may_use_replica.reset(token)
         key = self._key(request, version)
         validators = {
             "etag": f'"{key[-24:]}"',
@@ -86,6 +95,19 @@ class PublicCacheMiddleware:
         return self._public(response, validators, "miss")
 
     @staticmethod
+    def _from_a_reader(request):
+        """An anonymous reader's GET or HEAD of a public address. Staff see drafts and must see
+        what they have just saved; the admin, the exports and the health check are live for
+        everyone. Asked before the session is read: a session cookie, valid or not, means a
+        live page (after logging out, Django deletes the cookie)."""
+        return (
+            request.method in ("GET", "HEAD")
+            and not request.path.startswith(LIVE_PATHS)
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "HTTP_AUTHORIZATION" not in request.META
+        )
+
+    @staticmethod
     def _wait_for(key, rendering):
         """What another worker stores under ``key`` while it holds ``rendering``; None when it
         stops without storing (an error, a page that is not kept) or takes too long."""
@@ -111,9 +133,11 @@ class PublicCacheMiddleware:
 
     @staticmethod
     def _key(request, version):
-        # The day is part of the key: a page may say "today" (a citation's date accessed).
+        # The day is part of the key: a page may say "today" (a citation's date accessed). The
+        # address gives the language (/ar/…, casualty_tracker/i18n.py) and, with the scheme and
+        # host, the absolute links a page carries (its feed, its other languages).
         day = timezone.now().date().isoformat()
-        parts = "\n".join((str(version), day, translation.get_language() or "", request.get_full_path()))
+        parts = "\n".join((str(version), day, request.build_absolute_uri()))
         return "page:" + hashlib.sha256(parts.encode()).hexdigest()
 
     @staticmethod

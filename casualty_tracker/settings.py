@@ -60,6 +60,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "casualty_tracker.middleware.RequestIdMiddleware",
+    # Second: a reader's page found in the cache is sent without the rest of the chain (the
+    # stored response carries the headers the chain added when it was rendered).
+    "casualty_tracker.public_cache.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -73,9 +76,6 @@ MIDDLEWARE = [
     "casualty_tracker.i18n.StaffLanguageMiddleware",
     # After authentication: only anonymous readers are sent to a replica.
     "casualty_tracker.replicas.ReplicaReadsMiddleware",
-    # After the replica choice (the data version and the page are read from the same database)
-    # and the language (a page is cached per language).
-    "casualty_tracker.public_cache.PublicCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

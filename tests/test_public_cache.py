@@ -304,3 +304,67 @@ def test_a_render_that_is_not_kept_lets_the_waiting_reader_render_it_itself(monk
     first, second = _two_readers_at_once(monkeypatch, failing_then_fine, lambda: calls, release)
     assert first.status_code == 500
     assert (second.status_code, second["X-Cache"], len(calls)) == (200, "miss", 2)
+
+
+def test_a_page_from_the_cache_carries_the_headers_of_its_render(client, strike):
+    """A hit is sent before the rest of the middleware runs: the security headers, the content
+    security policy and the page's language come with it from the render that stored it."""
+    url = f"/ar/incidents/{strike.slug}/"
+    rendered = client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        from_cache = client.get(url)
+    assert (rendered["X-Cache"], from_cache["X-Cache"]) == ("miss", "hit")
+    assert len(captured) == 1  # the data version; no session, no page
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Content-Language",
+        "Content-Type",
+    ):
+        assert from_cache[header] == rendered[header], header
+    assert from_cache["Content-Language"] == "ar"
+    # Each response has its own request id, for the logs.
+    assert from_cache["X-Request-ID"] != rendered["X-Request-ID"]
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"Cookie": "sessionid=expired-or-forged"}, {"Authorization": "Basic ZWRpdG9yOnNlY3JldA=="}],
+    ids=["session cookie", "authorization header"],
+)
+def test_a_request_that_may_come_from_staff_is_answered_live(client, strike, credentials):
+    url = f"/incidents/{strike.slug}/"
+    client.get(url)
+    assert client.get(url)["X-Cache"] == "hit"
+    live = client.get(url, headers=credentials)
+    assert live.status_code == 200 and "at least 89" in live.content.decode()
+    assert "X-Cache" not in live
+    assert "no-store" in live["Cache-Control"] and "private" in live["Cache-Control"]
+
+
+def test_the_same_address_on_another_host_is_another_page(client, strike, settings):
+    """Pages carry absolute links (the feed, the other language's address): a page rendered for
+    one host name is never sent to a reader of another."""
+    settings.ALLOWED_HOSTS = ["testserver", "casualties.example.org"]
+    first = client.get("/incidents/feed/")
+    other = client.get("/incidents/feed/", headers={"Host": "casualties.example.org"})
+    assert (first["X-Cache"], other["X-Cache"]) == ("miss", "miss")
+    assert "casualties.example.org" in other.content.decode()
+    assert "casualties.example.org" not in first.content.decode()
+
+
+def test_static_files_keep_their_own_cache_headers(client, collected_static):
+    response = client.get("/static/favicon.svg")
+    assert response.status_code == 200
+    assert "X-Cache" not in response
+    assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_an_address_for_another_site_is_refused_not_cached(client, strike):
+    """A Host header this site does not answer to (cache poisoning, DNS rebinding) is a 400,
+    before anything is looked up or stored under it."""
+    response = client.get(f"/incidents/{strike.slug}/", headers={"Host": "attacker.example"})
+    assert response.status_code == 400
+    assert "X-Cache" not in response

@@ -1,6 +1,7 @@
 """Two app servers sharing one Redis cache and one database, as in production.
 
-Two gunicorn processes serve the same database with DJANGO_CACHE_URL pointing at a real Redis.
+Two gunicorn processes serve the same database with DJANGO_CACHE_URL pointing at a real Redis:
+a PostgreSQL database of their own when the tests run on PostgreSQL, else a SQLite file.
 A page one server cached is served by the other from the cache, and an edit made through one
 server's admin shows on the other on the very next request.
 """
@@ -13,16 +14,21 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.redis
 
 ROOT = Path(__file__).resolve().parent.parent
+# The name readers use: the reverse proxy in front passes it on to whichever server answers, so
+# every server caches the page under the same address.
+PUBLIC_HOST = "casualties.example.org"
 
 
 class FormFields(HTMLParser):
@@ -87,7 +93,8 @@ class AppServer:
         self.jar = jar
 
     def get(self, path):
-        with self.opener.open(self.url + path) as response:
+        request = urllib.request.Request(self.url + path, headers={"Host": PUBLIC_HOST})  # noqa: S310 (127.0.0.1)
+        with self.opener.open(request) as response:  # noqa: S310
             return response.headers, response.read().decode()
 
     def post(self, path, fields):
@@ -106,38 +113,99 @@ class AppServer:
         self.process.stderr.close()
 
 
+class SharedDatabase:
+    """A database both servers use, made for the test and dropped after it: PostgreSQL when the
+    tests run on PostgreSQL (a database beside the test database, on the same server), else a
+    SQLite file."""
+
+    def __init__(self, tmp_path):
+        self.postgres = connection.vendor == "postgresql"
+        if self.postgres:
+            import psycopg2
+
+            settings = connection.settings_dict
+            self.name = f"ct_shared_cache_{uuid.uuid4().hex[:8]}"
+            self.server = {
+                "host": settings["HOST"] or "127.0.0.1",
+                "port": settings["PORT"] or 5432,
+                "user": settings["USER"],
+                "password": settings["PASSWORD"],
+            }
+            admin = psycopg2.connect(dbname="postgres", **self.server)
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{self.name}"')
+            admin.close()
+            password = (
+                f":{urllib.parse.quote(self.server['password'], safe='')}" if self.server["password"] else ""
+            )
+            self.url = f"postgres://{self.server['user']}{password}@{self.server['host']}:{self.server['port']}/{self.name}"
+        else:
+            self.path = tmp_path / "shared.sqlite3"
+            self.url = f"sqlite:///{self.path}"
+
+    def row(self, sql):
+        if not self.postgres:
+            with sqlite3.connect(self.path) as db:
+                return db.execute(sql).fetchone()
+        import psycopg2
+
+        db = psycopg2.connect(dbname=self.name, **self.server)
+        try:
+            with db.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchone()
+        finally:
+            db.close()
+
+    def drop(self):
+        if self.postgres:
+            import psycopg2
+
+            admin = psycopg2.connect(dbname="postgres", **self.server)
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            admin.close()
+
+
 @pytest.fixture
 def two_app_servers(tmp_path):
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    database = tmp_path / "shared.sqlite3"
+    database = SharedDatabase(tmp_path)
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database.url,
         "DJANGO_DEBUG": "1",  # for the demo logins; the cache works the same
         "DJANGO_CACHE_URL": REDIS_URL,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_ALLOWED_HOSTS": f"127.0.0.1,{PUBLIC_HOST}",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
     }
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([*manage, "load_demo", "--demo-users"], cwd=ROOT, env=env, check=True, capture_output=True)
-    servers = [AppServer(env, "server one"), AppServer(env, "server two")]
-    yield servers, database
-    for server in servers:
-        server.stop()
+    servers = []
+    try:
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*manage, "load_demo", "--demo-users"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+        servers = [AppServer(env, "server one"), AppServer(env, "server two")]
+        yield servers, database
+    finally:
+        for server in servers:
+            server.stop()
+        database.drop()
 
 
 def homs_report(database):
-    with sqlite3.connect(database) as db:
-        return db.execute(
-            "SELECT r.id, i.slug, r.killed FROM incidents_tollreport r "
-            "JOIN incidents_incident i ON i.id = r.incident_id "
-            "JOIN incidents_source s ON s.id = r.source_id "
-            "WHERE i.title LIKE '%Homs%' AND s.short_name = 'MoH' AND r.is_current"
-        ).fetchone()
+    return database.row(
+        "SELECT r.id, i.slug, r.killed FROM incidents_tollreport r "
+        "JOIN incidents_incident i ON i.id = r.incident_id "
+        "JOIN incidents_source s ON s.id = r.source_id "
+        "WHERE i.title LIKE '%Homs%' AND s.short_name = 'MoH' AND r.is_current"
+    )
 
 
 def test_an_edit_through_one_server_shows_on_the_other_at_once(two_app_servers):
