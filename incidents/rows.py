@@ -8,7 +8,7 @@ checking a value again that the field has already accepted, and the model's ``cl
 the functions ``clean()`` itself calls (``incident_errors``, ``report_errors``); ``Table`` inserts
 and updates rows a few hundred to a statement, each column's conversion for the database chosen
 once.
-Nothing here sends signals: history rows are written by ``importing.history``, derived figures
+Nothing here sends signals: history rows are written by ``incidents.history``, derived figures
 by ``incidents.tolls``.
 """
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents import tolls, workflow
+from incidents.history import write_history
 from incidents.importing.base import ImportSummary, MissingColumns, RowError, read_rows
-from incidents.importing.history import write_history
 from incidents.importing.matching import EventMatcher
 from incidents.importing.places import ActorIndex, PlaceIndex
 from incidents.models import (
@@ -383,8 +383,13 @@ class Importer:
             incident["slug"] = free
             assert incident["status"] == Incident.Status.DRAFT and incident["part_of_id"] is None
         self.incident_table.insert(incidents, match_on=["slug"])
+        # Their alleged perpetrators are written after them (tolls.store_actors): none to copy yet.
         write_history(
-            Incident, [incident["id"] for incident in incidents], history_type="+", reason=self.reason
+            Incident,
+            [incident["id"] for incident in incidents],
+            history_type="+",
+            reason=self.reason,
+            with_m2m=False,
         )
 
     def _update(self, model, rows, fields, *, search=False):

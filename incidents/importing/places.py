@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from django.utils.text import slugify
 
+from incidents.history import write_history
 from incidents.importing.base import RowError
-from incidents.importing.history import write_history
 from incidents.models import Actor, ActorName, Location, PlaceName
 from incidents.names import normalise
 from incidents.rows import FieldChecks, Row, Table, check

@@ -121,8 +121,9 @@ class IncidentQuerySet(models.QuerySet):
         return created
 
     def _write_status(self, **values):
-        """For ``incidents.workflow`` only, the one place where the status changes."""
-        if set(values) - set(Incident.WORKFLOW_FIELDS):
+        """For ``incidents.workflow`` only, the one place where the status changes (with the
+        version and ``updated_at``, as a save moves them on)."""
+        if set(values) - {*Incident.WORKFLOW_FIELDS, "version", "updated_at"}:
             raise ValueError("Only the status, published_at and published_by are written this way.")
         return super().update(**values)
 
