@@ -6,8 +6,10 @@ totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``Incident.tot
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
 in its own transaction; a change of status or start date calls ``recount()``, a delete
-``forget()`` first. Nothing else writes those columns (their ``update()`` refuses them). The
-arithmetic is ``incidents.figures``; this module only reads and stores.
+``forget()`` first. An import's new incidents get their figures before they are written
+(``fill_new()``, the same reading), so that each is written once. Nothing else writes those
+columns (their ``update()`` refuses them). The arithmetic is ``incidents.figures``; this module
+only reads and stores.
 
 The month totals are kept as differences: each incident's row says where and how the totals
 count it (``totalled_in`` and its stored figures, read under its row lock), so a change adds
@@ -158,8 +160,8 @@ def _derive(reports, attributions, *, in_part_tree, status, start_date):
 
 
 def fill_new(new_incidents):
-    """Store the figures of incidents about to be created in their INSERTs: no second write
-    of each row (an import creates hundreds of thousands).
+    """The figures of incidents about to be created, for their INSERTs to store: no second
+    write of each row (an import creates hundreds of thousands).
 
     ``new_incidents``: [(incident Row, [report Row], [attribution Row])] of new drafts with
     all their reports and attributions, in no part tree: what ``refresh()`` would store just
