@@ -6,8 +6,10 @@ totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``Incident.tot
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
 in its own transaction; a change of status or start date calls ``recount()``, a delete
-``forget()`` first. Nothing else writes those columns (their ``update()`` refuses them). The
-arithmetic is ``incidents.figures``; this module only reads and stores.
+``forget()`` first. An import's new incidents get their figures before they are written
+(``fill_new()``, the same reading), so that each is written once. Nothing else writes those
+columns (their ``update()`` refuses them). The arithmetic is ``incidents.figures``; this module
+only reads and stores.
 
 The month totals are kept as differences: each incident's row says where and how the totals
 count it (``totalled_in`` and its stored figures, read under its row lock), so a change adds
@@ -114,22 +116,21 @@ def _refresh_chunk(ids):
     ):
         attribution = AttributionStance._make(values)
         attributions[attribution.incident_id].append(attribution)
-    blames = {pk: blame.blame(attributions[pk]) for pk in stored}
+    blames = {}
 
     now_current, no_longer_current, changed_incidents = [], [], []
     counted_before, counted_after, tree_members = {}, {}, set()
     for pk, reports in reports_by_incident.items():
-        current_ids = {report.pk for report in figures.current_reports(reports)}
+        part_of, status, start_date, *old_values = stored[pk]
+        values, current_ids, blames[pk] = _derive(
+            reports, attributions[pk], in_part_tree=part_of is not None or pk in wholes, status=status,
+            start_date=start_date,
+        )  # fmt: skip
         for report in reports:
             if report.is_current and report.pk not in current_ids:
                 no_longer_current.append(report.pk)
             elif not report.is_current and report.pk in current_ids:
                 now_current.append(report.pk)
-        part_of, status, start_date, *old_values = stored[pk]
-        values = stored_values(figures.incident_figures_of_reports(reports))
-        values["in_part_tree"] = part_of is not None or pk in wholes
-        values["attribution_disputed"] = blames[pk].is_disputed
-        values["totalled_in"] = totalled_in(status, start_date)
         if tuple(values[name] for name in Incident.FIGURE_FIELDS) != tuple(old_values):
             changed_incidents.append((pk, values))
         counted_before[pk] = Counted.of(dict(zip(Incident.FIGURE_FIELDS, old_values, strict=True)))
@@ -143,6 +144,61 @@ def _refresh_chunk(ids):
         TollReport.objects.filter(among("pk", no_longer_current))._write_current(False)
     _write_figures(Incident, changed_incidents)
     _count_in_totals(counted_before, counted_after, tree_members)
+    _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
+    _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, b in blames.items()})
+
+
+def _derive(reports, attributions, *, in_part_tree, status, start_date):
+    """(the stored figures, the pks of the current reports, the ``Blame``) of one incident with
+    these ``reports`` (``ReportFigures``) and ``attributions`` (``AttributionStance``)."""
+    blamed = blame.blame(attributions)
+    values = stored_values(figures.incident_figures_of_reports(reports))
+    values["in_part_tree"] = in_part_tree
+    values["attribution_disputed"] = blamed.is_disputed
+    values["totalled_in"] = totalled_in(status, start_date)
+    return values, {report.pk for report in figures.current_reports(reports)}, blamed
+
+
+def fill_new(new_incidents):
+    """The figures of incidents about to be created, for their INSERTs to store: no second
+    write of each row (an import creates hundreds of thousands).
+
+    ``new_incidents``: [(incident Row, [report Row], [attribution Row])] of new drafts with
+    all their reports and attributions, in no part tree: what ``refresh()`` would store just
+    after the INSERTs, computed the same way (``_derive``). Sets ``Incident.FIGURE_FIELDS`` on
+    each incident Row and ``is_current`` on each report Row; a report's entry order is its
+    place in the list, as the INSERT numbers them. No lock: no one else sees the rows before
+    they are committed, and no query. Returns each incident's ``Blame``, for ``store_actors()``
+    once the incidents have their ids. A draft is not in the month totals: nothing to count.
+    """
+    from incidents.models import Incident
+
+    blames = []
+    for incident, reports, attributions in new_incidents:
+        assert incident["status"] == Incident.Status.DRAFT and incident["part_of_id"] is None
+        figures_of = [ReportFigures(**{**{name: report.get(name) for name in REPORT_FIELDS}, "pk": i})
+                      for i, report in enumerate(reports)]  # fmt: skip
+        stances = [AttributionStance(**{**{name: a.get(name) for name in ATTRIBUTION_FIELDS}, "pk": i})
+                   for i, a in enumerate(attributions)]  # fmt: skip
+        values, current, blamed = _derive(
+            figures_of,
+            stances,
+            in_part_tree=False,
+            status=incident["status"],
+            start_date=incident["start_date"],
+        )
+        incident.update(values)
+        for i, report in enumerate(reports):
+            report["is_current"] = i in current
+        blames.append(blamed)
+    return blames
+
+
+def store_actors(blames):
+    """The alleged perpetrators and claims of incidents created with ``fill_new()``'s figures
+    ({incident id: its ``Blame``}); two queries."""
+    from incidents.models import Incident
+
     _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
     _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, b in blames.items()})
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, pgettext
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import tolls
 from incidents.figures import Figure
+from incidents.history import write_history
 from incidents.models import Actor, Attribution, Incident, Source, TollReport, Victim
 from incidents.models.victims import describe
 from incidents.roles import can_publish, can_release_names
@@ -83,13 +84,16 @@ def _change_status(incidents, *, to, user, via, keep_history=True):
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        Incident.objects.filter(pk__in=ids)._write_status(**values)
-        tolls.recount(ids)  # the month totals count published incidents only
+        changed = Incident.objects.filter(pk__in=ids)
         if keep_history:
-            for incident in Incident.objects.filter(pk__in=ids):
-                incident._history_user = user
-                incident._change_reason = reason
-                incident.save(update_fields=["updated_at"])  # the history row, status read back
+            # As a save records a change: the version moved on, the time of the change, and a
+            # history row by ``user`` copied from the row as stored (its new status, and its
+            # alleged perpetrators and claims), for all of them at once.
+            changed._write_status(**values, updated_at=timezone.now(), version=F("version") + 1)
+            write_history(Incident, ids, history_type="~", reason=reason, user=user)
+        else:
+            changed._write_status(**values)
+        tolls.recount(ids)  # the month totals count published incidents only
     return len(ids)
 
 

@@ -10,9 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from benchmarks.imports import synthetic_ged
-from incidents import dataversion, tolls
+from incidents import dataversion, tolls, workflow
 from incidents.importing import DATASETS
 from incidents.importing.base import RowError
 from incidents.importing.importer import (
@@ -564,3 +565,95 @@ def test_on_postgresql_an_import_analyses_the_tables_it_fills_as_they_grow(monke
     analysed = [sql for sql in statements if sql.startswith("ANALYZE")]
     assert len(analysed) == (1 if connection.vendor == "postgresql" else 0)
     assert all('"incidents_tollreport"' in sql and '"incidents_incident"' in sql for sql in analysed)
+
+
+# --- Bulk writes: COPY on PostgreSQL, figures in the INSERT, publishing many at once -----------
+
+
+def test_rows_written_in_bulk_keep_every_character_and_move_the_data_version_on_in_their_transaction():
+    """On PostgreSQL ``Table.insert`` sends the rows with COPY, which the data version's statement
+    watcher does not see: the version must still move on, and be undone with the rows."""
+    country = make_location("Syria", kind="country")
+    awkward = ["tab\there", "line\nbreak\r\n", "back\\slash \\N", "\\N", "", "حمص"]
+    table = Table(Location)
+    rows = [
+        table.defaults(name=name or "-", name_ar=name, kind="locality", parent_id=country.pk, slug=f"p-{i}")
+        for i, name in enumerate(awkward)
+    ]
+    before, _ = dataversion.current()
+    with transaction.atomic():
+        table.insert(rows, match_on=["slug"])
+        written, _ = dataversion.current()
+        stored = dict(Location.objects.filter(slug__startswith="p-").values_list("pk", "name_ar"))
+        transaction.set_rollback(True)
+    assert stored == {row["id"]: name for row, name in zip(rows, awkward, strict=True)}
+    assert written > before  # readers' cached pages are stale from this commit on
+    assert dataversion.current()[0] == before  # undone with the rows
+    assert not Location.objects.filter(slug__startswith="p-").exists()
+
+
+def test_new_incidents_are_written_with_the_figures_the_one_writer_gives_them(tmp_path):
+    """An import stores a new incident's figures and current reports in the same INSERT;
+    ``tolls.refresh()`` reading them afresh finds nothing to change."""
+    path = tmp_path / "ged.csv"
+    synthetic_ged(path, 80)
+    run("import_ucdp", str(path))
+    figure_fields = ["pk", *Incident.FIGURE_FIELDS]
+    as_imported = list(Incident.objects.order_by("pk").values_list(*figure_fields))
+    current = set(TollReport.objects.filter(is_current=True).values_list("pk", flat=True))
+    perpetrators = list(Incident.perpetrators.through.objects.values_list("incident_id", "actor_id"))
+    assert len(as_imported) == 80 and len(current) == TollReport.objects.count() == 160
+    assert any(row[1] is not None for row in as_imported) and perpetrators
+    tolls.refresh([row[0] for row in as_imported])
+    assert list(Incident.objects.order_by("pk").values_list(*figure_fields)) == as_imported
+    assert set(TollReport.objects.filter(is_current=True).values_list("pk", flat=True)) == current
+    assert sorted(Incident.perpetrators.through.objects.values_list("incident_id", "actor_id")) == sorted(
+        perpetrators
+    )
+    for incident in Incident.objects.all()[:10]:
+        assert stored_range(incident) == fresh_range(incident)
+
+
+def test_an_import_with_publish_publishes_every_new_incident_and_the_home_page_adds_them_up(client, tmp_path):
+    path = tmp_path / "ged.csv"
+    synthetic_ged(path, 120)
+    started = timezone.now()
+    run("import_ucdp", str(path), "--publish", "--release-date", "2024-06-01")
+    incidents = Incident.objects.all()
+    assert incidents.count() == 120 and not incidents.exclude(status="published").exists()
+    assert not incidents.filter(published_at__lt=started).exists()
+    assert not incidents.filter(published_by__isnull=False).exists()  # a command, not a person
+    published = Incident.history.filter(history_change_reason="Published by manage.py import_ucdp")
+    assert published.count() == 120 and set(published.values_list("status", flat=True)) == {"published"}
+    assert all(incident.version == 2 for incident in incidents)  # moved on, as a save does
+    all_time = client.get("/").context["all_time"]
+    assert (all_time.incidents, all_time.lowest, all_time.highest) == (
+        120,
+        sum(incidents.values_list("killed_lowest", flat=True)),
+        sum(incidents.values_list("killed_highest", flat=True)),
+    )
+    months, _ = tolls.totals_from_scratch()
+    kept = {row.pop("month"): row for row in MonthTotal.objects.filter(incidents__gt=0).values()}
+    assert {month: {k: kept[month][k] for k in row} for month, row in months.items()} == months
+
+
+def test_publishing_many_drafts_records_who_and_when_with_their_perpetrators_in_a_few_queries(
+    editor, django_assert_max_num_queries
+):
+    run("import_ucdp", "ucdp_ged.csv", "--release-date", "2024-06-01")
+    drafts = Incident.objects.filter(status="draft")
+    with_actors = drafts.filter(perpetrators__isnull=False).distinct().count()
+    assert drafts.count() == 5 and with_actors
+    with django_assert_max_num_queries(20):  # however many drafts (one by one: several a draft)
+        assert workflow.publish_incidents(incidents=drafts, user=editor) == 5
+    for incident in Incident.objects.all():
+        assert (incident.status, incident.published_by) == ("published", editor)
+        latest = incident.history.latest()
+        assert (latest.history_user, latest.history_change_reason, latest.status) == (
+            editor,
+            "Published",
+            "published",
+        )
+        assert set(latest.perpetrators.values_list("actor_id", flat=True)) == set(
+            incident.perpetrators.values_list("pk", flat=True)
+        )

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents import tolls, workflow
+from incidents.history import write_history
 from incidents.importing.base import ImportSummary, MissingColumns, RowError, read_rows
-from incidents.importing.history import write_history
 from incidents.importing.matching import EventMatcher
 from incidents.importing.places import ActorIndex, PlaceIndex
 from incidents.models import (
@@ -97,6 +97,7 @@ class Planned:
         self.incident_id = None  # the existing incident
         self.changed_incident = None  # an existing incident's Row, with fields to update
         self.new_reports, self.changed_reports = [], []  # Rows
+        self.new_attributions = []  # a new incident's attribution Rows
         self.actor_ids = []
         self.possible = []  # [(incident id, reason)]
         self.outcome = "unchanged"
@@ -303,7 +304,16 @@ class Importer:
         """Write the planned rows, refresh every incident touched once; count the outcomes."""
         with transaction.atomic():
             tolls.lock({item.incident_id for item in planned if item.incident_id})
-            self._create_incidents([item for item in planned if item.incident])
+            created = [item for item in planned if item.incident]
+            for item in created:
+                item.new_attributions = [
+                    self._attribution(item, actor) for actor in dict.fromkeys(item.actor_ids)
+                ]
+            # A new incident's figures go into its INSERT (from the one writer), not a second write.
+            blames = tolls.fill_new(
+                [(item.incident, item.new_reports, item.new_attributions) for item in created]
+            )
+            self._create_incidents(created)
             changed = [item.changed_incident for item in planned if item.changed_incident]
             self._update(Incident, changed, INCIDENT_FIELDS, search=True)
             for item in planned:
@@ -322,7 +332,10 @@ class Importer:
                 for item in planned
                 for pk, reason in item.possible
             )
-            tolls.refresh({item.incident_id for item in planned})
+            tolls.store_actors(
+                {item.incident_id: blamed for item, blamed in zip(created, blames, strict=True)}
+            )
+            tolls.refresh({item.incident_id for item in planned if not item.incident})
             new_incidents = [item.incident_id for item in planned if item.incident]
             if self.publish and new_incidents:
                 workflow.publish_incidents(
@@ -370,8 +383,13 @@ class Importer:
             incident["slug"] = free
             assert incident["status"] == Incident.Status.DRAFT and incident["part_of_id"] is None
         self.incident_table.insert(incidents, match_on=["slug"])
+        # Their alleged perpetrators are written after them (tolls.store_actors): none to copy yet.
         write_history(
-            Incident, [incident["id"] for incident in incidents], history_type="+", reason=self.reason
+            Incident,
+            [incident["id"] for incident in incidents],
+            history_type="+",
+            reason=self.reason,
+            with_m2m=False,
         )
 
     def _update(self, model, rows, fields, *, search=False):
@@ -394,38 +412,55 @@ class Importer:
     def _write_attributions(self, planned):
         """The dataset's own attributions: it alleges the actors its event type names as perpetrators
         (see the mappers). Other sources' attributions are never touched."""
-        incident_ids = {item.incident_id for item in planned if item.actor_ids or item.changed_reports}
+        new = []
+        for item in planned:
+            report = next((r for r in item.new_reports if r["killed_counts"] == "all"), None)
+            for attribution in item.new_attributions:  # a new incident's, as tolls.fill_new() read them
+                attribution.update(incident_id=item.incident_id, report_id=report["id"] if report else None)
+                new.append(attribution)
+        incident_ids = {
+            item.incident_id
+            for item in planned
+            if not item.incident and (item.actor_ids or item.changed_reports)
+        }
         held = defaultdict(dict)
         for pk, incident_id, actor_id in Attribution.objects.filter(
             incident_id__in=incident_ids, source=self.source, stance="alleged"
         ).values_list("pk", "incident_id", "actor_id"):
             held[incident_id][actor_id] = pk
-        new, stale = [], []
+        stale = []
         for item in planned:
             if item.incident_id not in incident_ids:
                 continue
             wanted = set(item.actor_ids)
             have = held.get(item.incident_id, {})
-            stale += [pk for actor, pk in have.items() if actor not in wanted]
+            gone = [pk for actor, pk in have.items() if actor not in wanted]
             report = next((r for r in item.new_reports if r["killed_counts"] == "all"), None)
-            for actor in wanted - set(have):
-                new.append(
-                    self.attribution_table.defaults(
-                        incident_id=item.incident_id,
-                        actor_id=actor,
-                        source_id=self.source.pk,
-                        stance="alleged",
-                        report_id=report["id"] if report else None,
-                        published_on=max(item.event.published_on, item.event.start_date),
-                    )  # fmt: skip
-                )
-                have[actor] = None
-            if stale or new:
+            added = [
+                self._attribution(item, actor, report_id=report["id"] if report else None)
+                for actor in sorted(wanted - set(have))
+            ]
+            have.update(dict.fromkeys(wanted - set(have)))
+            stale += gone
+            new += added
+            if gone or added:
                 item.outcome = item.outcome if item.outcome != "unchanged" else "updated"
         if stale:
             Attribution.objects.filter(pk__in=stale).delete()
         self.attribution_table.insert(new, match_on=["incident_id", "actor_id", "source_id", "published_on"])
         write_history(Attribution, [row["id"] for row in new], history_type="+", reason=self.reason)
+
+    def _attribution(self, item, actor, report_id=None):
+        """A new attribution Row: the dataset alleges ``actor`` (the event's report on it added
+        once the report has its id)."""
+        return self.attribution_table.defaults(
+            incident_id=item.incident_id,
+            actor_id=actor,
+            source_id=self.source.pk,
+            stance="alleged",
+            report_id=report_id,
+            published_on=max(item.event.published_on, item.event.start_date),
+        )
 
 
 def batches(rows, size):

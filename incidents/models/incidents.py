@@ -121,8 +121,9 @@ class IncidentQuerySet(models.QuerySet):
         return created
 
     def _write_status(self, **values):
-        """For ``incidents.workflow`` only, the one place where the status changes."""
-        if set(values) - set(Incident.WORKFLOW_FIELDS):
+        """For ``incidents.workflow`` only, the one place where the status changes (with the
+        version and ``updated_at``, as a save moves them on)."""
+        if set(values) - {*Incident.WORKFLOW_FIELDS, "version", "updated_at"}:
             raise ValueError("Only the status, published_at and published_by are written this way.")
         return super().update(**values)
 
@@ -273,7 +274,8 @@ class Incident(RulesInCleanMixin, Versioned):
         null=True, blank=True, help_text="Only when it lasted several days or the day is uncertain."
     )
     date_precision = models.CharField(max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY)
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="incidents")
+    # No index of its own: incident_place_figures_idx begins with it.
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="incidents", db_index=False)
     place = models.CharField(max_length=200, blank=True, help_text="Free text, e.g. “military academy”.")
     location_precision = models.CharField(
         max_length=20, choices=LocationPrecision.choices, default=LocationPrecision.EXACT
@@ -299,10 +301,11 @@ class Incident(RulesInCleanMixin, Versioned):
     claimed_by = models.ManyToManyField(Actor, blank=True, editable=False, related_name="incidents_claimed")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
     related = models.ManyToManyField("self", blank=True, verbose_name="related incidents")
-    part_of = models.ForeignKey(
+    part_of = models.ForeignKey(  # no index of its own: incident_parts_idx begins with it
         "self",
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="parts",
         verbose_name="part of",
@@ -352,7 +355,11 @@ class Incident(RulesInCleanMixin, Versioned):
 
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=[*FIGURE_FIELDS, "version", "search_ar"], m2m_fields=["perpetrators", "claimed_by"]
+        excluded_fields=[*FIGURE_FIELDS, "version", "search_ar"],
+        m2m_fields=["perpetrators", "claimed_by"],
+        # History is read by record (its id) and by date, never by these: indexes on them were
+        # only written to, on every change of every incident.
+        no_db_index=["slug", "location", "part_of", "published_by"],
     )
 
     class Meta:

@@ -236,12 +236,15 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
     Qualifier = Qualifier
     Population = Population
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports")
+    # No index of their own: report_incident_current_idx and report_source_date_idx begin with
+    # them (a second index would only be written to on every insert).
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports", db_index=False)
     source = models.ForeignKey(
         Source,
         on_delete=models.PROTECT,
         related_name="reports",
         error_messages={"null": "Choose the source that published this figure."},
+        db_index=False,
     )
     published_on = models.DateField(help_text="The day the source published this figure.")
     published_time = models.TimeField(
@@ -300,7 +303,8 @@ class TollReport(RulesInCleanMixin, OfAnIncident, Versioned):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TollReportQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["is_current", "version"])
+    # History is read by record and by incident (corrections, citations), never by source.
+    history = HistoricalRecords(excluded_fields=["is_current", "version"], no_db_index=["source"])
 
     class Meta:
         verbose_name = "toll report"
