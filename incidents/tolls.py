@@ -1,11 +1,12 @@
 """The one writer of derived data: which report of each source is current (per population),
 each incident's stored figures (``Incident.FIGURE_FIELDS``), its alleged perpetrators and
 claims (``Incident.perpetrators`` and ``claimed_by``, from the attributions), and the month
-totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``Incident.totalled_in``).
+and place totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``PlaceTotal``,
+``Incident.totalled_in`` and ``totalled_at``).
 
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
-in its own transaction; a change of status or start date calls ``recount()``, a delete
+in its own transaction; a change of status, start date or place calls ``recount()``, a delete
 ``forget()`` first. Nothing else writes those columns (their ``update()`` refuses them). The
 arithmetic is ``incidents.figures``; this module only reads and stores.
 
@@ -21,10 +22,10 @@ from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from incidents import blame, figures
-from incidents.models.totals import MONTH_SUMS
+from incidents.models.totals import MONTH_SUMS, PLACE_SUMS
 from incidents.rows import Table
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
@@ -97,7 +98,7 @@ def _refresh_chunk(ids):
         for row in Incident.objects.select_for_update(no_key=True)
         .filter(among("pk", ids))
         .order_by("pk")
-        .values_list("pk", "part_of", "status", "start_date", *Incident.FIGURE_FIELDS)
+        .values_list("pk", "part_of", "status", "start_date", "location", *Incident.FIGURE_FIELDS)
     }
     wholes = set(
         Incident.objects.filter(among("part_of", stored)).order_by().values_list("part_of", flat=True)
@@ -125,11 +126,12 @@ def _refresh_chunk(ids):
                 no_longer_current.append(report.pk)
             elif not report.is_current and report.pk in current_ids:
                 now_current.append(report.pk)
-        part_of, status, start_date, *old_values = stored[pk]
+        part_of, status, start_date, location, *old_values = stored[pk]
         values = stored_values(figures.incident_figures_of_reports(reports))
         values["in_part_tree"] = part_of is not None or pk in wholes
         values["attribution_disputed"] = blames[pk].is_disputed
         values["totalled_in"] = totalled_in(status, start_date)
+        values["totalled_at"] = totalled_at(status, location)
         if tuple(values[name] for name in Incident.FIGURE_FIELDS) != tuple(old_values):
             changed_incidents.append((pk, values))
         counted_before[pk] = Counted.of(dict(zip(Incident.FIGURE_FIELDS, old_values, strict=True)))
@@ -221,6 +223,11 @@ def totalled_in(status, start_date):
     return start_date.replace(day=1) if status == "published" else None
 
 
+def totalled_at(status, location_id):
+    """The place whose totals (``PlaceTotal``) count an incident: its own, while it is published."""
+    return location_id if status == "published" else None
+
+
 @dataclass(frozen=True)
 class Counted:
     """How the month totals count one incident, from its stored columns (``of``).
@@ -230,6 +237,7 @@ class Counted:
     ``PartTreeShare`` instead."""
 
     month: datetime.date | None = None
+    place: int | None = None
     with_figures: bool = False
     disputed: bool = False
     in_part_tree: bool = False
@@ -241,6 +249,7 @@ class Counted:
     def of(cls, values):
         return cls(
             month=values["totalled_in"],
+            place=values["totalled_at"],
             with_figures=values["killed_lowest"] is not None,
             disputed=values["is_disputed"],
             in_part_tree=values["in_part_tree"],
@@ -283,10 +292,11 @@ class Share:
 
 
 class _Differences:
-    """What to add to each month's ``MonthTotal`` columns."""
+    """What to add to each month's ``MonthTotal`` columns and each place's ``PlaceTotal`` columns."""
 
     def __init__(self):
         self.months = defaultdict(lambda: dict.fromkeys(MONTH_SUMS, 0))
+        self.places = defaultdict(lambda: dict.fromkeys(PLACE_SUMS, 0))
 
     def _add_ends(self, row, prefix, ends, sign):
         row[f"{prefix}lowest"] += sign * ends.lowest
@@ -294,16 +304,20 @@ class _Differences:
         row[f"{prefix}open_incidents"] += sign * ends.highest_open
 
     def add_incident(self, counted, sign):
-        if counted.month is None:
-            return
-        row = self.months[counted.month]
-        row["incidents"] += sign
-        row["incidents_with_figures"] += sign * counted.with_figures
-        row["disputed_incidents"] += sign * counted.disputed
-        if not counted.in_part_tree:
-            ends = figures.Ends(counted.lowest, counted.highest, counted.highest_open)
-            self._add_ends(row, "", ends, sign)
-            self._add_ends(row, "all_", ends, sign)
+        ends = figures.Ends(counted.lowest, counted.highest, counted.highest_open)
+        # Part trees: added to the months as shares (add_share), to the places at reading.
+        rows = []
+        if counted.month is not None:
+            rows.append((self.months[counted.month], ["", "all_"]))
+        if counted.place is not None:
+            rows.append((self.places[counted.place], [""]))
+        for row, prefixes in rows:
+            row["incidents"] += sign
+            row["incidents_with_figures"] += sign * counted.with_figures
+            row["disputed_incidents"] += sign * counted.disputed
+            if not counted.in_part_tree:
+                for prefix in prefixes:
+                    self._add_ends(row, prefix, ends, sign)
 
     def add_share(self, share, sign):
         if share is None:
@@ -315,6 +329,9 @@ class _Differences:
 
     def changed(self):
         return {month: row for month, row in self.months.items() if any(row.values())}
+
+    def changed_places(self):
+        return {place: row for place, row in self.places.items() if any(row.values())}
 
 
 def _lock_totals():
@@ -336,41 +353,45 @@ def _count_in_totals(before, after, tree_members):
         if old != after[pk]:
             differences.add_incident(old, -1)
             differences.add_incident(after[pk], +1)
-    if not differences.changed() and not tree_members:
+    if not differences.changed() and not differences.changed_places() and not tree_members:
         return
     _lock_totals()
     if tree_members:
         _recount_trees(tree_members, differences)
     _add_to_months(differences.changed())
+    _add_to_places(differences.changed_places())
 
 
 def recount(incident_ids):
-    """Count these incidents in the month totals as they now are, after a change of status or
-    start date (their figures are as they were). Locks them first, like ``refresh()``. About
+    """Count these incidents in the month and place totals as they now are, after a change of
+    status, start date or place (their figures are as they were). Locks them first, like ``refresh()``. About
     four queries per thousand incidents, more when they are in part trees."""
     from incidents.models import Incident
 
     ids = sorted({pk for pk in incident_ids if pk is not None})
-    counted_fields = ["totalled_in", "killed_lowest", "killed_highest", "killed_highest_open",
-                      "is_disputed", "in_part_tree"]  # fmt: skip
+    counted_fields = ["totalled_in", "totalled_at", "killed_lowest", "killed_highest",
+                      "killed_highest_open", "is_disputed", "in_part_tree"]  # fmt: skip
     with transaction.atomic():
         for start in range(0, len(ids), CHUNK):
             before, after, moved, tree_members = {}, {}, [], set()
-            for pk, status, start_date, *values in (
+            for pk, status, start_date, location, *values in (
                 Incident.objects.select_for_update(no_key=True)
                 .filter(pk__in=ids[start : start + CHUNK])
                 .order_by("pk")
-                .values_list("pk", "status", "start_date", *counted_fields)
+                .values_list("pk", "status", "start_date", "location", *counted_fields)
             ):
                 values = dict(zip(counted_fields, values, strict=True))
                 before[pk] = Counted.of(values)
-                month = totalled_in(status, start_date)
-                after[pk] = Counted.of({**values, "totalled_in": month})
-                if month != values["totalled_in"]:
-                    moved.append((pk, {"totalled_in": month}))
-                    if values["in_part_tree"]:
+                now = {
+                    "totalled_in": totalled_in(status, start_date),
+                    "totalled_at": totalled_at(status, location),
+                }
+                after[pk] = Counted.of({**values, **now})
+                if (now["totalled_in"], now["totalled_at"]) != (values["totalled_in"], values["totalled_at"]):
+                    moved.append((pk, now))
+                    if values["in_part_tree"] and now["totalled_in"] != values["totalled_in"]:
                         tree_members.add(pk)
-            _write_figures(Incident, moved, names=["totalled_in"])
+            _write_figures(Incident, moved, names=["totalled_in", "totalled_at"])
             _count_in_totals(before, after, tree_members)
 
 
@@ -383,14 +404,15 @@ def forget(incident_ids):
     with transaction.atomic():
         lock(ids)
         differences = _Differences()
-        for values in Incident.objects.filter(pk__in=ids).values(*TREE_FIELDS, "is_disputed"):
+        for values in Incident.objects.filter(pk__in=ids).values(*TREE_FIELDS, "is_disputed", "totalled_at"):
             differences.add_incident(Counted.of(values), -1)
         shares = PartTreeShare.objects.filter(incident_id__in=ids)
         for row in shares:
             differences.add_share(Share.of_row(row), -1)
-        if differences.changed():
+        if differences.changed() or differences.changed_places():
             _lock_totals()
             _add_to_months(differences.changed())
+            _add_to_places(differences.changed_places())
         shares.delete()
 
 
@@ -500,19 +522,30 @@ def _add_to_months(changed):
     queries, however many months."""
     from incidents.models import MonthTotal
 
+    _add_to_rows(MonthTotal, "month", MONTH_SUMS, changed)
+
+
+def _add_to_places(changed):
+    """Add {place id: {column: difference}} to the ``PlaceTotal`` rows (made when missing). Three
+    queries, however many places."""
+    from incidents.models import PlaceTotal
+
+    _add_to_rows(PlaceTotal, "location_id", PLACE_SUMS, changed)
+
+
+def _add_to_rows(model, key, columns, changed):
     if not changed:
         return
-    existing = set(MonthTotal.objects.filter(month__in=changed).values_list("month", flat=True))
-    MonthTotal.objects.bulk_create([MonthTotal(month=month) for month in changed if month not in existing])
+    existing = set(model.objects.filter(**{f"{key}__in": changed}).values_list(key, flat=True))
+    model.objects.bulk_create([model(**{key: value}) for value in changed if value not in existing])
     quote = connection.ops.quote_name
-    columns = MONTH_SUMS
+    key_field = model._meta.get_field(key.removesuffix("_id"))
     assignments = ", ".join(f"{quote(c)} = {quote(c)} + %s" for c in columns)
     # Only our own table and column names, quoted; every value is a parameter.
-    sql = f"UPDATE {quote(MonthTotal._meta.db_table)} SET {assignments} WHERE {quote('month')} = %s"  # noqa: S608
-    month_field = MonthTotal._meta.get_field("month")
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(key_field.column)} = %s"  # noqa: S608
     rows = [
-        [row[c] for c in columns] + [month_field.get_db_prep_value(month, connection)]
-        for month, row in sorted(changed.items())
+        [row[c] for c in columns] + [key_field.get_db_prep_value(value, connection)]
+        for value, row in sorted(changed.items())
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
@@ -555,10 +588,34 @@ def totals_from_scratch(Incident=None):
     return {month: row for month, row in differences.months.items() if row["incidents"]}, shares
 
 
+def place_totals_from_scratch(Incident=None):
+    """{place id: {column: value}}: the place totals counted from every incident's stored
+    columns, as ``rebuild_totals`` writes them and as the kept ones must always be. One query
+    over every incident."""
+    if Incident is None:
+        from incidents.models import Incident
+    alone = Q(in_part_tree=False)
+    return {
+        row.pop("totalled_at"): row
+        for row in Incident._base_manager.filter(totalled_at__isnull=False)
+        .order_by()
+        .values("totalled_at")
+        .annotate(
+            incidents=Count("*"),
+            incidents_with_figures=Count("killed_lowest"),
+            disputed_incidents=Count("pk", filter=Q(is_disputed=True)),
+            lowest=Sum("killed_lowest", filter=alone, default=0),
+            highest=Sum("killed_highest", filter=alone, default=0),
+            open_incidents=Count("pk", filter=alone & Q(killed_highest_open=True)),
+        )
+    }
+
+
 def rebuild_totals(apps=None):
-    """Count the month totals again from scratch: every incident's ``totalled_in``, every
-    ``PartTreeShare`` and ``MonthTotal``. For ``manage.py rebuild_totals`` and the migration that
-    made them (which passes its ``apps``). Returns how many months hold incidents."""
+    """Count the month and place totals again from scratch: every incident's ``totalled_in`` and
+    ``totalled_at``, every ``PartTreeShare``, ``MonthTotal`` and ``PlaceTotal``. For ``manage.py
+    rebuild_totals`` and the migrations that made them (which pass their ``apps``; the place
+    totals once they exist). Returns how many months hold incidents."""
     from django.apps import apps as installed
     from django.db.models import DateField
     from django.db.models.functions import Trunc
@@ -574,6 +631,13 @@ def rebuild_totals(apps=None):
         published.exclude(totalled_in=month).update(totalled_in=month)
         published.filter(totalled_in__isnull=True).update(totalled_in=month)
         Incident._base_manager.exclude(status="published").exclude(totalled_in=None).update(totalled_in=None)
+        places = _place_totals_model(apps)
+        if places is not None:
+            published.exclude(totalled_at=F("location_id")).update(totalled_at=F("location_id"))
+            published.filter(totalled_at__isnull=True).update(totalled_at=F("location_id"))
+            Incident._base_manager.exclude(status="published").exclude(totalled_at=None).update(
+                totalled_at=None
+            )
         _lock_totals()
         months, shares = totals_from_scratch(Incident)
         PartTreeShare.objects.all().delete()
@@ -582,4 +646,18 @@ def rebuild_totals(apps=None):
         )
         MonthTotal.objects.all().delete()
         MonthTotal.objects.bulk_create([MonthTotal(month=m, **row) for m, row in months.items()])
+        if places is not None:
+            places.objects.all().delete()
+            places.objects.bulk_create(
+                [places(location_id=pk, **row) for pk, row in place_totals_from_scratch(Incident).items()],
+                batch_size=CHUNK,
+            )
     return len(months)
+
+
+def _place_totals_model(apps):
+    """``PlaceTotal`` as ``apps`` knows it, or None before the migration that made it."""
+    try:
+        return apps.get_model("incidents", "PlaceTotal")
+    except LookupError:
+        return None

@@ -305,15 +305,15 @@ def location_detail(request, slug):
     # The country row names the levels ("governorate") of this place and its sub-places.
     location = get_object_or_404(Location.objects.select_related("country"), slug=slug)
     incidents = Incident.objects.published().beneath(location)
-    total = stats.totals(incidents)
+    total = stats.place_total(location)
     victim_counts = stats.victim_counts(incidents)
     drafts_visible = can_see_drafts(request.user)
     # A place is public when a published incident lies in it or beneath it (the count is
     # the one the page shows anyway, so this costs no query).
     if not total.incidents and not drafts_visible:
         raise Http404("No published incident in this place.")
-    children = stats.incident_counts_beneath(
-        incidents, list(location.children.select_related("country").order_by("name"))
+    children = stats.place_counts_beneath(
+        location, list(location.children.select_related("country").order_by("name"))
     )
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
     page = paginate(request, listed, count=total.incidents)

@@ -1,7 +1,7 @@
-"""The month totals of published incidents, kept up to date so that the home page reads a few
-hundred rows instead of every incident.
+"""The month and place totals of published incidents, kept up to date so that the home page and
+the place pages read a few hundred rows instead of every incident.
 
-Both tables are derived data: ``incidents.tolls`` writes them, in the same transaction as every
+These tables are derived data: ``incidents.tolls`` writes them, in the same transaction as every
 change that can alter a total (a report or attribution, a publish or unpublish, a date, a part
 tree, a delete or restore), and ``manage.py rebuild_totals`` recounts them from scratch.
 """
@@ -45,6 +45,43 @@ class MonthTotal(models.Model):
 
     def __str__(self):
         return f"{self.month:%B %Y}: {self.incidents} incidents"
+
+
+# The columns of PlaceTotal that are sums.
+PLACE_SUMS = [
+    "incidents",
+    "incidents_with_figures",
+    "disputed_incidents",
+    "lowest",
+    "highest",
+    "open_incidents",
+]
+
+
+class PlaceTotal(models.Model):
+    """What the published incidents recorded at one place (their own ``location``, not the places
+    beneath it) add up to: a place page adds the rows of the place and every place beneath it
+    (a few hundred for a governorate) instead of reading its thousands of incidents.
+
+    ``incidents``, ``incidents_with_figures`` and ``disputed_incidents`` count every incident;
+    ``lowest``, ``highest`` and ``open_incidents`` only those outside part trees, as
+    ``stats.totals`` adds them in SQL: the part trees of a set of places are added up at reading
+    (their counting depends on which of their members the set holds). ``Incident.totalled_at``
+    says which row counts an incident.
+    """
+
+    location = models.OneToOneField(
+        "incidents.Location", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    incidents = models.IntegerField(default=0)
+    incidents_with_figures = models.IntegerField(default=0)
+    disputed_incidents = models.IntegerField(default=0)
+    lowest = models.BigIntegerField(default=0)
+    highest = models.BigIntegerField(default=0)
+    open_incidents = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"Place {self.location_id}: {self.incidents} incidents"
 
 
 class PartTreeShare(models.Model):
