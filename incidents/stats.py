@@ -12,9 +12,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import ngettext, pgettext
 
 from incidents import dataversion, figures
-from incidents.models import Incident, MonthTotal, PlaceTotal, Source, TollReport, Victim
+from incidents.models import Incident, MonthTotal, PlaceTotal, Source, SourceTotal, TollReport, Victim
 from incidents.models.reports import stated_ends_sql
-from incidents.models.totals import PLACE_SUMS
+from incidents.models.totals import PLACE_SUMS, SOURCE_SUMS
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too.
 TOTALLED_FIELDS = Incident.TOTALLED_FIELDS
@@ -239,6 +239,11 @@ def place_total(location, sources=None):
     return _total(sums, sources=sources, trees=PartTrees(incidents).ends())
 
 
+def place_incident_count(location):
+    """How many published incidents lie in ``location`` or beneath it, from the place totals. One query."""
+    return place_counts_beneath(location, [location])[0][1]
+
+
 def place_counts_beneath(location, places):
     """[(place, number of published incidents in it or beneath it)] for ``places`` beneath
     ``location`` (its sub-places), from the place totals. One query."""
@@ -296,8 +301,25 @@ def verdict_rules():
     return {"higher": higher, "lower": lower, "same": ~higher & ~lower}
 
 
+def source_totals(source):
+    """{"reports": how many reports ``source`` published on published incidents, "higher",
+    "lower", "same": how often its current figure was higher, lower or the same as another
+    source's on the same incident}, from the source totals ``incidents.tolls`` keeps. One query
+    of one row, however many reports."""
+    row = SourceTotal.objects.filter(source=source).values(*SOURCE_SUMS).first()
+    return row or dict.fromkeys(SOURCE_SUMS, 0)
+
+
 def compare_with_other_sources(source):
-    """How often this source's current figure was higher, lower or the same as others'. One query."""
+    """How often this source's current figure was higher, lower or the same as others' (the
+    source totals). One query."""
+    totals = source_totals(source)
+    return {name: totals[name] for name in verdict_rules()}
+
+
+def compare_with_other_sources_afresh(source):
+    """``compare_with_other_sources`` counted from the reports themselves (what the kept source
+    totals must equal). One query over every pair of the source's current figures."""
     return compared_pairs(source).aggregate(
         **{name: Count("pk", filter=rule) for name, rule in verdict_rules().items()}
     )

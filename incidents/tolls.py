@@ -2,7 +2,8 @@
 each incident's stored figures (``Incident.FIGURE_FIELDS``), its alleged perpetrators and
 claims (``Incident.perpetrators`` and ``claimed_by``, from the attributions), and the month
 and place totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``PlaceTotal``,
-``Incident.totalled_in`` and ``totalled_at``).
+``Incident.totalled_in`` and ``totalled_at``), and the source totals (``SourceShare``,
+``SourceTotal``).
 
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
@@ -18,14 +19,14 @@ tree and adds the difference from what the tree's members added before (``PartTr
 """
 
 import datetime
-from collections import defaultdict, namedtuple
+from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
 from incidents import blame, figures
-from incidents.models.totals import MONTH_SUMS, PLACE_SUMS
+from incidents.models.totals import MONTH_SUMS, PLACE_SUMS, SOURCE_SUMS
 from incidents.rows import Table
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
@@ -116,11 +117,14 @@ def _refresh_chunk(ids):
         attribution = AttributionStance._make(values)
         attributions[attribution.incident_id].append(attribution)
     blames = {pk: blame.blame(attributions[pk]) for pk in stored}
+    shares_before = stored_source_shares(stored)
+    shares_after = {}
 
     now_current, no_longer_current, changed_incidents = [], [], []
     counted_before, counted_after, tree_members = {}, {}, set()
     for pk, reports in reports_by_incident.items():
         current_ids = {report.pk for report in figures.current_reports(reports)}
+        shares_after[pk] = source_shares(reports, current_ids)
         for report in reports:
             if report.is_current and report.pk not in current_ids:
                 no_longer_current.append(report.pk)
@@ -144,9 +148,69 @@ def _refresh_chunk(ids):
     if no_longer_current:
         TollReport.objects.filter(among("pk", no_longer_current))._write_current(False)
     _write_figures(Incident, changed_incidents)
-    _count_in_totals(counted_before, counted_after, tree_members)
+    _count_in_totals(counted_before, counted_after, tree_members, (shares_before, shares_after))
+    _write_source_shares(shares_before, shares_after)
     _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
     _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, b in blames.items()})
+
+
+# What a source's figure is compared on: a number or a word, of everyone killed.
+COMPARED_QUALIFIERS = {*figures.NUMBER_QUALIFIERS, *figures.PLURAL_WORDS}
+
+
+def source_shares(reports, current_ids):
+    """{source id: (reports, higher, lower, same)}: what one incident's ``reports`` (those of
+    ``current_ids`` current) add to each source's totals (``SourceShare``). How a source's
+    current figure of everyone killed compares with each other source's, by the numbers they
+    state (``stats.verdict_rules``: higher when its lowest is above the other's highest)."""
+    counts = Counter(report.source_id for report in reports)
+    compared = [
+        (report.source_id, figures.Figure(report.killed_qualifier, report.killed, report.killed_upper))
+        for report in reports
+        if report.pk in current_ids
+        and report.killed_counts == figures.ALL
+        and report.killed_qualifier in COMPARED_QUALIFIERS
+    ]
+    verdicts = {source: [0, 0, 0] for source in counts}
+    for mine_source, mine in compared:
+        for their_source, theirs in compared:
+            ends = (mine.stated_low, mine.stated_high, theirs.stated_low, theirs.stated_high)
+            if their_source == mine_source or None in ends:
+                continue
+            mine_low, mine_high, their_low, their_high = ends
+            verdict = 0 if mine_low > their_high else 1 if mine_high < their_low else 2
+            verdicts[mine_source][verdict] += 1
+    return {source: (counts[source], *verdicts[source]) for source in counts}
+
+
+def stored_source_shares(incident_ids):
+    """{incident id: {source id: (reports, higher, lower, same)}} as ``SourceShare`` holds them. One query."""
+    from incidents.models import SourceShare
+
+    shares = {pk: {} for pk in incident_ids}
+    for incident_id, source_id, *sums in SourceShare.objects.filter(among("incident_id", shares)).values_list(
+        "incident_id", "source_id", *SOURCE_SUMS
+    ):
+        shares[incident_id][source_id] = tuple(sums)
+    return shares
+
+
+def _write_source_shares(before, after):
+    """Make the ``SourceShare`` rows of the incidents whose shares changed be ``after``."""
+    from incidents.models import SourceShare
+
+    changed = [pk for pk in after if after[pk] != before.get(pk, {})]
+    if not changed:
+        return
+    SourceShare.objects.filter(among("incident_id", changed)).delete()
+    SourceShare.objects.bulk_create(
+        [
+            SourceShare(incident_id=pk, source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
+            for pk in changed
+            for source, sums in after[pk].items()
+        ],
+        batch_size=CHUNK,
+    )
 
 
 def _write_actors(through, wanted):
@@ -297,6 +361,7 @@ class _Differences:
     def __init__(self):
         self.months = defaultdict(lambda: dict.fromkeys(MONTH_SUMS, 0))
         self.places = defaultdict(lambda: dict.fromkeys(PLACE_SUMS, 0))
+        self.sources = defaultdict(lambda: dict.fromkeys(SOURCE_SUMS, 0))
 
     def _add_ends(self, row, prefix, ends, sign):
         row[f"{prefix}lowest"] += sign * ends.lowest
@@ -333,6 +398,19 @@ class _Differences:
     def changed_places(self):
         return {place: row for place, row in self.places.items() if any(row.values())}
 
+    def add_source_shares(self, shares, sign):
+        """``shares``: {source id: (reports, higher, lower, same)} of one incident."""
+        for source, sums in shares.items():
+            row = self.sources[source]
+            for name, value in zip(SOURCE_SUMS, sums, strict=True):
+                row[name] += sign * value
+
+    def changed_sources(self):
+        return {source: row for source, row in self.sources.items() if any(row.values())}
+
+    def any_changed(self):
+        return bool(self.changed() or self.changed_places() or self.changed_sources())
+
 
 def _lock_totals():
     """Wait for, then hold until commit, the one lock of the month totals' writers.
@@ -344,22 +422,31 @@ def _lock_totals():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TOTALS_LOCK])
 
 
-def _count_in_totals(before, after, tree_members):
-    """Add to the month totals the difference between how they counted these incidents
-    (``before``: {pk: Counted}) and how they must count them now (``after``), and recount the
-    part trees of ``tree_members``. Takes the totals' lock only when something changes."""
+def _count_in_totals(before, after, tree_members, shares=None):
+    """Add to the month, place and source totals the difference between how they counted these
+    incidents (``before``: {pk: Counted}) and how they must count them now (``after``), and
+    recount the part trees of ``tree_members``. ``shares``: (before, after), each {pk: {source
+    id: sums}}, the incidents' source shares (``source_shares``), added while an incident is
+    published. Takes the totals' lock only when something changes."""
     differences = _Differences()
     for pk, old in before.items():
         if old != after[pk]:
             differences.add_incident(old, -1)
             differences.add_incident(after[pk], +1)
-    if not differences.changed() and not differences.changed_places() and not tree_members:
+        if shares is not None:
+            old_shares, new_shares = shares[0].get(pk, {}), shares[1].get(pk, {})
+            if old.month is not None:
+                differences.add_source_shares(old_shares, -1)
+            if after[pk].month is not None:
+                differences.add_source_shares(new_shares, +1)
+    if not differences.any_changed() and not tree_members:
         return
     _lock_totals()
     if tree_members:
         _recount_trees(tree_members, differences)
     _add_to_months(differences.changed())
     _add_to_places(differences.changed_places())
+    _add_to_sources(differences.changed_sources())
 
 
 def recount(incident_ids):
@@ -392,7 +479,11 @@ def recount(incident_ids):
                     if values["in_part_tree"] and now["totalled_in"] != values["totalled_in"]:
                         tree_members.add(pk)
             _write_figures(Incident, moved, names=["totalled_in", "totalled_at"])
-            _count_in_totals(before, after, tree_members)
+            # Published or unpublished: their source shares are added or taken away.
+            shares = stored_source_shares(
+                [pk for pk in before if (before[pk].month is None) != (after[pk].month is None)]
+            )
+            _count_in_totals(before, after, tree_members, (shares, shares))
 
 
 def forget(incident_ids):
@@ -404,15 +495,19 @@ def forget(incident_ids):
     with transaction.atomic():
         lock(ids)
         differences = _Differences()
+        shares = stored_source_shares(ids)
         for values in Incident.objects.filter(pk__in=ids).values(*TREE_FIELDS, "is_disputed", "totalled_at"):
             differences.add_incident(Counted.of(values), -1)
+            if values["totalled_in"] is not None:
+                differences.add_source_shares(shares[values["pk"]], -1)
         shares = PartTreeShare.objects.filter(incident_id__in=ids)
         for row in shares:
             differences.add_share(Share.of_row(row), -1)
-        if differences.changed() or differences.changed_places():
+        if differences.any_changed():
             _lock_totals()
             _add_to_months(differences.changed())
             _add_to_places(differences.changed_places())
+            _add_to_sources(differences.changed_sources())
         shares.delete()
 
 
@@ -533,6 +628,14 @@ def _add_to_places(changed):
     _add_to_rows(PlaceTotal, "location_id", PLACE_SUMS, changed)
 
 
+def _add_to_sources(changed):
+    """Add {source id: {column: difference}} to the ``SourceTotal`` rows (made when missing).
+    Three queries, however many sources."""
+    from incidents.models import SourceTotal
+
+    _add_to_rows(SourceTotal, "source_id", SOURCE_SUMS, changed)
+
+
 def _add_to_rows(model, key, columns, changed):
     if not changed:
         return
@@ -611,6 +714,61 @@ def place_totals_from_scratch(Incident=None):
     }
 
 
+def source_shares_from_scratch(Incident=None, TollReport=None):
+    """Yield (incident id, {source id: sums}) for every incident with reports, counted from the
+    reports as they are marked (``source_shares``), a few thousand incidents to a query."""
+    if Incident is None:
+        from incidents.models import Incident, TollReport
+    ids = list(Incident._base_manager.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 5 * CHUNK):
+        chunk = ids[start : start + 5 * CHUNK]
+        reports = defaultdict(list)
+        for values in (
+            TollReport._base_manager.filter(incident_id__gte=chunk[0], incident_id__lte=chunk[-1])
+            .order_by()
+            .values_list(*REPORT_FIELDS)
+        ):
+            report = ReportFigures._make(values)
+            reports[report.incident_id].append(report)
+        for pk, rows in reports.items():
+            yield pk, source_shares(rows, {row.pk for row in rows if row.is_current})
+
+
+def rebuild_source_totals(apps=None):
+    """Count the source shares and totals again from scratch (``SourceShare``, ``SourceTotal``).
+    For ``rebuild_totals`` and the migration that made them (which passes its ``apps``)."""
+    from django.apps import apps as installed
+
+    apps = apps or installed
+    Incident, TollReport, SourceShare, SourceTotal = (
+        apps.get_model("incidents", name) for name in ("Incident", "TollReport", "SourceShare", "SourceTotal")
+    )
+    published = set(Incident._base_manager.filter(status="published").values_list("pk", flat=True))
+    totals = defaultdict(lambda: [0] * len(SOURCE_SUMS))
+    with transaction.atomic():
+        _lock_totals()
+        SourceShare.objects.all().delete()
+        batch = []
+        for pk, shares in source_shares_from_scratch(Incident, TollReport):
+            for source, sums in shares.items():
+                batch.append(
+                    SourceShare(incident_id=pk, source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
+                )
+                if pk in published:
+                    totals[source] = [a + b for a, b in zip(totals[source], sums, strict=True)]
+            if len(batch) >= 5 * CHUNK:
+                SourceShare.objects.bulk_create(batch)
+                batch = []
+        SourceShare.objects.bulk_create(batch)
+        SourceTotal.objects.all().delete()
+        SourceTotal.objects.bulk_create(
+            [
+                SourceTotal(source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
+                for source, sums in totals.items()
+            ]
+        )
+
+
 def rebuild_totals(apps=None):
     """Count the month and place totals again from scratch: every incident's ``totalled_in`` and
     ``totalled_at``, every ``PartTreeShare``, ``MonthTotal`` and ``PlaceTotal``. For ``manage.py
@@ -631,7 +789,7 @@ def rebuild_totals(apps=None):
         published.exclude(totalled_in=month).update(totalled_in=month)
         published.filter(totalled_in__isnull=True).update(totalled_in=month)
         Incident._base_manager.exclude(status="published").exclude(totalled_in=None).update(totalled_in=None)
-        places = _place_totals_model(apps)
+        places = _model_if_migrated(apps)
         if places is not None:
             published.exclude(totalled_at=F("location_id")).update(totalled_at=F("location_id"))
             published.filter(totalled_at__isnull=True).update(totalled_at=F("location_id"))
@@ -652,12 +810,14 @@ def rebuild_totals(apps=None):
                 [places(location_id=pk, **row) for pk, row in place_totals_from_scratch(Incident).items()],
                 batch_size=CHUNK,
             )
+    if _model_if_migrated(apps, "SourceTotal") is not None:
+        rebuild_source_totals(apps)
     return len(months)
 
 
-def _place_totals_model(apps):
-    """``PlaceTotal`` as ``apps`` knows it, or None before the migration that made it."""
+def _model_if_migrated(apps, name="PlaceTotal"):
+    """``PlaceTotal`` (or ``name``) as ``apps`` knows it, or None before the migration that made it."""
     try:
-        return apps.get_model("incidents", "PlaceTotal")
+        return apps.get_model("incidents", name)
     except LookupError:
         return None

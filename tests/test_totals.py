@@ -1,5 +1,6 @@
-"""The month totals the home page reads and the place totals the place pages read (``MonthTotal``,
-``PlaceTotal``, kept by ``incidents.tolls``) always equal the totals counted from the published
+"""The month totals the home page reads, the place totals the place pages read and the source
+totals the source pages read (``MonthTotal``, ``PlaceTotal``, ``SourceTotal``, kept by
+``incidents.tolls``) always equal the totals counted from the published
 incidents themselves, whatever changed and in what order: figures, publishing, dates, places,
 parts and wholes in different months and places, deletes and restores."""
 
@@ -13,8 +14,17 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from incidents import stats, tolls, workflow
-from incidents.models import Incident, Location, MonthTotal, PartTreeShare, PlaceTotal, TollReport
-from incidents.models.totals import MONTH_SUMS, PLACE_SUMS
+from incidents.models import (
+    Incident,
+    Location,
+    MonthTotal,
+    PartTreeShare,
+    PlaceTotal,
+    Source,
+    SourceShare,
+    TollReport,
+)
+from incidents.models.totals import MONTH_SUMS, PLACE_SUMS, SOURCE_SUMS
 from tests.factories import make_incident, make_report, make_source, make_tree, make_user
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +60,14 @@ def assert_totals_kept():
     published = Incident.objects.published()
     assert stats.published_total() == stats.totals(published, sources=0)
     assert stats.published_months() == stats.monthly_totals(published)
+    kept_shares = {}
+    for row in SourceShare.objects.values("incident_id", "source_id", *SOURCE_SUMS):
+        kept_shares.setdefault(row["incident_id"], {})[row["source_id"]] = tuple(row[n] for n in SOURCE_SUMS)
+    assert kept_shares == dict(tolls.source_shares_from_scratch())
+    for source in Source.objects.all():
+        reports = TollReport.objects.filter(source=source, incident__status="published").count()
+        afresh = {"reports": reports, **stats.compare_with_other_sources_afresh(source)}
+        assert stats.source_totals(source) == afresh, source
     for place in Location.objects.all():
         assert stats.place_total(place) == stats.totals(published.beneath(place)), place
         children = list(place.children.all())
@@ -183,6 +201,7 @@ operation = st.one_of(
     st.tuples(st.just("place"), incident_index, st.integers(0, 2)),
     st.tuples(st.just("places_in_bulk"), st.integers(0, 2)),
     st.tuples(st.just("delete_report"), st.integers(0, 30)),
+    st.tuples(st.just("revise"), st.integers(0, 30), figure),
     st.tuples(st.just("delete"), incident_index),
     st.tuples(st.just("restore"), incident_index),
 )
@@ -201,6 +220,13 @@ def apply(op, incidents, editor, places):
         reports = list(TollReport.objects.filter(incident_id__in=incidents).order_by("pk"))
         if reports:
             reports[index % len(reports)].delete()
+        return
+    if kind == "revise":  # a source's report corrected in place
+        reports = list(TollReport.objects.filter(incident_id__in=incidents).order_by("pk"))
+        if reports:
+            report = reports[index % len(reports)]
+            report.killed_qualifier, report.killed = op[2]
+            report.save()
         return
     if kind == "dates_in_bulk":
         Incident.objects.filter(pk__in=incidents[::2]).update(start_date=MONTHS[index])
@@ -305,4 +331,37 @@ def test_rebuild_totals_repairs_place_totals_changed_around_the_application(clie
     assert place_headline(client, tree["idlib"]) == "999"
     call_command("rebuild_totals", verbosity=0)
     assert place_headline(client, tree["idlib"]) == "8"
+    assert_totals_kept()
+
+
+def test_a_source_page_counts_its_reports_and_comparisons_from_the_source_totals(client):
+    moh, sohr = make_source(name="Ministry"), make_source(name="Observatory")
+    homs = make_incident("Homs academy", start_date=OCTOBER)
+    make_report(homs, source=moh, killed=89, qualifier="at_least")
+    revised = make_report(homs, source=sohr, killed=100, qualifier="more_than")
+    make_report(
+        homs,
+        source=sohr,
+        killed=120,
+        qualifier="more_than",
+        published_on=OCTOBER + datetime.timedelta(days=1),
+    )
+    draft = make_incident("A draft", status="draft", start_date=OCTOBER)
+    make_report(draft, source=moh, killed=5)
+    make_report(draft, source=sohr, killed=50)
+
+    def seen(source):
+        context = client.get(f"/sources/{source.slug}/").context
+        return context["page"].paginator.count, context["comparison"]
+
+    # "at least 89" is lower than "more than 120"; the draft's figures are not counted.
+    assert seen(moh) == (1, {"higher": 0, "lower": 1, "same": 0})
+    assert seen(sohr) == (2, {"higher": 1, "lower": 0, "same": 0})
+    workflow.publish_incident(incident=draft, user=None, via="tests")
+    assert seen(moh) == (2, {"higher": 0, "lower": 2, "same": 0})
+    assert seen(sohr) == (3, {"higher": 2, "lower": 0, "same": 0})
+    revised.delete()  # an earlier figure: one report fewer, the same comparisons
+    draft.reports.filter(source=sohr).delete()
+    assert seen(moh) == (2, {"higher": 0, "lower": 1, "same": 0})
+    assert seen(sohr) == (1, {"higher": 1, "lower": 0, "same": 0})
     assert_totals_kept()

@@ -84,6 +84,49 @@ class PlaceTotal(models.Model):
         return f"Place {self.location_id}: {self.incidents} incidents"
 
 
+# The columns of SourceTotal and SourceShare that are sums.
+SOURCE_SUMS = ["reports", "higher", "lower", "same"]
+
+
+class SourceShare(models.Model):
+    """What one incident adds to one source's totals (``SourceTotal``) while it is published: the
+    source's reports on it, and how the source's current figure compares with each other
+    source's current figure there (``stats.compare_with_other_sources``). Kept for drafts too, so
+    that publishing adds them and a change adds the difference from what was added before."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey("incidents.Source", on_delete=models.CASCADE, related_name="+")
+    reports = models.IntegerField(default=0)
+    higher = models.IntegerField(default=0)
+    lower = models.IntegerField(default=0)
+    same = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "source"], name="source_share_once"),
+        ]
+
+    def __str__(self):
+        return f"Share of source {self.source_id} in incident {self.incident_id}"
+
+
+class SourceTotal(models.Model):
+    """One source's totals over the published incidents, for its page: how many reports it
+    published on them and how often its current figure was higher, lower or the same as another
+    source's on the same incident. The sum of its ``SourceShare`` rows of published incidents."""
+
+    source = models.OneToOneField(
+        "incidents.Source", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    reports = models.IntegerField(default=0)
+    higher = models.IntegerField(default=0)
+    lower = models.IntegerField(default=0)
+    same = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"Source {self.source_id}: {self.reports} reports"
+
+
 class PartTreeShare(models.Model):
     """What one published incident of a part tree (a whole or a part) adds to the month totals.
 
