@@ -39,6 +39,9 @@ def visible_incidents(request):
 # "More than 10,000 incidents match". Counting every match of a common word among a million
 # incidents would read most of them on each page view.
 COUNT_LIMIT = 10_000
+# A text search, up to this many: each match counted costs a LIKE over an incident's text, and a
+# common word ("hospital") would read tens of thousands of them for the count alone.
+SEARCH_COUNT_LIMIT = 1_000
 
 
 class CountedUpTo(Paginator):
@@ -129,7 +132,8 @@ def incident_list(request):
     # Unfiltered or filtered by place alone, the number of incidents is the month or place
     # totals' (a few hundred rows); otherwise counted up to COUNT_LIMIT, not every match.
     count = summarised_count(filterset) if filterset.is_valid() else 0
-    page = paginate(request, incidents, count=count, limit=COUNT_LIMIT)
+    searched = filterset.is_valid() and filterset.form.cleaned_data.get("q")
+    page = paginate(request, incidents, count=count, limit=SEARCH_COUNT_LIMIT if searched else COUNT_LIMIT)
     page.object_list = with_places_in_page_language(page.object_list)
     context = {
         "filterset": filterset,

@@ -430,8 +430,9 @@ class Incident(RulesInCleanMixin, Versioned):
             ),
             # The contradictory filter.
             models.Index(fields=["is_contradictory", "killed_spread"], name="incident_contradictory_idx"),
-            # The kind filter.
-            models.Index(fields=["kind", "start_date"], name="incident_kind_date_idx"),
+            # The kind filter. With the status and place, a filtered list counts its matches from
+            # this index alone (kind, dates, a place: /incidents/?location=…&kind=…).
+            models.Index(fields=["kind", "start_date", "status", "location"], name="incident_kind_date_idx"),
             # The feed: the most recently published first.
             models.Index(fields=["published_at", "id"], name="incident_published_idx"),
         ]
