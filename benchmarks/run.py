@@ -6,7 +6,11 @@
 3. Times each page (median and 95th percentile over sequential requests) and the full
    reports.csv export (rows per second: the median of three downloads; growth of the server's
    memory: the largest of the three, which is the first).
-4. Prints a table and writes benchmarks/results.json.
+4. On SQLite, starts Datasette on the same file (read-only, immutable) and times it for the
+   filter of the "/incidents/ governorate + dates + kind" row: its HTML table page and .json
+   for the same filter, page size and order (the comparison the target uses: HTML page against
+   HTML page), and its SQL endpoint running our page's own two queries (the count, the page).
+5. Prints a table and writes benchmarks/results.json.
 
 Usage: .venv/bin/python benchmarks/run.py [--incidents 100000] [--requests 40]
 """
@@ -22,11 +26,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 # Another port with BENCH_PORT, for two benchmarks on one machine.
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
+PAGE_SIZE = 25  # incidents.views.PAGE_SIZE
+DATASETTE_PORT = PORT + 1
 # The API answers in JSON what a page shows in HTML, for up to 100 incidents (1,000 features).
 TARGETS_MS = {"median": 50, "slow_median": 150, "api": 100}
 EXPORT_RUNS = 3  # one download varies by a tenth from run to run on a shared machine
@@ -69,7 +75,11 @@ import json
 from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from incidents.filters import filter_incidents
 from incidents.models import Incident, Location, Source
+from incidents.views import PAGE_SIZE
 user, _ = get_user_model().objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
 user.groups.add(Group.objects.get(name="Editor"))
 session = SessionStore()
@@ -80,13 +90,35 @@ session.create()
 five = Incident.objects.published().filter(source_count=5).order_by("pk").first()
 governorate = Location.objects.filter(kind="admin1").order_by("pk").first()
 source = Source.objects.order_by("pk").first()
+filtered = {}
+if connection.vendor == "sqlite":
+    # The SQL that /incidents/ runs for the filtered row's filter (its count, then its page), as
+    # executed (values inlined by SQLite's own quoting), for Datasette's SQL endpoint.
+    from django.test import RequestFactory
+    from django.contrib.auth.models import AnonymousUser
+    request = RequestFactory().get("/incidents/", FILTER | {"location": governorate.slug})
+    request.user = AnonymousUser()
+    listed = Incident.objects.published().select_related("location", "part_of")
+    _, incidents = filter_incidents(request, listed)
+    with CaptureQueriesContext(connection) as count_query:
+        incidents.count()
+    with CaptureQueriesContext(connection) as page_query:
+        list(incidents[:PAGE_SIZE])
+    filtered = {"count_sql": count_query[-1]["sql"], "page_sql": page_query[-1]["sql"]}
 print(json.dumps({
     "session": session.session_key,
     "incident": five.slug,
     "governorate": governorate.slug,
+    "governorate_id": governorate.pk,
     "source": source.slug,
+    **filtered,
 }))
 """
+
+
+# The filter of this row (with location=<governorate>); Datasette is timed for the same filter.
+FILTERED = "/incidents/ governorate + dates + kind"
+FILTER = {"date_after": "2015-01-01", "date_before": "2018-12-31", "kind": "shelling"}
 
 
 def prepare(env, incidents):
@@ -106,7 +138,8 @@ def prepare(env, incidents):
             )
         manage(env, "generate_data", "--incidents", str(incidents), "--seed", "1")
     manage(env, "collectstatic", "--noinput", "-v0")
-    return json.loads(manage(env, "shell", "-c", DJANGO_SNIPPET, capture=True).strip().splitlines()[-1])
+    snippet = f"FILTER = {FILTER!r}\n{DJANGO_SNIPPET}"
+    return json.loads(manage(env, "shell", "-c", snippet, capture=True).strip().splitlines()[-1])
 
 
 def start_server(env, workers, threads=1):
@@ -127,18 +160,96 @@ def start_server(env, workers, threads=1):
         cwd=ROOT,
         env=env,
     )
-    for _ in range(100):
+    return wait_for(server, "/healthz/", "gunicorn")
+
+
+def wait_for(server, path, name, port=PORT):
+    for _ in range(300):
         try:
-            get("/healthz/")
+            get(path, port=port)
             return server
         except OSError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{name} did not start")
 
 
-def get(path, session=None, stream=False):
-    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=300)
+def start_datasette(database_path):
+    """Datasette on the benchmark's SQLite file, immutable (read-only, no locking), one process as
+    `datasette serve` runs by default, with its default settings."""
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "datasette"),
+            "serve",
+            "-i",
+            str(database_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(DATASETTE_PORT),
+        ],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return wait_for(server, "/-/versions.json", "datasette", port=DATASETTE_PORT)
+
+
+def datasette_pages(info, database_path):
+    """(label, path) of Datasette's answers for the filtered list's filter.
+
+    The table view filters incidents_incident on the same columns, in the same order (newest
+    first, then by id: Datasette always ends its order with the primary key), 25 rows a page;
+    "beneath the governorate" is a subquery on the places' admin1 column, as our query has it.
+    """
+    database = Path(database_path).stem
+    # Datasette's own way of filtering on another table; an integer of ours, not user input.
+    beneath = (
+        f"location_id in (select id from incidents_location where admin1_id = {int(info['governorate_id'])})"  # noqa: S608
+    )
+    table = "&".join(
+        [
+            "status__exact=published",
+            f"kind__exact={FILTER['kind']}",
+            f"start_date__gte={FILTER['date_after']}",
+            f"start_date__lte={FILTER['date_before']}",
+            "_where=" + quote(beneath),
+            "_sort_desc=start_date",
+            f"_size={PAGE_SIZE}",
+        ]
+    )  # fmt: skip
+    return [
+        ("Datasette table page, HTML (the target)", f"/{database}/incidents_incident?{table}"),
+        # The same page without its facet suggestions (its default runs a query per column, up
+        # to 50 ms each, to suggest facets): the page with the least work Datasette offers.
+        ("Datasette table page, HTML, _nosuggest=1", f"/{database}/incidents_incident?{table}&_nosuggest=1"),
+        ("Datasette table page, .json", f"/{database}/incidents_incident.json?{table}"),
+        ("Datasette SQL: our page's count", f"/{database}.json?sql={quote(info['count_sql'])}&_shape=array"),
+        ("Datasette SQL: our page's 25 rows", f"/{database}.json?sql={quote(info['page_sql'])}&_shape=array"),
+    ]
+
+
+DATASETTE_TARGET = "Datasette table page, HTML (the target)"
+
+
+def compare_with_datasette(info, database_url, requests):
+    """Datasette's timings for the filtered list's filter (``datasette_pages``), from a Datasette
+    started and stopped here."""
+    database_path = database_url.removeprefix("sqlite:///")
+    server = start_datasette(database_path)
+    try:
+        version = json.loads(get("/-/versions.json", port=DATASETTE_PORT))["datasette"]["version"]
+        pages = {
+            label: measure_page(path, requests, port=DATASETTE_PORT)
+            for label, path in datasette_pages(info, database_path)
+        }
+    finally:
+        server.terminate()
+        server.wait()
+    return {"version": version, "pages": pages}
+
+
+def get(path, session=None, stream=False, port=PORT):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     headers = {"Cookie": f"sessionid={session}"} if session else {}
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
@@ -151,13 +262,13 @@ def get(path, session=None, stream=False):
     return body
 
 
-def measure_page(path, requests, session=None):
+def measure_page(path, requests, session=None, port=PORT):
     for _ in range(3):  # warm up caches and connections
-        get(path, session)
+        get(path, session, port=port)
     timings = []
     for _ in range(requests):
         started = time.perf_counter()
-        get(path, session)
+        get(path, session, port=port)
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     return {
@@ -229,11 +340,7 @@ def main():
         pages = [
             ("home page", "/", "median"),
             ("/incidents/ page 1", "/incidents/", "median"),
-            (
-                "/incidents/ governorate + dates + kind",
-                f"/incidents/?location={governorate}&date_after=2015-01-01&date_before=2018-12-31&kind=shelling",
-                "median",
-            ),
+            (FILTERED, f"/incidents/?{urlencode({'location': governorate, **FILTER})}", "median"),
             ("text search", "/incidents/?q=hospital", "slow_median"),
             # Arabic folded search (incidents/search.py), on the Arabic page.
             ("Arabic text search", f"/ar/incidents/?q={quote('ادلب')}", "slow_median"),
@@ -253,6 +360,8 @@ def main():
             result = measure_page(path, args.requests)
             result["target_median_ms"] = TARGETS_MS[target]
             results["pages"][label] = result
+        if results["database"] == "sqlite":
+            results["datasette"] = compare_with_datasette(info, database_url, args.requests)
         runs = [measure_export(server, info["session"]) for _ in range(EXPORT_RUNS)]
         results["export"] = {
             **sorted(runs, key=lambda run: run["rows_per_s"])[len(runs) // 2],
@@ -270,6 +379,18 @@ def main():
         print(
             f"{label:42} {result['median_ms']:>10} {result['p95_ms']:>8} {result['target_median_ms']:>6} {ok}"
         )
+    if "datasette" in results:
+        ours = results["pages"][FILTERED]["median_ms"]
+        print(
+            f"\nThe same filter ({FILTERED}), Datasette {results['datasette']['version']} on the same file:"
+        )
+        print(f"{'':42} {'median ms':>10} {'p95 ms':>8}")
+        print(f"{'our page (HTML)':42} {ours:>10} {results['pages'][FILTERED]['p95_ms']:>8}")
+        for label, result in results["datasette"]["pages"].items():
+            print(f"{label:42} {result['median_ms']:>10} {result['p95_ms']:>8}")
+        theirs = results["datasette"]["pages"][DATASETTE_TARGET]["median_ms"]
+        verdict = "ok" if ours <= theirs else "SLOWER"
+        print(f"Target: our page no slower than the {DATASETTE_TARGET}: {ours} vs {theirs} ms {verdict}")
     export = results["export"]
     print(
         f"\nreports.csv: {export['rows']:,} rows in {export['seconds']} s = {export['rows_per_s']:,} rows/s "

@@ -6,6 +6,9 @@ import django_filters
 from django import forms
 from django.core.validators import slug_re
 from django.db.models import Exists, OuterRef, Q
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -83,8 +86,32 @@ class NamesInPageLanguage(forms.models.ModelChoiceIterator):
             yield self.choice(name)
 
 
+class MenuSelect(forms.Select):
+    """A menu written in Python (``format_html``), the same HTML as Django's template for a select
+    writes: the filter menus hold a few hundred options (every governorate and district), and a
+    template rendered per option, with a dictionary of attributes built for each, took most of
+    the time of a list page. Options only, no groups (the filters have none)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen, selected = set(self.format_value(value)), False
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            # As Django's Select: only the first option with the value is selected.
+            is_selected = not selected and option_value in chosen
+            selected = selected or is_selected
+            options.append((option_value, mark_safe(" selected") if is_selected else "", label))
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            format_html_join("", '<option value="{}"{}>{}</option>', options),
+        )
+
+
 class SlugChoiceField(forms.ModelChoiceField):
     iterator = NamesInPageLanguage
+    widget = MenuSelect
 
     def __init__(self, *args, kind="choice", **kwargs):
         self.kind = kind
@@ -176,6 +203,12 @@ class IncidentFilterForm(forms.Form):
         return cleaned
 
 
+class MenuChoiceFilter(django_filters.ChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MenuSelect)
+        super().__init__(*args, **kwargs)
+
+
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
     date_after = ISODateFilter(
@@ -197,9 +230,7 @@ class IncidentFilter(django_filters.FilterSet):
         empty_label=_("Anywhere"),
         kind="place",
     )
-    kind = django_filters.ChoiceFilter(
-        label=_("Kind"), choices=Incident.Kind.choices, empty_label=_("Any kind")
-    )
+    kind = MenuChoiceFilter(label=_("Kind"), choices=Incident.Kind.choices, empty_label=_("Any kind"))
     perpetrator = SlugFilter(
         label=_("Alleged perpetrator"),
         queryset=actors_to_choose,
@@ -216,13 +247,13 @@ class IncidentFilter(django_filters.FilterSet):
         empty_label=_("Any source"),
         kind="source",
     )
-    disputed = django_filters.ChoiceFilter(
+    disputed = MenuChoiceFilter(
         label=_("Figures"),
         choices=[("true", _("Sources differ")), ("false", _("Sources agree"))],
         method="only_disputed",
         empty_label=_("Disputed or not"),
     )
-    attribution = django_filters.ChoiceFilter(
+    attribution = MenuChoiceFilter(
         label=_("Attribution"),
         choices=[
             ("disputed", _("Disputed: sources blame different actors, or one denies")),
@@ -231,7 +262,7 @@ class IncidentFilter(django_filters.FilterSet):
         method="by_attribution",
         empty_label=_("Disputed or not"),
     )
-    contradictory = django_filters.ChoiceFilter(
+    contradictory = MenuChoiceFilter(
         label=_("Contradictions"),
         choices=[("true", _("Sources contradict each other")), ("false", _("No contradiction"))],
         method="only_contradictory",
@@ -245,7 +276,7 @@ class IncidentFilter(django_filters.FilterSet):
         max_value=MAX_FIGURE,
         widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
     )
-    sort = django_filters.ChoiceFilter(
+    sort = MenuChoiceFilter(
         label=_("Sort"),
         choices=[(key, label) for key, (label, _) in SORTS.items()],
         method="sort_by",
@@ -264,21 +295,24 @@ class IncidentFilter(django_filters.FilterSet):
             return queryset
         if has_arabic(value):
             return queryset.filter(self.arabic_matches(fold_arabic(value)))
-        # Places and sources are few: matched once, then looked up by id, rather than joined
-        # to every incident.
-        places = Location.objects.filter(Q(chain__icontains=value) | Q(name_ar__icontains=value))
-        sources = Source.objects.filter(Q(name__icontains=value) | Q(short_name__iexact=value))
+        # Places, sources and named people are few: their ids are read first (three small
+        # queries), so that each condition below is one an index serves (on PostgreSQL the
+        # trigram indexes of migration 0019 for the text; an id list) and a rare word is found
+        # without reading every incident.
+        places = ids(Location.objects.filter(Q(chain__icontains=value) | Q(name_ar__icontains=value)))
+        sources = ids(Source.objects.filter(Q(name__icontains=value) | Q(short_name__iexact=value)))
         # Only names an editor has released: a hidden name finds nothing, even for those who can
         # see it in the admin (the list and the exports share this search).
         named = Victim.objects.public().filter(Q(name__icontains=value) | Q(name_ar__icontains=value))
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(place__icontains=value)
-            | Q(summary__icontains=value)
-            | Q(location__in=places)
-            | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
-            | Q(pk__in=named.values("incident_id"))
-        )
+        matches = Q(title__icontains=value) | Q(place__icontains=value) | Q(summary__icontains=value)
+        if places:
+            matches |= Q(location__in=places)
+        if sources:
+            matches |= Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
+        named_in = ids(named.order_by().values_list("incident_id", flat=True).distinct())
+        if named_in:
+            matches |= Q(pk__in=named_in)
+        return queryset.filter(matches)
 
     @staticmethod
     def arabic_matches(folded):
@@ -286,28 +320,36 @@ class IncidentFilter(django_filters.FilterSet):
         any Arabic in the title, summary and place), place (or a place it lies in), source or actor
         holds ``folded`` (incidents.search: without marks, spelling variants folded).
 
-        The places' ids are read first (one query): the five look-ups below then use a list
-        rather than each folding every place's name again."""
-        named = list(named_in_arabic(Location, folded).values_list("pk", flat=True))
+        The places', sources' and actors' ids are read first (four small queries): the
+        conditions below then use lists, each served by an index (on PostgreSQL, ``search_ar``
+        by its trigram index), rather than each folding every name again."""
+        named = ids(named_in_arabic(Location, folded))
         # A place matches when it, or a place it lies in, has the name: "إدلب" finds Idlib's
-        # villages. Through the ancestor columns Location.save() keeps (each subquery runs once).
-        places = Location.objects.filter(
-            Q(pk__in=named)
-            | Q(parent__in=named)
-            | Q(admin2__in=named)
-            | Q(admin1__in=named)
-            | Q(country__in=named)
+        # villages. Through the ancestor columns Location.save() keeps.
+        places = (
+            ids(
+                Location.objects.filter(
+                    Q(pk__in=named)
+                    | Q(parent__in=named)
+                    | Q(admin2__in=named)
+                    | Q(admin1__in=named)
+                    | Q(country__in=named)
+                )
+            )
+            if named
+            else []
         )
-        sources = named_in_arabic(Source, folded)
-        attributed = Attribution.objects.filter(
-            Q(actor__in=named_in_arabic(Actor, folded)) | Q(source__in=sources)
-        )
-        return (
-            Q(search_ar__icontains=folded)
-            | Q(location__in=places)
-            | Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
-            | Q(pk__in=attributed.values("incident_id"))
-        )
+        sources = ids(named_in_arabic(Source, folded))
+        actors = ids(named_in_arabic(Actor, folded))
+        matches = Q(search_ar__icontains=folded)
+        if places:
+            matches |= Q(location__in=places)
+        if sources:
+            matches |= Q(pk__in=TollReport.objects.filter(source__in=sources).values("incident_id"))
+        if sources or actors:
+            attributed = Attribution.objects.filter(Q(actor__in=actors) | Q(source__in=sources))
+            matches |= Q(pk__in=attributed.values("incident_id"))
+        return matches
 
     def in_location(self, queryset, name, location):
         return queryset.beneath(location)
@@ -329,6 +371,13 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.order_by(*SORTS[value][1])
 
 
+def ids(rows):
+    """The ids of ``rows`` (a QuerySet of models, or of one column) as a list. One query."""
+    if rows._fields:
+        return list(rows)
+    return list(rows.order_by().values_list("pk", flat=True))
+
+
 def named_in_arabic(model, folded):
     """Places, sources or actors whose Arabic name holds ``folded``; sources and actors also by
     their name, as one known only by an Arabic name is entered. Few rows: the names are folded in
@@ -338,6 +387,21 @@ def named_in_arabic(model, folded):
         return named.filter(folded__icontains=folded)
     named = model.objects.alias(folded=ArabicFolded("name_ar"), folded_name=ArabicFolded("name"))
     return named.filter(Q(folded__icontains=folded) | Q(folded_name__icontains=folded))
+
+
+def summarised_count(filterset):
+    """How many published incidents ``filterset`` (valid, over every published incident) gives,
+    read from the totals ``incidents.tolls`` keeps when they can say: with no filter (the month
+    totals) or a place alone (the place totals), one query over a few hundred rows instead of a
+    count of the incidents. None for any other filter."""
+    from incidents import stats
+
+    filters = set(filterset.form.changed_data) - {"sort"}
+    if not filters:
+        return stats.published_total().incidents
+    if filters == {"location"}:
+        return stats.place_incident_count(filterset.form.cleaned_data["location"])
+    return None
 
 
 def filter_incidents(request, queryset):

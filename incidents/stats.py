@@ -12,8 +12,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import ngettext, pgettext
 
 from incidents import dataversion, figures
-from incidents.models import Incident, MonthTotal, Source, TollReport, Victim
+from incidents.models import Incident, MonthTotal, PlaceTotal, Source, SourceTotal, TollReport, Victim
 from incidents.models.reports import stated_ends_sql
+from incidents.models.totals import PLACE_SUMS, SOURCE_SUMS
 
 # The stored figures that totals add up; incident_date_figures_idx holds them too.
 TOTALLED_FIELDS = Incident.TOTALLED_FIELDS
@@ -54,9 +55,21 @@ def _total(sums, sources=0, trees=NOTHING):
     return figures.Total(**sums, highest_open=highest_open, sources=sources)
 
 
-def part_tree_parents():
-    """{incident id: the id of its whole} for every part. One query (parts are few)."""
-    return dict(Incident.objects.filter(part_of__isnull=False).order_by().values_list("pk", "part_of"))
+def part_tree_parents(members=None):
+    """{incident id: the id of its whole}: for every part (one query), or, given ``members``
+    (``figures.IncidentToll``), for the wholes above them that are not members themselves, which
+    is all that the climb from a part to its nearest whole in the set needs (a query per level
+    of wholes outside the set: none when each member's whole is a member too)."""
+    if members is None:
+        return dict(Incident.objects.filter(part_of__isnull=False).order_by().values_list("pk", "part_of"))
+    known = {member.pk for member in members}
+    parents = {}
+    wanted = {member.part_of_id for member in members} - known - {None}
+    while wanted:
+        found = dict(Incident.objects.filter(pk__in=wanted).order_by().values_list("pk", "part_of"))
+        parents.update(found)
+        wanted = set(found.values()) - known - parents.keys() - {None}
+    return parents
 
 
 def tree_members(incidents, *extra):
@@ -85,12 +98,13 @@ def tree_ends(members, parents):
 
 
 class PartTrees:
-    """The incidents of a set that are wholes or parts, read once (two queries) and reused for
-    every total over that set or a date range within it (the home page's three totals)."""
+    """The incidents of a set that are wholes or parts, read once (a query, and one per level of
+    wholes outside the set above them) and reused for every total over that set or a date range
+    within it."""
 
     def __init__(self, incidents):
         self.members = list(tree_members(incidents, "start_date"))
-        self.parents = part_tree_parents()
+        self.parents = part_tree_parents([member for member, _ in self.members])
 
     def ends(self, since=None, until=None):
         """What they add to a total of the incidents from ``since`` to ``until`` (dates, inclusive)."""
@@ -210,12 +224,33 @@ def monthly_totals(incidents, trees=None, since=None):
     return [(month, _total(sums, trees=added.get(month, NOTHING))) for month, sums in months.items()]
 
 
-def incident_counts_beneath(incidents, places):
-    """[(place, number of ``incidents`` in it or beneath it)], in one query."""
+def place_total(location, sources=None):
+    """``totals(Incident.objects.published().beneath(location))``, read from the place totals
+    that ``incidents.tolls`` keeps (one row per place beneath ``location``: a few hundred for a
+    governorate, whatever the number of incidents) plus the part trees among its incidents.
+    Three queries (two when the caller knows how many sources reported on them), and one per
+    level of wholes outside the place above its parts."""
+    sums = PlaceTotal.objects.filter(location.beneath_q()).aggregate(
+        **{name: Coalesce(Sum(name), 0) for name in PLACE_SUMS}
+    )
+    incidents = Incident.objects.published().beneath(location)
+    if sources is None:
+        sources = count_sources_reporting_on(incidents)
+    return _total(sums, sources=sources, trees=PartTrees(incidents).ends())
+
+
+def place_incident_count(location):
+    """How many published incidents lie in ``location`` or beneath it, from the place totals. One query."""
+    return place_counts_beneath(location, [location])[0][1]
+
+
+def place_counts_beneath(location, places):
+    """[(place, number of published incidents in it or beneath it)] for ``places`` beneath
+    ``location`` (its sub-places), from the place totals. One query."""
     if not places:
         return []
-    counts = incidents.order_by().aggregate(
-        **{f"place_{p.pk}": Count("pk", filter=p.beneath_q()) for p in places}
+    counts = PlaceTotal.objects.filter(location.beneath_q()).aggregate(
+        **{f"place_{p.pk}": Coalesce(Sum("incidents", filter=p.beneath_q()), 0) for p in places}
     )
     return [(p, counts[f"place_{p.pk}"]) for p in places]
 
@@ -266,8 +301,25 @@ def verdict_rules():
     return {"higher": higher, "lower": lower, "same": ~higher & ~lower}
 
 
+def source_totals(source):
+    """{"reports": how many reports ``source`` published on published incidents, "higher",
+    "lower", "same": how often its current figure was higher, lower or the same as another
+    source's on the same incident}, from the source totals ``incidents.tolls`` keeps. One query
+    of one row, however many reports."""
+    row = SourceTotal.objects.filter(source=source).values(*SOURCE_SUMS).first()
+    return row or dict.fromkeys(SOURCE_SUMS, 0)
+
+
 def compare_with_other_sources(source):
-    """How often this source's current figure was higher, lower or the same as others'. One query."""
+    """How often this source's current figure was higher, lower or the same as others' (the
+    source totals). One query."""
+    totals = source_totals(source)
+    return {name: totals[name] for name in verdict_rules()}
+
+
+def compare_with_other_sources_afresh(source):
+    """``compare_with_other_sources`` counted from the reports themselves (what the kept source
+    totals must equal). One query over every pair of the source's current figures."""
     return compared_pairs(source).aggregate(
         **{name: Count("pk", filter=rule) for name, rule in verdict_rules().items()}
     )

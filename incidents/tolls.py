@@ -1,11 +1,13 @@
 """The one writer of derived data: which report of each source is current (per population),
 each incident's stored figures (``Incident.FIGURE_FIELDS``), its alleged perpetrators and
 claims (``Incident.perpetrators`` and ``claimed_by``, from the attributions), and the month
-totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``Incident.totalled_in``).
+and place totals of published incidents (``MonthTotal``, ``PartTreeShare``, ``PlaceTotal``,
+``Incident.totalled_in`` and ``totalled_at``), and the source totals (``SourceShare``,
+``SourceTotal``).
 
 Every path that changes reports (a save or delete, a bulk delete or update, a restore, an
 import, ``generate_data``) or part trees (``Incident.part_of``) ends by calling ``refresh()``
-in its own transaction; a change of status or start date calls ``recount()``, a delete
+in its own transaction; a change of status, start date or place calls ``recount()``, a delete
 ``forget()`` first. An import's new incidents get their figures before they are written
 (``fill_new()``, the same reading), so that each is written once. Nothing else writes those
 columns (their ``update()`` refuses them). The arithmetic is ``incidents.figures``; this module
@@ -19,14 +21,14 @@ tree and adds the difference from what the tree's members added before (``PartTr
 """
 
 import datetime
-from collections import defaultdict, namedtuple
+from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from incidents import blame, figures
-from incidents.models.totals import MONTH_SUMS
+from incidents.models.totals import MONTH_SUMS, PLACE_SUMS, SOURCE_SUMS
 from incidents.rows import Table
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
@@ -99,7 +101,7 @@ def _refresh_chunk(ids):
         for row in Incident.objects.select_for_update(no_key=True)
         .filter(among("pk", ids))
         .order_by("pk")
-        .values_list("pk", "part_of", "status", "start_date", *Incident.FIGURE_FIELDS)
+        .values_list("pk", "part_of", "status", "start_date", "location", *Incident.FIGURE_FIELDS)
     }
     wholes = set(
         Incident.objects.filter(among("part_of", stored)).order_by().values_list("part_of", flat=True)
@@ -117,15 +119,18 @@ def _refresh_chunk(ids):
         attribution = AttributionStance._make(values)
         attributions[attribution.incident_id].append(attribution)
     blames = {}
+    shares_before = stored_source_shares(stored)
+    shares_after = {}
 
     now_current, no_longer_current, changed_incidents = [], [], []
     counted_before, counted_after, tree_members = {}, {}, set()
     for pk, reports in reports_by_incident.items():
-        part_of, status, start_date, *old_values = stored[pk]
+        part_of, status, start_date, location, *old_values = stored[pk]
         values, current_ids, blames[pk] = _derive(
             reports, attributions[pk], in_part_tree=part_of is not None or pk in wholes, status=status,
-            start_date=start_date,
+            start_date=start_date, location=location,
         )  # fmt: skip
+        shares_after[pk] = source_shares(reports, current_ids)
         for report in reports:
             if report.is_current and report.pk not in current_ids:
                 no_longer_current.append(report.pk)
@@ -143,12 +148,13 @@ def _refresh_chunk(ids):
     if no_longer_current:
         TollReport.objects.filter(among("pk", no_longer_current))._write_current(False)
     _write_figures(Incident, changed_incidents)
-    _count_in_totals(counted_before, counted_after, tree_members)
+    _count_in_totals(counted_before, counted_after, tree_members, (shares_before, shares_after))
+    _write_source_shares(shares_before, shares_after)
     _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
     _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, b in blames.items()})
 
 
-def _derive(reports, attributions, *, in_part_tree, status, start_date):
+def _derive(reports, attributions, *, in_part_tree, status, start_date, location):
     """(the stored figures, the pks of the current reports, the ``Blame``) of one incident with
     these ``reports`` (``ReportFigures``) and ``attributions`` (``AttributionStance``)."""
     blamed = blame.blame(attributions)
@@ -156,6 +162,7 @@ def _derive(reports, attributions, *, in_part_tree, status, start_date):
     values["in_part_tree"] = in_part_tree
     values["attribution_disputed"] = blamed.is_disputed
     values["totalled_in"] = totalled_in(status, start_date)
+    values["totalled_at"] = totalled_at(status, location)
     return values, {report.pk for report in figures.current_reports(reports)}, blamed
 
 
@@ -168,12 +175,13 @@ def fill_new(new_incidents):
     after the INSERTs, computed the same way (``_derive``). Sets ``Incident.FIGURE_FIELDS`` on
     each incident Row and ``is_current`` on each report Row; a report's entry order is its
     place in the list, as the INSERT numbers them. No lock: no one else sees the rows before
-    they are committed, and no query. Returns each incident's ``Blame``, for ``store_actors()``
-    once the incidents have their ids. A draft is not in the month totals: nothing to count.
+    they are committed, and no query. Returns each incident's (``Blame``, source shares), for
+    ``store_new()`` once the incidents have their ids. A draft is not in the month, place or
+    source totals: nothing to count (its source shares are, once it is published).
     """
     from incidents.models import Incident
 
-    blames = []
+    derived = []
     for incident, reports, attributions in new_incidents:
         assert incident["status"] == Incident.Status.DRAFT and incident["part_of_id"] is None
         figures_of = [ReportFigures(**{**{name: report.get(name) for name in REPORT_FIELDS}, "pk": i})
@@ -186,21 +194,82 @@ def fill_new(new_incidents):
             in_part_tree=False,
             status=incident["status"],
             start_date=incident["start_date"],
+            location=incident["location_id"],
         )
         incident.update(values)
         for i, report in enumerate(reports):
             report["is_current"] = i in current
-        blames.append(blamed)
-    return blames
+        derived.append((blamed, source_shares(figures_of, current)))
+    return derived
 
 
-def store_actors(blames):
-    """The alleged perpetrators and claims of incidents created with ``fill_new()``'s figures
-    ({incident id: its ``Blame``}); two queries."""
+def store_new(derived):
+    """The alleged perpetrators, claims and source shares of incidents created with
+    ``fill_new()``'s figures ({incident id: its (``Blame``, source shares)}); a few queries."""
     from incidents.models import Incident
 
-    _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, b in blames.items()})
-    _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, b in blames.items()})
+    _write_actors(Incident.perpetrators.through, {pk: b.alleged for pk, (b, _) in derived.items()})
+    _write_actors(Incident.claimed_by.through, {pk: b.claimed for pk, (b, _) in derived.items()})
+    _write_source_shares({}, {pk: shares for pk, (_, shares) in derived.items()})
+
+
+# What a source's figure is compared on: a number or a word, of everyone killed.
+COMPARED_QUALIFIERS = {*figures.NUMBER_QUALIFIERS, *figures.PLURAL_WORDS}
+
+
+def source_shares(reports, current_ids):
+    """{source id: (reports, higher, lower, same)}: what one incident's ``reports`` (those of
+    ``current_ids`` current) add to each source's totals (``SourceShare``). How a source's
+    current figure of everyone killed compares with each other source's, by the numbers they
+    state (``stats.verdict_rules``: higher when its lowest is above the other's highest)."""
+    counts = Counter(report.source_id for report in reports)
+    compared = [
+        (report.source_id, figures.Figure(report.killed_qualifier, report.killed, report.killed_upper))
+        for report in reports
+        if report.pk in current_ids
+        and report.killed_counts == figures.ALL
+        and report.killed_qualifier in COMPARED_QUALIFIERS
+    ]
+    verdicts = {source: [0, 0, 0] for source in counts}
+    for mine_source, mine in compared:
+        for their_source, theirs in compared:
+            ends = (mine.stated_low, mine.stated_high, theirs.stated_low, theirs.stated_high)
+            if their_source == mine_source or None in ends:
+                continue
+            mine_low, mine_high, their_low, their_high = ends
+            verdict = 0 if mine_low > their_high else 1 if mine_high < their_low else 2
+            verdicts[mine_source][verdict] += 1
+    return {source: (counts[source], *verdicts[source]) for source in counts}
+
+
+def stored_source_shares(incident_ids):
+    """{incident id: {source id: (reports, higher, lower, same)}} as ``SourceShare`` holds them. One query."""
+    from incidents.models import SourceShare
+
+    shares = {pk: {} for pk in incident_ids}
+    for incident_id, source_id, *sums in SourceShare.objects.filter(among("incident_id", shares)).values_list(
+        "incident_id", "source_id", *SOURCE_SUMS
+    ):
+        shares[incident_id][source_id] = tuple(sums)
+    return shares
+
+
+def _write_source_shares(before, after):
+    """Make the ``SourceShare`` rows of the incidents whose shares changed be ``after``."""
+    from incidents.models import SourceShare
+
+    changed = [pk for pk in after if after[pk] != before.get(pk, {})]
+    if not changed:
+        return
+    SourceShare.objects.filter(among("incident_id", changed)).delete()
+    SourceShare.objects.bulk_create(
+        [
+            SourceShare(incident_id=pk, source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
+            for pk in changed
+            for source, sums in after[pk].items()
+        ],
+        batch_size=CHUNK,
+    )
 
 
 def _write_actors(through, wanted):
@@ -277,6 +346,11 @@ def totalled_in(status, start_date):
     return start_date.replace(day=1) if status == "published" else None
 
 
+def totalled_at(status, location_id):
+    """The place whose totals (``PlaceTotal``) count an incident: its own, while it is published."""
+    return location_id if status == "published" else None
+
+
 @dataclass(frozen=True)
 class Counted:
     """How the month totals count one incident, from its stored columns (``of``).
@@ -286,6 +360,7 @@ class Counted:
     ``PartTreeShare`` instead."""
 
     month: datetime.date | None = None
+    place: int | None = None
     with_figures: bool = False
     disputed: bool = False
     in_part_tree: bool = False
@@ -297,6 +372,7 @@ class Counted:
     def of(cls, values):
         return cls(
             month=values["totalled_in"],
+            place=values["totalled_at"],
             with_figures=values["killed_lowest"] is not None,
             disputed=values["is_disputed"],
             in_part_tree=values["in_part_tree"],
@@ -339,10 +415,12 @@ class Share:
 
 
 class _Differences:
-    """What to add to each month's ``MonthTotal`` columns."""
+    """What to add to each month's ``MonthTotal`` columns and each place's ``PlaceTotal`` columns."""
 
     def __init__(self):
         self.months = defaultdict(lambda: dict.fromkeys(MONTH_SUMS, 0))
+        self.places = defaultdict(lambda: dict.fromkeys(PLACE_SUMS, 0))
+        self.sources = defaultdict(lambda: dict.fromkeys(SOURCE_SUMS, 0))
 
     def _add_ends(self, row, prefix, ends, sign):
         row[f"{prefix}lowest"] += sign * ends.lowest
@@ -350,16 +428,20 @@ class _Differences:
         row[f"{prefix}open_incidents"] += sign * ends.highest_open
 
     def add_incident(self, counted, sign):
-        if counted.month is None:
-            return
-        row = self.months[counted.month]
-        row["incidents"] += sign
-        row["incidents_with_figures"] += sign * counted.with_figures
-        row["disputed_incidents"] += sign * counted.disputed
-        if not counted.in_part_tree:
-            ends = figures.Ends(counted.lowest, counted.highest, counted.highest_open)
-            self._add_ends(row, "", ends, sign)
-            self._add_ends(row, "all_", ends, sign)
+        ends = figures.Ends(counted.lowest, counted.highest, counted.highest_open)
+        # Part trees: added to the months as shares (add_share), to the places at reading.
+        rows = []
+        if counted.month is not None:
+            rows.append((self.months[counted.month], ["", "all_"]))
+        if counted.place is not None:
+            rows.append((self.places[counted.place], [""]))
+        for row, prefixes in rows:
+            row["incidents"] += sign
+            row["incidents_with_figures"] += sign * counted.with_figures
+            row["disputed_incidents"] += sign * counted.disputed
+            if not counted.in_part_tree:
+                for prefix in prefixes:
+                    self._add_ends(row, prefix, ends, sign)
 
     def add_share(self, share, sign):
         if share is None:
@@ -372,6 +454,22 @@ class _Differences:
     def changed(self):
         return {month: row for month, row in self.months.items() if any(row.values())}
 
+    def changed_places(self):
+        return {place: row for place, row in self.places.items() if any(row.values())}
+
+    def add_source_shares(self, shares, sign):
+        """``shares``: {source id: (reports, higher, lower, same)} of one incident."""
+        for source, sums in shares.items():
+            row = self.sources[source]
+            for name, value in zip(SOURCE_SUMS, sums, strict=True):
+                row[name] += sign * value
+
+    def changed_sources(self):
+        return {source: row for source, row in self.sources.items() if any(row.values())}
+
+    def any_changed(self):
+        return bool(self.changed() or self.changed_places() or self.changed_sources())
+
 
 def _lock_totals():
     """Wait for, then hold until commit, the one lock of the month totals' writers.
@@ -383,51 +481,68 @@ def _lock_totals():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TOTALS_LOCK])
 
 
-def _count_in_totals(before, after, tree_members):
-    """Add to the month totals the difference between how they counted these incidents
-    (``before``: {pk: Counted}) and how they must count them now (``after``), and recount the
-    part trees of ``tree_members``. Takes the totals' lock only when something changes."""
+def _count_in_totals(before, after, tree_members, shares=None):
+    """Add to the month, place and source totals the difference between how they counted these
+    incidents (``before``: {pk: Counted}) and how they must count them now (``after``), and
+    recount the part trees of ``tree_members``. ``shares``: (before, after), each {pk: {source
+    id: sums}}, the incidents' source shares (``source_shares``), added while an incident is
+    published. Takes the totals' lock only when something changes."""
     differences = _Differences()
     for pk, old in before.items():
         if old != after[pk]:
             differences.add_incident(old, -1)
             differences.add_incident(after[pk], +1)
-    if not differences.changed() and not tree_members:
+        if shares is not None:
+            old_shares, new_shares = shares[0].get(pk, {}), shares[1].get(pk, {})
+            if old.month is not None:
+                differences.add_source_shares(old_shares, -1)
+            if after[pk].month is not None:
+                differences.add_source_shares(new_shares, +1)
+    if not differences.any_changed() and not tree_members:
         return
     _lock_totals()
     if tree_members:
         _recount_trees(tree_members, differences)
     _add_to_months(differences.changed())
+    _add_to_places(differences.changed_places())
+    _add_to_sources(differences.changed_sources())
 
 
 def recount(incident_ids):
-    """Count these incidents in the month totals as they now are, after a change of status or
-    start date (their figures are as they were). Locks them first, like ``refresh()``. About
+    """Count these incidents in the month and place totals as they now are, after a change of
+    status, start date or place (their figures are as they were). Locks them first, like ``refresh()``. About
     four queries per thousand incidents, more when they are in part trees."""
     from incidents.models import Incident
 
     ids = sorted({pk for pk in incident_ids if pk is not None})
-    counted_fields = ["totalled_in", "killed_lowest", "killed_highest", "killed_highest_open",
-                      "is_disputed", "in_part_tree"]  # fmt: skip
+    counted_fields = ["totalled_in", "totalled_at", "killed_lowest", "killed_highest",
+                      "killed_highest_open", "is_disputed", "in_part_tree"]  # fmt: skip
     with transaction.atomic():
         for start in range(0, len(ids), CHUNK):
             before, after, moved, tree_members = {}, {}, [], set()
-            for pk, status, start_date, *values in (
+            for pk, status, start_date, location, *values in (
                 Incident.objects.select_for_update(no_key=True)
                 .filter(pk__in=ids[start : start + CHUNK])
                 .order_by("pk")
-                .values_list("pk", "status", "start_date", *counted_fields)
+                .values_list("pk", "status", "start_date", "location", *counted_fields)
             ):
                 values = dict(zip(counted_fields, values, strict=True))
                 before[pk] = Counted.of(values)
-                month = totalled_in(status, start_date)
-                after[pk] = Counted.of({**values, "totalled_in": month})
-                if month != values["totalled_in"]:
-                    moved.append((pk, {"totalled_in": month}))
-                    if values["in_part_tree"]:
+                now = {
+                    "totalled_in": totalled_in(status, start_date),
+                    "totalled_at": totalled_at(status, location),
+                }
+                after[pk] = Counted.of({**values, **now})
+                if (now["totalled_in"], now["totalled_at"]) != (values["totalled_in"], values["totalled_at"]):
+                    moved.append((pk, now))
+                    if values["in_part_tree"] and now["totalled_in"] != values["totalled_in"]:
                         tree_members.add(pk)
-            _write_figures(Incident, moved, names=["totalled_in"])
-            _count_in_totals(before, after, tree_members)
+            _write_figures(Incident, moved, names=["totalled_in", "totalled_at"])
+            # Published or unpublished: their source shares are added or taken away.
+            shares = stored_source_shares(
+                [pk for pk in before if (before[pk].month is None) != (after[pk].month is None)]
+            )
+            _count_in_totals(before, after, tree_members, (shares, shares))
 
 
 def forget(incident_ids):
@@ -439,14 +554,19 @@ def forget(incident_ids):
     with transaction.atomic():
         lock(ids)
         differences = _Differences()
-        for values in Incident.objects.filter(pk__in=ids).values(*TREE_FIELDS, "is_disputed"):
+        shares = stored_source_shares(ids)
+        for values in Incident.objects.filter(pk__in=ids).values(*TREE_FIELDS, "is_disputed", "totalled_at"):
             differences.add_incident(Counted.of(values), -1)
+            if values["totalled_in"] is not None:
+                differences.add_source_shares(shares[values["pk"]], -1)
         shares = PartTreeShare.objects.filter(incident_id__in=ids)
         for row in shares:
             differences.add_share(Share.of_row(row), -1)
-        if differences.changed():
+        if differences.any_changed():
             _lock_totals()
             _add_to_months(differences.changed())
+            _add_to_places(differences.changed_places())
+            _add_to_sources(differences.changed_sources())
         shares.delete()
 
 
@@ -556,19 +676,38 @@ def _add_to_months(changed):
     queries, however many months."""
     from incidents.models import MonthTotal
 
+    _add_to_rows(MonthTotal, "month", MONTH_SUMS, changed)
+
+
+def _add_to_places(changed):
+    """Add {place id: {column: difference}} to the ``PlaceTotal`` rows (made when missing). Three
+    queries, however many places."""
+    from incidents.models import PlaceTotal
+
+    _add_to_rows(PlaceTotal, "location_id", PLACE_SUMS, changed)
+
+
+def _add_to_sources(changed):
+    """Add {source id: {column: difference}} to the ``SourceTotal`` rows (made when missing).
+    Three queries, however many sources."""
+    from incidents.models import SourceTotal
+
+    _add_to_rows(SourceTotal, "source_id", SOURCE_SUMS, changed)
+
+
+def _add_to_rows(model, key, columns, changed):
     if not changed:
         return
-    existing = set(MonthTotal.objects.filter(month__in=changed).values_list("month", flat=True))
-    MonthTotal.objects.bulk_create([MonthTotal(month=month) for month in changed if month not in existing])
+    existing = set(model.objects.filter(**{f"{key}__in": changed}).values_list(key, flat=True))
+    model.objects.bulk_create([model(**{key: value}) for value in changed if value not in existing])
     quote = connection.ops.quote_name
-    columns = MONTH_SUMS
+    key_field = model._meta.get_field(key.removesuffix("_id"))
     assignments = ", ".join(f"{quote(c)} = {quote(c)} + %s" for c in columns)
     # Only our own table and column names, quoted; every value is a parameter.
-    sql = f"UPDATE {quote(MonthTotal._meta.db_table)} SET {assignments} WHERE {quote('month')} = %s"  # noqa: S608
-    month_field = MonthTotal._meta.get_field("month")
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(key_field.column)} = %s"  # noqa: S608
     rows = [
-        [row[c] for c in columns] + [month_field.get_db_prep_value(month, connection)]
-        for month, row in sorted(changed.items())
+        [row[c] for c in columns] + [key_field.get_db_prep_value(value, connection)]
+        for value, row in sorted(changed.items())
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
@@ -611,10 +750,89 @@ def totals_from_scratch(Incident=None):
     return {month: row for month, row in differences.months.items() if row["incidents"]}, shares
 
 
+def place_totals_from_scratch(Incident=None):
+    """{place id: {column: value}}: the place totals counted from every incident's stored
+    columns, as ``rebuild_totals`` writes them and as the kept ones must always be. One query
+    over every incident."""
+    if Incident is None:
+        from incidents.models import Incident
+    alone = Q(in_part_tree=False)
+    return {
+        row.pop("totalled_at"): row
+        for row in Incident._base_manager.filter(totalled_at__isnull=False)
+        .order_by()
+        .values("totalled_at")
+        .annotate(
+            incidents=Count("*"),
+            incidents_with_figures=Count("killed_lowest"),
+            disputed_incidents=Count("pk", filter=Q(is_disputed=True)),
+            lowest=Sum("killed_lowest", filter=alone, default=0),
+            highest=Sum("killed_highest", filter=alone, default=0),
+            open_incidents=Count("pk", filter=alone & Q(killed_highest_open=True)),
+        )
+    }
+
+
+def source_shares_from_scratch(Incident=None, TollReport=None):
+    """Yield (incident id, {source id: sums}) for every incident with reports, counted from the
+    reports as they are marked (``source_shares``), a few thousand incidents to a query."""
+    if Incident is None:
+        from incidents.models import Incident, TollReport
+    ids = list(Incident._base_manager.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 5 * CHUNK):
+        chunk = ids[start : start + 5 * CHUNK]
+        reports = defaultdict(list)
+        for values in (
+            TollReport._base_manager.filter(incident_id__gte=chunk[0], incident_id__lte=chunk[-1])
+            .order_by()
+            .values_list(*REPORT_FIELDS)
+        ):
+            report = ReportFigures._make(values)
+            reports[report.incident_id].append(report)
+        for pk, rows in reports.items():
+            yield pk, source_shares(rows, {row.pk for row in rows if row.is_current})
+
+
+def rebuild_source_totals(apps=None):
+    """Count the source shares and totals again from scratch (``SourceShare``, ``SourceTotal``).
+    For ``rebuild_totals`` and the migration that made them (which passes its ``apps``)."""
+    from django.apps import apps as installed
+
+    apps = apps or installed
+    Incident, TollReport, SourceShare, SourceTotal = (
+        apps.get_model("incidents", name) for name in ("Incident", "TollReport", "SourceShare", "SourceTotal")
+    )
+    published = set(Incident._base_manager.filter(status="published").values_list("pk", flat=True))
+    totals = defaultdict(lambda: [0] * len(SOURCE_SUMS))
+    with transaction.atomic():
+        _lock_totals()
+        SourceShare.objects.all().delete()
+        batch = []
+        for pk, shares in source_shares_from_scratch(Incident, TollReport):
+            for source, sums in shares.items():
+                batch.append(
+                    SourceShare(incident_id=pk, source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
+                )
+                if pk in published:
+                    totals[source] = [a + b for a, b in zip(totals[source], sums, strict=True)]
+            if len(batch) >= 5 * CHUNK:
+                SourceShare.objects.bulk_create(batch)
+                batch = []
+        SourceShare.objects.bulk_create(batch)
+        SourceTotal.objects.all().delete()
+        SourceTotal.objects.bulk_create(
+            [
+                SourceTotal(source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
+                for source, sums in totals.items()
+            ]
+        )
+
+
 def rebuild_totals(apps=None):
-    """Count the month totals again from scratch: every incident's ``totalled_in``, every
-    ``PartTreeShare`` and ``MonthTotal``. For ``manage.py rebuild_totals`` and the migration that
-    made them (which passes its ``apps``). Returns how many months hold incidents."""
+    """Count the month and place totals again from scratch: every incident's ``totalled_in`` and
+    ``totalled_at``, every ``PartTreeShare``, ``MonthTotal`` and ``PlaceTotal``. For ``manage.py
+    rebuild_totals`` and the migrations that made them (which pass their ``apps``; the place
+    totals once they exist). Returns how many months hold incidents."""
     from django.apps import apps as installed
     from django.db.models import DateField
     from django.db.models.functions import Trunc
@@ -630,6 +848,13 @@ def rebuild_totals(apps=None):
         published.exclude(totalled_in=month).update(totalled_in=month)
         published.filter(totalled_in__isnull=True).update(totalled_in=month)
         Incident._base_manager.exclude(status="published").exclude(totalled_in=None).update(totalled_in=None)
+        places = _model_if_migrated(apps)
+        if places is not None:
+            published.exclude(totalled_at=F("location_id")).update(totalled_at=F("location_id"))
+            published.filter(totalled_at__isnull=True).update(totalled_at=F("location_id"))
+            Incident._base_manager.exclude(status="published").exclude(totalled_at=None).update(
+                totalled_at=None
+            )
         _lock_totals()
         months, shares = totals_from_scratch(Incident)
         PartTreeShare.objects.all().delete()
@@ -638,4 +863,20 @@ def rebuild_totals(apps=None):
         )
         MonthTotal.objects.all().delete()
         MonthTotal.objects.bulk_create([MonthTotal(month=m, **row) for m, row in months.items()])
+        if places is not None:
+            places.objects.all().delete()
+            places.objects.bulk_create(
+                [places(location_id=pk, **row) for pk, row in place_totals_from_scratch(Incident).items()],
+                batch_size=CHUNK,
+            )
+    if _model_if_migrated(apps, "SourceTotal") is not None:
+        rebuild_source_totals(apps)
     return len(months)
+
+
+def _model_if_migrated(apps, name="PlaceTotal"):
+    """``PlaceTotal`` (or ``name``) as ``apps`` knows it, or None before the migration that made it."""
+    try:
+        return apps.get_model("incidents", name)
+    except LookupError:
+        return None

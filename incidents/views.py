@@ -13,11 +13,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import get_language_bidi, gettext
 from django.views.decorators.http import require_safe
 
 from incidents import blame, charts, citations, figures, maps, stats, workflow
-from incidents.filters import filter_incidents
+from incidents.filters import filter_incidents, summarised_count
 from incidents.models import Actor, Attribution, Incident, Location, SlugRedirect, Source, TollReport
 from incidents.models.places import load_chains_in_page_language
 from incidents.roles import can_export, can_see_drafts
@@ -34,11 +35,48 @@ def visible_incidents(request):
     return incidents.published()
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE, count=None):
-    paginator = Paginator(queryset, per_page)
+# A filtered list counts its incidents up to this many (and as far as the page asked for):
+# "More than 10,000 incidents match". Counting every match of a common word among a million
+# incidents would read most of them on each page view.
+COUNT_LIMIT = 10_000
+# A text search, up to this many: each match counted costs a LIKE over an incident's text, and a
+# common word ("hospital") would read tens of thousands of them for the count alone.
+SEARCH_COUNT_LIMIT = 1_000
+
+
+class CountedUpTo(Paginator):
+    """A paginator that counts at most ``limit`` rows (one ``COUNT`` over a ``LIMIT``), or as
+    many as the pages up to the one asked for hold, and one more to know whether there are more.
+    ``is_capped`` says that there are more than ``limit`` (then ``count`` is ``limit + 1``, which
+    keeps a "next" page)."""
+
+    def __init__(self, object_list, per_page, *, limit, asked=None):
+        super().__init__(object_list, per_page)
+        asked = int(asked) if str(asked).isdigit() else 1
+        self.limit = max(limit, min(asked, 1_000_000) * per_page)
+
+    @cached_property
+    def count(self):
+        # Unordered: the order would make the database walk an index to count (SQLite read a
+        # whole table through the date index for a rare word).
+        return self.object_list.order_by()[: self.limit + 1].count()
+
+    @property
+    def is_capped(self):
+        return self.count > self.limit
+
+
+def paginate(request, queryset, per_page=PAGE_SIZE, count=None, limit=None):
+    """The page ``?page=`` asks for. ``count``: the rows, when the caller has counted them (spares
+    a query); ``limit``: count at most this many (``CountedUpTo``)."""
+    asked = request.GET.get("page")
+    if count is None and limit is not None:
+        paginator = CountedUpTo(queryset, per_page, limit=limit, asked=asked)
+    else:
+        paginator = Paginator(queryset, per_page)
     if count is not None:
-        paginator.count = count  # the caller has counted the rows already: spares a query
-    return paginator.get_page(request.GET.get("page"))
+        paginator.count = count
+    return paginator.get_page(asked)
 
 
 def with_places_in_page_language(rows, place=lambda row: row.location):
@@ -93,10 +131,11 @@ def incident_list(request):
     filterset, incidents = filter_incidents(request, listed)
     # Said on the phone's collapsed "Filter" button, so that a filtered list says so.
     filters_set = sum(1 for name in filterset.form.changed_data if name != "sort")
-    # Unfiltered, the list holds every published incident: their number is the month totals'
-    # (a few hundred rows), not a count of every incident on each page view.
-    unfiltered = not filters_set and filterset.is_valid()
-    page = paginate(request, incidents, count=stats.published_total().incidents if unfiltered else None)
+    # Unfiltered or filtered by place alone, the number of incidents is the month or place
+    # totals' (a few hundred rows); otherwise counted up to COUNT_LIMIT, not every match.
+    count = summarised_count(filterset) if filterset.is_valid() else 0
+    searched = filterset.is_valid() and filterset.form.cleaned_data.get("q")
+    page = paginate(request, incidents, count=count, limit=SEARCH_COUNT_LIMIT if searched else COUNT_LIMIT)
     page.object_list = with_places_in_page_language(page.object_list)
     context = {
         "filterset": filterset,
@@ -305,15 +344,15 @@ def location_detail(request, slug):
     # The country row names the levels ("governorate") of this place and its sub-places.
     location = get_object_or_404(Location.objects.select_related("country"), slug=slug)
     incidents = Incident.objects.published().beneath(location)
-    total = stats.totals(incidents)
+    total = stats.place_total(location)
     victim_counts = stats.victim_counts(incidents)
     drafts_visible = can_see_drafts(request.user)
     # A place is public when a published incident lies in it or beneath it (the count is
     # the one the page shows anyway, so this costs no query).
     if not total.incidents and not drafts_visible:
         raise Http404("No published incident in this place.")
-    children = stats.incident_counts_beneath(
-        incidents, list(location.children.select_related("country").order_by("name"))
+    children = stats.place_counts_beneath(
+        location, list(location.children.select_related("country").order_by("name"))
     )
     listed = incidents.select_related("location", "part_of").order_by("-start_date", "-pk")
     page = paginate(request, listed, count=total.incidents)
@@ -340,7 +379,9 @@ def source_detail(request, slug):
         .select_related("incident", "incident__location")
         .order_by("-published_on", "-pk")
     )
-    page = paginate(request, reports, per_page=50)
+    # How many reports, and how its figures compare: the source totals (one row), not a count.
+    totals = stats.source_totals(source)
+    page = paginate(request, reports, per_page=50, count=totals["reports"])
     page.object_list = with_places_in_page_language(page.object_list, lambda report: report.incident.location)
     attributions = list(
         Attribution.objects.filter(source=source, incident__status=Incident.Status.PUBLISHED)
@@ -351,7 +392,7 @@ def source_detail(request, slug):
     # counts them anyway) or who did it.
     if not (page.paginator.count or attributions or can_see_drafts(request.user)):
         raise Http404("No published figure or attribution from this source.")
-    comparison = stats.compare_with_other_sources(source)
+    comparison = {name: totals[name] for name in ("higher", "lower", "same")}
     listed = request.GET.get("compare")
     context = {
         "source": source,

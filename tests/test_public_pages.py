@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from incidents import views
 from incidents.models import Incident
 from tests.factories import (
     make_actor,
@@ -182,7 +183,9 @@ class TestIncidentList:
         few = queries_for(client, "/incidents/?location=idlib&q=bulk&sort=toll")
         add_incidents(60, tree["city"], sources)
         assert queries_for(client, "/incidents/?location=idlib&q=bulk&sort=toll") == few
-        assert few <= 7  # six for the page, one for the data version (the public cache)
+        # Six for the page, one for the data version (the public cache), three for the ids of the
+        # places, sources and named people the search matches (so that indexes serve the rest).
+        assert few <= 10
 
     def test_the_unfiltered_list_takes_its_count_from_the_month_totals_not_from_every_incident(self, client):
         tree = make_tree()
@@ -199,6 +202,43 @@ class TestIncidentList:
         assert counted == []
         # Filtered, the list counts what the filters choose.
         assert client.get("/incidents/?q=Bulk+1").context["page"].paginator.count == 11  # Bulk 1, Bulk 10…19
+
+    def test_a_filter_matching_more_than_the_count_limit_says_more_than_and_pages_on(
+        self, client, monkeypatch
+    ):
+        monkeypatch.setattr(views, "COUNT_LIMIT", 30)
+        place = make_location("Aleppo", kind="admin1")
+        for i in range(60):
+            make_incident(f"Clash {i}", location=place, kind="armed_clash")
+        html = text(client.get("/incidents/?kind=armed_clash"))
+        assert "More than 30 incidents match; showing 1–25." in html
+        assert "Page 1" in html and "Page 1 of" not in html
+        assert 'href="?kind=armed_clash&amp;page=2"' in html
+        # A page beyond the limit is counted as far as it: the last one says how many there are.
+        third = client.get("/incidents/?kind=armed_clash&page=3")
+        assert len(third.context["page"].object_list) == 10
+        assert "Page 3 of 3" in text(third)
+        second = client.get("/incidents/?kind=armed_clash&page=2")
+        assert "More than 50 incidents match; showing 26–50." in text(second)
+        # Within the limit the count is exact.
+        assert "30 incidents match" not in text(client.get("/incidents/?kind=armed_clash&q=Clash+1"))
+        assert "11 incidents match" in text(client.get("/incidents/?kind=armed_clash&q=Clash+1"))
+
+    def test_a_place_filter_alone_takes_its_count_from_the_place_totals(self, client):
+        tree = make_tree()
+        sources = [make_source() for _ in range(2)]
+        add_incidents(12, tree["city"], sources)
+        add_incidents(5, tree["homs"], sources)
+        make_incident("A draft", status="draft", location=tree["city"])
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/incidents/?location=idlib")
+        assert response.context["page"].paginator.count == 12
+        counted = [
+            q["sql"] for q in captured if "COUNT(" in q["sql"] and 'FROM "incidents_incident"' in q["sql"]
+        ]
+        assert counted == []
+        assert client.get("/api/incidents/?location=idlib").json()["count"] == 12
+        assert client.get("/api/incidents/").json()["count"] == 17
 
 
 class TestIncidentPage:

@@ -1,6 +1,8 @@
-"""The month totals the home page reads (``MonthTotal``, kept by ``incidents.tolls``) always equal
-the totals counted from the published incidents themselves, whatever changed and in what order:
-figures, publishing, dates, parts and wholes in different months, deletes and restores."""
+"""The month totals the home page reads, the place totals the place pages read and the source
+totals the source pages read (``MonthTotal``, ``PlaceTotal``, ``SourceTotal``, kept by
+``incidents.tolls``) always equal the totals counted from the published
+incidents themselves, whatever changed and in what order: figures, publishing, dates, places,
+parts and wholes in different months and places, deletes and restores."""
 
 import datetime
 
@@ -12,9 +14,18 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from incidents import stats, tolls, workflow
-from incidents.models import Incident, MonthTotal, PartTreeShare, TollReport
-from incidents.models.totals import MONTH_SUMS
-from tests.factories import make_incident, make_report, make_source, make_user
+from incidents.models import (
+    Incident,
+    Location,
+    MonthTotal,
+    PartTreeShare,
+    PlaceTotal,
+    Source,
+    SourceShare,
+    TollReport,
+)
+from incidents.models.totals import MONTH_SUMS, PLACE_SUMS, SOURCE_SUMS
+from tests.factories import make_incident, make_report, make_source, make_tree, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +43,37 @@ def kept_totals():
     return months, shares
 
 
+def kept_place_totals():
+    """The place totals as stored (places that hold nothing left out)."""
+    return {
+        row["location_id"]: {name: row[name] for name in PLACE_SUMS}
+        for row in PlaceTotal.objects.values()
+        if any(row[name] for name in PLACE_SUMS)
+    }
+
+
 def assert_totals_kept():
-    """Stored = counted again from scratch = what ``stats`` adds up from the incidents."""
+    """Stored = counted again from scratch = what ``stats`` adds up from the incidents, for
+    every month and every place (each place's total holds the places beneath it)."""
     assert kept_totals() == tolls.totals_from_scratch()
+    assert kept_place_totals() == tolls.place_totals_from_scratch()
     published = Incident.objects.published()
     assert stats.published_total() == stats.totals(published, sources=0)
     assert stats.published_months() == stats.monthly_totals(published)
+    kept_shares = {}
+    for row in SourceShare.objects.values("incident_id", "source_id", *SOURCE_SUMS):
+        kept_shares.setdefault(row["incident_id"], {})[row["source_id"]] = tuple(row[n] for n in SOURCE_SUMS)
+    assert kept_shares == dict(tolls.source_shares_from_scratch())
+    for source in Source.objects.all():
+        reports = TollReport.objects.filter(source=source, incident__status="published").count()
+        afresh = {"reports": reports, **stats.compare_with_other_sources_afresh(source)}
+        assert stats.source_totals(source) == afresh, source
+    for place in Location.objects.all():
+        assert stats.place_total(place) == stats.totals(published.beneath(place)), place
+        children = list(place.children.all())
+        assert stats.place_counts_beneath(place, children) == [
+            (child, published.beneath(child).count()) for child in children
+        ]
 
 
 def home_headline(client):
@@ -162,22 +198,41 @@ operation = st.one_of(
     st.tuples(st.just("part_of"), incident_index, st.none() | incident_index),
     st.tuples(st.just("date"), incident_index, st.integers(0, 2)),
     st.tuples(st.just("dates_in_bulk"), st.integers(0, 2)),
+    st.tuples(st.just("place"), incident_index, st.integers(0, 2)),
+    st.tuples(st.just("places_in_bulk"), st.integers(0, 2)),
     st.tuples(st.just("delete_report"), st.integers(0, 30)),
+    st.tuples(st.just("revise"), st.integers(0, 30), figure),
     st.tuples(st.just("delete"), incident_index),
     st.tuples(st.just("restore"), incident_index),
 )
 MONTHS = [datetime.date(2023, 8, 20), SEPTEMBER, OCTOBER]
 
 
-def apply(op, incidents, editor):
+def places():
+    """Three places at three levels of one tree: a city, its governorate, another governorate."""
+    tree = make_tree()
+    return [tree["city"], tree["idlib"], tree["homs"]]
+
+
+def apply(op, incidents, editor, places):
     kind, index = op[0], op[1]
     if kind == "delete_report":
         reports = list(TollReport.objects.filter(incident_id__in=incidents).order_by("pk"))
         if reports:
             reports[index % len(reports)].delete()
         return
+    if kind == "revise":  # a source's report corrected in place
+        reports = list(TollReport.objects.filter(incident_id__in=incidents).order_by("pk"))
+        if reports:
+            report = reports[index % len(reports)]
+            report.killed_qualifier, report.killed = op[2]
+            report.save()
+        return
     if kind == "dates_in_bulk":
         Incident.objects.filter(pk__in=incidents[::2]).update(start_date=MONTHS[index])
+        return
+    if kind == "places_in_bulk":
+        Incident.objects.filter(pk__in=incidents[1::2]).update(location=places[index])
         return
     incident = Incident.objects.filter(pk=incidents[index]).first()
     if kind == "restore":
@@ -203,6 +258,9 @@ def apply(op, incidents, editor):
     elif kind == "date":
         incident.start_date = MONTHS[op[2]]
         incident.save()
+    elif kind == "place":
+        incident.location = places[op[2]]
+        incident.save()
     elif kind == "delete" and not incident.parts.exists():
         incident.delete()
 
@@ -214,11 +272,96 @@ def apply(op, incidents, editor):
 def test_after_any_sequence_of_changes_the_kept_totals_are_the_totals_counted_afresh(operations):
     with transaction.atomic():  # each example starts from an empty database
         editor = make_user("eddie-hypothesis", group="Editor")
+        where = places()
         incidents = [
-            make_incident(start_date=MONTHS[n % 3], status="published" if n % 2 else "draft").pk
+            make_incident(
+                start_date=MONTHS[n % 3], location=where[n % 3], status="published" if n % 2 else "draft"
+            ).pk
             for n in range(5)
         ]
         for op in operations:
-            apply(op, incidents, editor)
+            apply(op, incidents, editor, where)
         assert_totals_kept()
         transaction.set_rollback(True)
+
+
+def place_headline(client, place):
+    """The total as the place page shows it."""
+    return client.get(f"/locations/{place.slug}/").context["total"].short()
+
+
+def test_moving_an_incident_to_another_governorate_moves_its_toll_between_their_pages(client):
+    tree = make_tree()
+    strike = make_incident("Strike", location=tree["city"], start_date=OCTOBER)
+    make_report(strike, killed=7)
+    shelling = make_incident("Shelling", location=tree["homs"], start_date=OCTOBER)
+    make_report(shelling, killed=3, qualifier="at_least")
+    assert (place_headline(client, tree["idlib"]), place_headline(client, tree["homs"])) == ("7", "3+")
+    strike.location = tree["homs"]
+    strike.save()
+    assert place_headline(client, tree["homs"]) == "10+"
+    assert client.get(f"/locations/{tree['idlib'].slug}/").status_code == 404  # no incident left
+    Incident.objects.filter(pk=strike.pk).update(location=tree["district"])
+    assert (place_headline(client, tree["idlib"]), place_headline(client, tree["syria"])) == ("7", "10+")
+    assert_totals_kept()
+
+
+def test_a_part_in_another_place_than_its_whole_counts_within_it_where_both_are(client):
+    tree = make_tree()
+    wave = make_incident("Wave", location=tree["idlib"], start_date=SEPTEMBER)
+    make_report(wave, killed=17)
+    child = make_incident(
+        "A child among the victims", location=tree["city"], start_date=OCTOBER, part_of=wave
+    )
+    make_report(child, killed=1)
+    other = make_incident("Elsewhere", location=tree["homs"], start_date=OCTOBER, part_of=wave)
+    make_report(other, killed=2)
+    # Idlib holds the wave and its child: 17, the child within it; the city holds the child alone.
+    assert place_headline(client, tree["idlib"]) == "17"
+    assert place_headline(client, tree["city"]) == "1"
+    assert place_headline(client, tree["homs"]) == "2"
+    assert place_headline(client, tree["syria"]) == "17"
+    assert_totals_kept()
+
+
+def test_rebuild_totals_repairs_place_totals_changed_around_the_application(client):
+    tree = make_tree()
+    make_report(make_incident(location=tree["city"], start_date=OCTOBER), killed=8)
+    PlaceTotal.objects.update(lowest=999, highest=999)  # a hand-made SQL change
+    assert place_headline(client, tree["idlib"]) == "999"
+    call_command("rebuild_totals", verbosity=0)
+    assert place_headline(client, tree["idlib"]) == "8"
+    assert_totals_kept()
+
+
+def test_a_source_page_counts_its_reports_and_comparisons_from_the_source_totals(client):
+    moh, sohr = make_source(name="Ministry"), make_source(name="Observatory")
+    homs = make_incident("Homs academy", start_date=OCTOBER)
+    make_report(homs, source=moh, killed=89, qualifier="at_least")
+    revised = make_report(homs, source=sohr, killed=100, qualifier="more_than")
+    make_report(
+        homs,
+        source=sohr,
+        killed=120,
+        qualifier="more_than",
+        published_on=OCTOBER + datetime.timedelta(days=1),
+    )
+    draft = make_incident("A draft", status="draft", start_date=OCTOBER)
+    make_report(draft, source=moh, killed=5)
+    make_report(draft, source=sohr, killed=50)
+
+    def seen(source):
+        context = client.get(f"/sources/{source.slug}/").context
+        return context["page"].paginator.count, context["comparison"]
+
+    # "at least 89" is lower than "more than 120"; the draft's figures are not counted.
+    assert seen(moh) == (1, {"higher": 0, "lower": 1, "same": 0})
+    assert seen(sohr) == (2, {"higher": 1, "lower": 0, "same": 0})
+    workflow.publish_incident(incident=draft, user=None, via="tests")
+    assert seen(moh) == (2, {"higher": 0, "lower": 2, "same": 0})
+    assert seen(sohr) == (3, {"higher": 2, "lower": 0, "same": 0})
+    revised.delete()  # an earlier figure: one report fewer, the same comparisons
+    draft.reports.filter(source=sohr).delete()
+    assert seen(moh) == (2, {"higher": 0, "lower": 1, "same": 0})
+    assert seen(sohr) == (1, {"higher": 1, "lower": 0, "same": 0})
+    assert_totals_kept()

@@ -36,7 +36,7 @@ from incidents.api.serializers import (
     ReportSerializer,
     SourceSerializer,
 )
-from incidents.filters import IncidentFilter
+from incidents.filters import IncidentFilter, summarised_count
 from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 
 GEOJSON_PAGE_SIZE = 1000
@@ -65,6 +65,18 @@ class Pages(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
+    counting_paginator = DjangoPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # The number of incidents when the view knows it already (``summarised_count``).
+        self.known_count = getattr(view, "known_count", None)
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, queryset, page_size):
+        paginator = self.counting_paginator(queryset, page_size)
+        if self.known_count is not None:
+            paginator.count = self.known_count
+        return paginator
 
     def get_paginated_response_schema(self, schema):
         """DRF's, with the links' null written as OpenAPI 3.1 says it."""
@@ -138,6 +150,8 @@ class FilteredIncidents(PublicAPIView):
             error = exceptions.ValidationError({"detail": f"These filters could not be read. {reasons}"})
             error.detail["errors"] = errors
             raise error
+        # Unfiltered or by place alone: counted by the month or place totals (one small query).
+        self.known_count = summarised_count(filterset)
         return filterset.qs
 
 
@@ -342,7 +356,7 @@ class CountedBeforeJoins(DjangoPaginator):
 class GeoPages(Pages):
     page_size = GEOJSON_PAGE_SIZE
     max_page_size = GEOJSON_PAGE_SIZE
-    django_paginator_class = CountedBeforeJoins
+    counting_paginator = CountedBeforeJoins
 
 
 class IncidentGeoJSON(FilteredIncidents):

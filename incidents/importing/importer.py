@@ -310,7 +310,7 @@ class Importer:
                     self._attribution(item, actor) for actor in dict.fromkeys(item.actor_ids)
                 ]
             # A new incident's figures go into its INSERT (from the one writer), not a second write.
-            blames = tolls.fill_new(
+            derived = tolls.fill_new(
                 [(item.incident, item.new_reports, item.new_attributions) for item in created]
             )
             self._create_incidents(created)
@@ -332,9 +332,7 @@ class Importer:
                 for item in planned
                 for pk, reason in item.possible
             )
-            tolls.store_actors(
-                {item.incident_id: blamed for item, blamed in zip(created, blames, strict=True)}
-            )
+            tolls.store_new({item.incident_id: both for item, both in zip(created, derived, strict=True)})
             tolls.refresh({item.incident_id for item in planned if not item.incident})
             new_incidents = [item.incident_id for item in planned if item.incident]
             if self.publish and new_incidents:
@@ -383,7 +381,7 @@ class Importer:
             incident["slug"] = free
             assert incident["status"] == Incident.Status.DRAFT and incident["part_of_id"] is None
         self.incident_table.insert(incidents, match_on=["slug"])
-        # Their alleged perpetrators are written after them (tolls.store_actors): none to copy yet.
+        # Their alleged perpetrators are written after them (tolls.store_new): none to copy yet.
         write_history(
             Incident,
             [incident["id"] for incident in incidents],

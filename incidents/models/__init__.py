@@ -12,7 +12,7 @@ from incidents.models.parties import Actor, ActorName, Source
 from incidents.models.places import Location, PlaceName
 from incidents.models.reports import Qualifier, TollReport, TollReportQuerySet
 from incidents.models.review import PossibleMatch, SlugRedirect
-from incidents.models.totals import MonthTotal, PartTreeShare
+from incidents.models.totals import MonthTotal, PartTreeShare, PlaceTotal, SourceShare, SourceTotal
 from incidents.models.victims import Victim, VictimQuerySet
 
 __all__ = [
@@ -27,6 +27,9 @@ __all__ = [
     "PlaceName",
     "PossibleMatch",
     "MonthTotal",
+    "PlaceTotal",
+    "SourceShare",
+    "SourceTotal",
     "PartTreeShare",
     "Qualifier",
     "RulesInCleanMixin",

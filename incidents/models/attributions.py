@@ -63,6 +63,8 @@ class Attribution(RulesInCleanMixin, OfAnIncident, Versioned):
         indexes = [
             # Actor pages and the perpetrator totals: an actor's attributions.
             models.Index(fields=["actor", "incident"], name="attribution_actor_idx"),
+            # Source pages: a source's latest attributions, read newest first (not all of them sorted).
+            models.Index(fields=["source", "published_on", "id"], name="attribution_source_date_idx"),
         ]
 
     def __str__(self):

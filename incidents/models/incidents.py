@@ -26,6 +26,10 @@ from incidents.slugs import save_with_free_slug
 TOTALLED_FIELDS = ["killed_lowest", "killed_highest", "killed_highest_open", "is_disputed", "in_part_tree"]
 
 
+# The entered fields that say where the totals count an incident: its month and its place.
+COUNTED_BY = ["start_date", "location", "location_id"]
+
+
 class IncidentQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status="published")
@@ -69,13 +73,13 @@ class IncidentQuerySet(models.QuerySet):
 
     def _update_entered(self, values):
         moves_trees = "part_of" in values or "part_of_id" in values
-        if not moves_trees and "start_date" not in values:
+        if not moves_trees and not set(COUNTED_BY) & set(values):
             return super().update(**values)
         with transaction.atomic():
             before = dict(self.values_list("pk", "part_of"))
             updated = super().update(**values)
             if not moves_trees:
-                tolls.recount(before)  # the month totals count each incident in its start date's month
+                tolls.recount(before)  # the totals count each incident in its month and at its place
                 return updated
             # Part trees change: the one writer marks them (and recounts the months).
             after = list(Incident.objects.filter(pk__in=before))
@@ -88,7 +92,7 @@ class IncidentQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, *args, **kwargs):
         refuse_derived_writes(self.model, dict.fromkeys(fields))
         objs = list(objs)
-        if not {"part_of", "part_of_id", "start_date"} & set(fields):
+        if not {"part_of", "part_of_id", *COUNTED_BY} & set(fields):
             # Django's bulk_update ends in update(), which writes search_ar again.
             return super().bulk_update(objs, fields, *args, **kwargs)
         with transaction.atomic():  # as update(): part trees and months change
@@ -252,6 +256,7 @@ class Incident(RulesInCleanMixin, Versioned):
         "in_part_tree",
         "attribution_disputed",
         "totalled_in",
+        "totalled_at",
     ]
     TOTALLED_FIELDS = TOTALLED_FIELDS
     # The fields whose Arabic text search_ar holds.
@@ -352,6 +357,9 @@ class Incident(RulesInCleanMixin, Versioned):
     # month while it is published, empty while it is a draft. What the totals hold, so that a
     # change of status, date or figures is added to them as a difference (incidents.tolls).
     totalled_in = models.DateField(null=True, editable=False)
+    # The same for the place totals (PlaceTotal): the id of the place whose row counts it (its
+    # location while it is published), empty while it is a draft.
+    totalled_at = models.IntegerField(null=True, editable=False)
 
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords(
@@ -421,10 +429,17 @@ class Incident(RulesInCleanMixin, Versioned):
             models.Index(
                 fields=["start_date"], name="incident_part_tree_idx", condition=Q(in_part_tree=True)
             ),
+            # The same for a place's totals (stats.place_total): its part-tree incidents, place by place.
+            models.Index(
+                fields=["location", "start_date"],
+                name="incident_part_tree_place_idx",
+                condition=Q(in_part_tree=True),
+            ),
             # The contradictory filter.
             models.Index(fields=["is_contradictory", "killed_spread"], name="incident_contradictory_idx"),
-            # The kind filter.
-            models.Index(fields=["kind", "start_date"], name="incident_kind_date_idx"),
+            # The kind filter. With the status and place, a filtered list counts its matches from
+            # this index alone (kind, dates, a place: /incidents/?location=…&kind=…).
+            models.Index(fields=["kind", "start_date", "status", "location"], name="incident_kind_date_idx"),
             # The feed: the most recently published first.
             models.Index(fields=["published_at", "id"], name="incident_published_idx"),
         ]
@@ -552,7 +567,7 @@ class Incident(RulesInCleanMixin, Versioned):
             self.move_version_on()
             stored = (
                 Incident._base_manager.filter(pk=self.pk)
-                .values(*self.WORKFLOW_FIELDS, "part_of", "start_date")
+                .values(*self.WORKFLOW_FIELDS, "part_of", "start_date", "location")
                 .get()
             )
             self.status, self.published_at, self.published_by_id = (
@@ -563,8 +578,8 @@ class Incident(RulesInCleanMixin, Versioned):
             super().save(*args, **kwargs)
             if stored["part_of"] != self.part_of_id:
                 tolls.refresh([self.pk, stored["part_of"], self.part_of_id])
-            elif stored["start_date"] != self.start_date:
-                tolls.recount([self.pk])  # counted in another month now
+            elif (stored["start_date"], stored["location"]) != (self.start_date, self.location_id):
+                tolls.recount([self.pk])  # counted in another month or at another place now
 
     def likely_duplicates(self):
         """Other incidents within two days at the same place or in the same district."""

@@ -1,7 +1,7 @@
-"""The month totals of published incidents, kept up to date so that the home page reads a few
-hundred rows instead of every incident.
+"""The month and place totals of published incidents, kept up to date so that the home page and
+the place pages read a few hundred rows instead of every incident.
 
-Both tables are derived data: ``incidents.tolls`` writes them, in the same transaction as every
+These tables are derived data: ``incidents.tolls`` writes them, in the same transaction as every
 change that can alter a total (a report or attribution, a publish or unpublish, a date, a part
 tree, a delete or restore), and ``manage.py rebuild_totals`` recounts them from scratch.
 """
@@ -45,6 +45,86 @@ class MonthTotal(models.Model):
 
     def __str__(self):
         return f"{self.month:%B %Y}: {self.incidents} incidents"
+
+
+# The columns of PlaceTotal that are sums.
+PLACE_SUMS = [
+    "incidents",
+    "incidents_with_figures",
+    "disputed_incidents",
+    "lowest",
+    "highest",
+    "open_incidents",
+]
+
+
+class PlaceTotal(models.Model):
+    """What the published incidents recorded at one place (their own ``location``, not the places
+    beneath it) add up to: a place page adds the rows of the place and every place beneath it
+    (a few hundred for a governorate) instead of reading its thousands of incidents.
+
+    ``incidents``, ``incidents_with_figures`` and ``disputed_incidents`` count every incident;
+    ``lowest``, ``highest`` and ``open_incidents`` only those outside part trees, as
+    ``stats.totals`` adds them in SQL: the part trees of a set of places are added up at reading
+    (their counting depends on which of their members the set holds). ``Incident.totalled_at``
+    says which row counts an incident.
+    """
+
+    location = models.OneToOneField(
+        "incidents.Location", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    incidents = models.IntegerField(default=0)
+    incidents_with_figures = models.IntegerField(default=0)
+    disputed_incidents = models.IntegerField(default=0)
+    lowest = models.BigIntegerField(default=0)
+    highest = models.BigIntegerField(default=0)
+    open_incidents = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"Place {self.location_id}: {self.incidents} incidents"
+
+
+# The columns of SourceTotal and SourceShare that are sums.
+SOURCE_SUMS = ["reports", "higher", "lower", "same"]
+
+
+class SourceShare(models.Model):
+    """What one incident adds to one source's totals (``SourceTotal``) while it is published: the
+    source's reports on it, and how the source's current figure compares with each other
+    source's current figure there (``stats.compare_with_other_sources``). Kept for drafts too, so
+    that publishing adds them and a change adds the difference from what was added before."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey("incidents.Source", on_delete=models.CASCADE, related_name="+")
+    reports = models.IntegerField(default=0)
+    higher = models.IntegerField(default=0)
+    lower = models.IntegerField(default=0)
+    same = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "source"], name="source_share_once"),
+        ]
+
+    def __str__(self):
+        return f"Share of source {self.source_id} in incident {self.incident_id}"
+
+
+class SourceTotal(models.Model):
+    """One source's totals over the published incidents, for its page: how many reports it
+    published on them and how often its current figure was higher, lower or the same as another
+    source's on the same incident. The sum of its ``SourceShare`` rows of published incidents."""
+
+    source = models.OneToOneField(
+        "incidents.Source", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    reports = models.IntegerField(default=0)
+    higher = models.IntegerField(default=0)
+    lower = models.IntegerField(default=0)
+    same = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"Source {self.source_id}: {self.reports} reports"
 
 
 class PartTreeShare(models.Model):
