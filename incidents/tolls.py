@@ -719,20 +719,12 @@ def totals_from_scratch(Incident=None):
     ones must always be. Two queries over every incident."""
     if Incident is None:
         from incidents.models import Incident
-    alone = Q(in_part_tree=False)
     differences = _Differences()
     for row in (
         Incident._base_manager.filter(totalled_in__isnull=False)
         .order_by()
         .values("totalled_in")
-        .annotate(
-            incidents=Count("*"),
-            incidents_with_figures=Count("killed_lowest"),
-            disputed_incidents=Count("pk", filter=Q(is_disputed=True)),
-            lowest=Sum("killed_lowest", filter=alone, default=0),
-            highest=Sum("killed_highest", filter=alone, default=0),
-            open_incidents=Count("pk", filter=alone & Q(killed_highest_open=True)),
-        )
+        .annotate(**_counted_columns())
     ):
         month = differences.months[row.pop("totalled_in")]
         month.update(row)
@@ -750,26 +742,32 @@ def totals_from_scratch(Incident=None):
     return {month: row for month, row in differences.months.items() if row["incidents"]}, shares
 
 
+def _counted_columns():
+    """How a month's or a place's totals count the incidents in them, in SQL: every incident
+    in the counts, only those outside part trees in the range (their trees are added apart)."""
+    alone = Q(in_part_tree=False)
+    return {
+        "incidents": Count("*"),
+        "incidents_with_figures": Count("killed_lowest"),
+        "disputed_incidents": Count("pk", filter=Q(is_disputed=True)),
+        "lowest": Sum("killed_lowest", filter=alone, default=0),
+        "highest": Sum("killed_highest", filter=alone, default=0),
+        "open_incidents": Count("pk", filter=alone & Q(killed_highest_open=True)),
+    }
+
+
 def place_totals_from_scratch(Incident=None):
     """{place id: {column: value}}: the place totals counted from every incident's stored
     columns, as ``rebuild_totals`` writes them and as the kept ones must always be. One query
     over every incident."""
     if Incident is None:
         from incidents.models import Incident
-    alone = Q(in_part_tree=False)
     return {
         row.pop("totalled_at"): row
         for row in Incident._base_manager.filter(totalled_at__isnull=False)
         .order_by()
         .values("totalled_at")
-        .annotate(
-            incidents=Count("*"),
-            incidents_with_figures=Count("killed_lowest"),
-            disputed_incidents=Count("pk", filter=Q(is_disputed=True)),
-            lowest=Sum("killed_lowest", filter=alone, default=0),
-            highest=Sum("killed_highest", filter=alone, default=0),
-            open_incidents=Count("pk", filter=alone & Q(killed_highest_open=True)),
-        )
+        .annotate(**_counted_columns())
     }
 
 
