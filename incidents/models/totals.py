@@ -16,7 +16,22 @@ MONTH_SUMS = [
 ]  # fmt: skip
 
 
-class MonthTotal(models.Model):
+class CountedIncidents(models.Model):
+    """The counts and the range that a month's or a place's published incidents add up to."""
+
+    incidents = models.IntegerField(default=0)
+    incidents_with_figures = models.IntegerField(default=0)
+    disputed_incidents = models.IntegerField(default=0)
+    lowest = models.BigIntegerField(default=0)
+    highest = models.BigIntegerField(default=0)
+    # How many of the contributions added here have an open highest: the total is open when any has.
+    open_incidents = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MonthTotal(CountedIncidents):
     """What the published incidents that started in one month add up to.
 
     Two totals are kept, because parts are counted within their whole (DESIGN.md, "Parts") and a
@@ -29,13 +44,6 @@ class MonthTotal(models.Model):
     """
 
     month = models.DateField(primary_key=True, help_text="The first day of the month.")
-    incidents = models.IntegerField(default=0)
-    incidents_with_figures = models.IntegerField(default=0)
-    disputed_incidents = models.IntegerField(default=0)
-    lowest = models.BigIntegerField(default=0)
-    highest = models.BigIntegerField(default=0)
-    # How many of the contributions added here have an open highest: the total is open when any has.
-    open_incidents = models.IntegerField(default=0)
     all_lowest = models.BigIntegerField(default=0)
     all_highest = models.BigIntegerField(default=0)
     all_open_incidents = models.IntegerField(default=0)
@@ -58,7 +66,7 @@ PLACE_SUMS = [
 ]
 
 
-class PlaceTotal(models.Model):
+class PlaceTotal(CountedIncidents):
     """What the published incidents recorded at one place (their own ``location``, not the places
     beneath it) add up to: a place page adds the rows of the place and every place beneath it
     (a few hundred for a governorate) instead of reading its thousands of incidents.
@@ -73,12 +81,6 @@ class PlaceTotal(models.Model):
     location = models.OneToOneField(
         "incidents.Location", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    incidents = models.IntegerField(default=0)
-    incidents_with_figures = models.IntegerField(default=0)
-    disputed_incidents = models.IntegerField(default=0)
-    lowest = models.BigIntegerField(default=0)
-    highest = models.BigIntegerField(default=0)
-    open_incidents = models.IntegerField(default=0)
 
     def __str__(self):
         return f"Place {self.location_id}: {self.incidents} incidents"
@@ -88,7 +90,20 @@ class PlaceTotal(models.Model):
 SOURCE_SUMS = ["reports", "higher", "lower", "same"]
 
 
-class SourceShare(models.Model):
+class SourceCounts(models.Model):
+    """A source's reports, and how often its current figure was higher, lower or the same as
+    another source's current figure on the same incident."""
+
+    reports = models.IntegerField(default=0)
+    higher = models.IntegerField(default=0)
+    lower = models.IntegerField(default=0)
+    same = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SourceShare(SourceCounts):
     """What one incident adds to one source's totals (``SourceTotal``) while it is published: the
     source's reports on it, and how the source's current figure compares with each other
     source's current figure there (``stats.compare_with_other_sources``). Kept for drafts too, so
@@ -96,10 +111,6 @@ class SourceShare(models.Model):
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey("incidents.Source", on_delete=models.CASCADE, related_name="+")
-    reports = models.IntegerField(default=0)
-    higher = models.IntegerField(default=0)
-    lower = models.IntegerField(default=0)
-    same = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -110,7 +121,7 @@ class SourceShare(models.Model):
         return f"Share of source {self.source_id} in incident {self.incident_id}"
 
 
-class SourceTotal(models.Model):
+class SourceTotal(SourceCounts):
     """One source's totals over the published incidents, for its page: how many reports it
     published on them and how often its current figure was higher, lower or the same as another
     source's on the same incident. The sum of its ``SourceShare`` rows of published incidents."""
@@ -118,10 +129,6 @@ class SourceTotal(models.Model):
     source = models.OneToOneField(
         "incidents.Source", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    reports = models.IntegerField(default=0)
-    higher = models.IntegerField(default=0)
-    lower = models.IntegerField(default=0)
-    same = models.IntegerField(default=0)
 
     def __str__(self):
         return f"Source {self.source_id}: {self.reports} reports"
