@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from benchmarks.imports import synthetic_ged
@@ -637,6 +638,27 @@ def test_an_import_with_publish_publishes_every_new_incident_and_the_home_page_a
     assert_totals_kept()
 
 
+def test_publishing_twenty_times_as_many_drafts_takes_as_many_queries(editor, tmp_path):
+    path = tmp_path / "ged.csv"
+    synthetic_ged(path, 63)
+    run("import_ucdp", str(path), "--release-date", "2024-06-01")
+    drafts = list(Incident.objects.filter(status="draft").order_by("pk").values_list("pk", flat=True))
+    assert len(drafts) == 63
+
+    def queries_to_publish(ids):
+        with CaptureQueriesContext(connection) as queries:
+            assert workflow.publish_incidents(
+                incidents=Incident.objects.filter(pk__in=ids), user=editor
+            ) == len(ids)
+        return len(queries)
+
+    queries_to_publish(
+        drafts[:3]
+    )  # the first also reads the editor's permissions and makes the source totals' rows
+    assert queries_to_publish(drafts[3:6]) == queries_to_publish(drafts[6:])
+    assert_totals_kept()
+
+
 def test_publishing_many_drafts_records_who_and_when_with_their_perpetrators_in_a_few_queries(
     editor, django_assert_max_num_queries
 ):
@@ -644,8 +666,8 @@ def test_publishing_many_drafts_records_who_and_when_with_their_perpetrators_in_
     drafts = Incident.objects.filter(status="draft")
     with_actors = drafts.filter(perpetrators__isnull=False).distinct().count()
     assert drafts.count() == 5 and with_actors
-    # However many drafts (one by one it was several a draft): the status and history, then the
-    # month, place and source totals read and added to (PostgreSQL also takes the totals' lock).
+    # The status and history, then the month, place and source totals read and added to
+    # (PostgreSQL also takes the totals' lock): a few statements (one by one it was several a draft).
     with django_assert_max_num_queries(25):
         assert workflow.publish_incidents(incidents=drafts, user=editor) == 5
     for incident in Incident.objects.all():
