@@ -6,8 +6,8 @@ day and data version is there, and rendered (then stored) otherwise. The data ve
 an edit is visible on the very next request: its new version finds nothing cached yet.
 
 Every anonymous response carries an ETag (the version and the URL) and a Last-Modified (the time
-of the last change), so a client that asks again gets 304 without a page being rendered or read
-from the cache, streamed downloads included (they are never stored whole). Shared proxies may
+of the last change), so a client that asks again with the ETag gets 304 without a page being
+rendered or read from the cache, streamed downloads included (they are never stored whole). Shared proxies may
 keep an anonymous page for DJANGO_PROXY_CACHE_SECONDS; staff always get live pages that nobody
 keeps, and so do the admin and the exports.
 
@@ -38,8 +38,6 @@ from django.utils.http import http_date
 from casualty_tracker import replicas
 from incidents import dataversion
 
-# Never served from the cache, whoever asks: staff tools, private downloads, the health check.
-LIVE_PATHS = ("/admin/", "/export/", "/healthz/")
 STORED_STATUSES = (200, 404)
 # How long a reader waits for another worker's render of the same page and version before
 # rendering it itself (a render that fails or cannot be stored lets the waiters go at once).
@@ -61,19 +59,25 @@ class PublicCacheMiddleware:
             return self.get_response(request)  # WhiteNoise's own long-lived headers
         if not self._from_a_reader(request):
             return self._private(self.get_response(request))
-        # The version is read from the database the page would be read from (a replica's pages
-        # are cached under the replica's version).
-        token = replicas.reads_may_use_replica.set(True)
+        # The version and the page are read from the same database (one replica, chosen here, for
+        # the whole request): a page is stored under the version of the data it shows.
+        token = replicas.replica_for_reads.set(replicas.pick_replica())
         try:
-            version, changed_at = dataversion.current()
+            return self._answer_a_reader(request)
         finally:
-            replicas.reads_may_use_replica.reset(token)
+            replicas.replica_for_reads.reset(token)
+
+    def _answer_a_reader(self, request):
+        version, changed_at = dataversion.current()
         key = self._key(request, version)
         validators = {
             "etag": f'"{key[-24:]}"',
             "last_modified": int(changed_at.timestamp()) if changed_at else None,
         }
-        not_modified = get_conditional_response(request, **validators)
+        # Only the ETag answers 304: Last-Modified counts whole seconds of one time for the whole
+        # site, and a change in the same second (or a longer transaction's earlier write, or a
+        # new day) would leave it as it was, so If-Modified-Since alone gets the page.
+        not_modified = get_conditional_response(request, etag=validators["etag"])
         if not_modified is not None:
             return self._public(not_modified, validators, "not-modified")
         stored = cache.get(key)
@@ -102,7 +106,7 @@ class PublicCacheMiddleware:
         live page (after logging out, Django deletes the cookie)."""
         return (
             request.method in ("GET", "HEAD")
-            and not request.path.startswith(LIVE_PATHS)
+            and not request.path.startswith(replicas.LIVE_PATHS)
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and "HTTP_AUTHORIZATION" not in request.META
         )

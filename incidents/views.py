@@ -42,6 +42,9 @@ COUNT_LIMIT = 10_000
 # A text search, up to this many: each match counted costs a LIKE over an incident's text, and a
 # common word ("hospital") would read tens of thousands of them for the count alone.
 SEARCH_COUNT_LIMIT = 1_000
+# A page further on is counted as far as it, up to this page: beyond it, narrowing the filters is
+# the way on (a new ?q=…&page=1000000 would otherwise count every match of a common word).
+FURTHEST_PAGE_COUNTED = 1_000
 
 
 class CountedUpTo(Paginator):
@@ -53,7 +56,7 @@ class CountedUpTo(Paginator):
     def __init__(self, object_list, per_page, *, limit, asked=None):
         super().__init__(object_list, per_page)
         asked = int(asked) if str(asked).isdigit() else 1
-        self.limit = max(limit, min(asked, 1_000_000) * per_page)
+        self.limit = max(limit, min(asked, FURTHEST_PAGE_COUNTED) * per_page)
 
     @cached_property
     def count(self):

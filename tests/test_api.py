@@ -193,6 +193,22 @@ def test_the_api_says_what_the_incident_page_says(client):
     assert detail["citation"]["version"]["permalink"] == page["citation"]["version"]["permalink"]
 
 
+@pytest.mark.parametrize("filters", ["", "&location={place}", "&kind=air_strike"])
+def test_the_reports_list_walks_every_report_however_few_incidents_hold_them(client, filters):
+    homs = make_homs()
+    make_report(homs, make_source("Homs health directorate", short_name="HHD"), killed=95)
+    expected = list(homs.reports.order_by("pk").values_list("pk", flat=True))
+    assert len(expected) == 3  # on one incident: a count of incidents would stop after the first
+    url = "/api/reports/?page_size=1" + filters.format(place=homs.location.parent.slug)
+    seen = []
+    while url:
+        body = get_json(client, url)
+        assert body["count"] == 3
+        seen += [report["id"] for report in body["results"]]
+        url = body["next"]
+    assert seen == expected
+
+
 # --- Drafts -------------------------------------------------------------------------------------
 
 

@@ -220,6 +220,11 @@ class TestIncidentList:
         assert "Page 3 of 3" in text(third)
         second = client.get("/incidents/?kind=armed_clash&page=2")
         assert "More than 50 incidents match; showing 26–50." in text(second)
+        # However far on the page asked for, the count stops at the furthest page counted.
+        monkeypatch.setattr(views, "FURTHEST_PAGE_COUNTED", 2)
+        far = client.get("/incidents/?kind=armed_clash&page=1000000")
+        assert far.context["page"].paginator.count == 51 and far.context["page"].number == 3
+        assert "More than 50 incidents match" in text(far)
         # Within the limit the count is exact.
         assert "30 incidents match" not in text(client.get("/incidents/?kind=armed_clash&q=Clash+1"))
         assert "11 incidents match" in text(client.get("/incidents/?kind=armed_clash&q=Clash+1"))

@@ -8,8 +8,9 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+from casualty_tracker import replicas
 from casualty_tracker.env import cache_from_url
-from casualty_tracker.replicas import ReplicaRouter, reads_may_use_replica
+from casualty_tracker.replicas import ReplicaRouter, replica_for_reads
 from incidents.models import Incident
 from tests.conftest import REPLICA
 from tests.factories import make_incident, make_report
@@ -41,6 +42,23 @@ def test_an_anonymous_reader_reads_every_public_page_from_the_replica(client, re
 
 
 @with_the_replica
+def test_a_page_and_its_data_version_are_read_from_one_replica(client, settings, monkeypatch):
+    # Two replicas (the primary's database under two aliases), and a choice that alternates: were
+    # each query to choose, the version (the page's cache key) and the page would be read from
+    # different replicas, and a page from one lagging behind would be stored under the other's
+    # newer version.
+    settings.DATABASE_REPLICAS = ["default", REPLICA]
+    turns = iter(range(1_000))
+    monkeypatch.setattr(replicas.random, "choice", lambda replicas: replicas[next(turns) % 2])
+    incident = make_incident("Strike on the academy")
+    for url in ("/", "/incidents/", f"/incidents/{incident.slug}/", "/api/incidents/"):
+        with queries_on("default") as on_primary, queries_on(REPLICA) as on_replica:
+            response = client.get(url)
+        assert response.status_code == 200 and response["X-Cache"] == "miss", url
+        assert (len(on_primary) == 0) != (len(on_replica) == 0), url  # one of them, never both
+
+
+@with_the_replica
 def test_staff_and_writes_stay_on_the_primary(client, editor, replica):
     incident = make_incident("Strike on the academy")
     client.force_login(editor)
@@ -67,12 +85,12 @@ def test_without_replicas_everything_reads_the_primary(client):
 def test_the_router_writes_and_migrates_only_on_the_primary(settings):
     settings.DATABASE_REPLICAS = [REPLICA]
     router = ReplicaRouter()
-    token = reads_may_use_replica.set(True)
+    token = replica_for_reads.set(REPLICA)
     try:
         assert router.db_for_read(Incident) == REPLICA
         assert router.db_for_write(Incident) == "default"
     finally:
-        reads_may_use_replica.reset(token)
+        replica_for_reads.reset(token)
     assert router.db_for_read(Incident) == "default"
     assert router.allow_migrate(REPLICA, "incidents") is False
     assert router.allow_migrate("default", "incidents") is True

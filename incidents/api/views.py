@@ -138,6 +138,10 @@ BAD_FILTER = OpenApiResponse(
 
 
 class FilteredIncidents(PublicAPIView):
+    # A list of the filtered incidents themselves (not of their reports): unfiltered or by place
+    # alone, its count is the month or place totals' (one small query) instead of a count.
+    lists_incidents = True
+
     def filtered(self, queryset):
         """``queryset`` filtered and ordered by the query string, as /incidents/ does; a
         malformed filter is a 400 that names it and says why."""
@@ -150,8 +154,8 @@ class FilteredIncidents(PublicAPIView):
             error = exceptions.ValidationError({"detail": f"These filters could not be read. {reasons}"})
             error.detail["errors"] = errors
             raise error
-        # Unfiltered or by place alone: counted by the month or place totals (one small query).
-        self.known_count = summarised_count(filterset)
+        if self.lists_incidents:
+            self.known_count = summarised_count(filterset)
         return filterset.qs
 
 
@@ -266,6 +270,7 @@ class ReportList(FilteredIncidents):
     filters choose the incidents."""
 
     serializer_class = ReportSerializer
+    lists_incidents = False  # its pages are counted by their reports
 
     @extend_schema(
         parameters=FILTER_PARAMETERS, responses={200: ReportSerializer(many=True), 400: BAD_FILTER}
