@@ -5,6 +5,9 @@ UPDATE or DELETE on an `incidents_` table (incidents, reports, attributions, pla
 actors, their history, the derived figures the one writer stores), it adds one to this session's
 row of ``DataVersion``. Watching the statements, rather than hooking saves and signals, means no
 path goes around it: bulk writes, raw SQL in the one writer, imports and scripts all bump it.
+The one exception is PostgreSQL's ``COPY … FROM STDIN`` (``cursor.copy_expert`` does not pass
+through the execute wrapper): ``incidents.rows.Table.copy``, its only user, bumps the version
+itself (``bump()``), in the same transaction.
 
 A statement run outside a transaction (autocommit) is wrapped in one with its bump, so that no
 reader can see the change without the new version.

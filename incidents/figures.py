@@ -77,6 +77,9 @@ UNKNOWN = "unknown"
 NUMBER_QUALIFIERS = (EXACT, AT_LEAST, MORE_THAN, ABOUT, UP_TO, BETWEEN)
 #: Plural words: no number is entered; each is read as "at least" its floor.
 PLURAL_WORDS = (SEVERAL, DOZENS, SCORES, HUNDREDS, THOUSANDS)
+#: What two sources' figures are compared on (a source page's "higher, lower, the same"): a number
+#: or a word; an unknown, a denial or "none" says nothing to compare.
+COMPARABLE_QUALIFIERS = (*NUMBER_QUALIFIERS, *PLURAL_WORDS)
 #: The smallest number each plural word can mean.
 PLURAL_FLOORS = {SEVERAL: 3, DOZENS: 24, SCORES: 40, HUNDREDS: 200, THOUSANDS: 2000}
 #: Every stored qualifier, in the order a form lists them.

@@ -258,9 +258,6 @@ def place_counts_beneath(location, places):
 # --- How a source's figures compare with other sources' ------------------------------------------
 
 
-KNOWN_QUALIFIERS = [*figures.NUMBER_QUALIFIERS, *figures.PLURAL_WORDS]
-
-
 def compared_pairs(source):
     """Other sources' current figures on incidents where ``source`` also has one, each annotated
     with this source's figure (one join, shared by the filter and the annotations)."""
@@ -269,14 +266,14 @@ def compared_pairs(source):
             is_current=True,
             killed_counts=figures.ALL,
             incident__status=Incident.Status.PUBLISHED,
-            killed_qualifier__in=KNOWN_QUALIFIERS,
+            killed_qualifier__in=figures.COMPARABLE_QUALIFIERS,
         )
         .exclude(source=source)
         .filter(
             incident__reports__source=source,
             incident__reports__is_current=True,
             incident__reports__killed_counts=figures.ALL,
-            incident__reports__killed_qualifier__in=KNOWN_QUALIFIERS,
+            incident__reports__killed_qualifier__in=figures.COMPARABLE_QUALIFIERS,
         )
         .annotate(
             mine_qualifier=F("incident__reports__killed_qualifier"),
@@ -310,16 +307,10 @@ def source_totals(source):
     return row or dict.fromkeys(SOURCE_SUMS, 0)
 
 
-def compare_with_other_sources(source):
-    """How often this source's current figure was higher, lower or the same as others' (the
-    source totals). One query."""
-    totals = source_totals(source)
-    return {name: totals[name] for name in verdict_rules()}
-
-
 def compare_with_other_sources_afresh(source):
-    """``compare_with_other_sources`` counted from the reports themselves (what the kept source
-    totals must equal). One query over every pair of the source's current figures."""
+    """How often this source's current figure was higher, lower or the same as others', counted
+    from the reports themselves (what the kept ``source_totals`` must equal). One query over
+    every pair of the source's current figures."""
     return compared_pairs(source).aggregate(
         **{name: Count("pk", filter=rule) for name, rule in verdict_rules().items()}
     )

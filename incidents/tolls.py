@@ -13,8 +13,9 @@ in its own transaction; a change of status, start date or place calls ``recount(
 columns (their ``update()`` refuses them). The arithmetic is ``incidents.figures``; this module
 only reads and stores.
 
-The month totals are kept as differences: each incident's row says where and how the totals
-count it (``totalled_in`` and its stored figures, read under its row lock), so a change adds
+The totals are kept as differences: each incident's row says where and how the totals count
+it (``totalled_in``, ``totalled_at`` and its stored figures, read under its row lock; its
+``SourceShare`` rows for the source totals), so a change adds
 the new counting and takes the old one away. Part trees are not additive (a whole counts the
 larger of its own figure and its parts' sum), so a change to a tree member recounts its whole
 tree and adds the difference from what the tree's members added before (``PartTreeShare``).
@@ -213,10 +214,6 @@ def store_new(derived):
     _write_source_shares({}, {pk: shares for pk, (_, shares) in derived.items()})
 
 
-# What a source's figure is compared on: a number or a word, of everyone killed.
-COMPARED_QUALIFIERS = {*figures.NUMBER_QUALIFIERS, *figures.PLURAL_WORDS}
-
-
 def source_shares(reports, current_ids):
     """{source id: (reports, higher, lower, same)}: what one incident's ``reports`` (those of
     ``current_ids`` current) add to each source's totals (``SourceShare``). How a source's
@@ -228,7 +225,7 @@ def source_shares(reports, current_ids):
         for report in reports
         if report.pk in current_ids
         and report.killed_counts == figures.ALL
-        and report.killed_qualifier in COMPARED_QUALIFIERS
+        and report.killed_qualifier in figures.COMPARABLE_QUALIFIERS
     ]
     verdicts = {source: [0, 0, 0] for source in counts}
     for mine_source, mine in compared:
@@ -326,14 +323,14 @@ def stored_values(incident_figures):
     }
 
 
-# --- Month totals -------------------------------------------------------------------------------
+# --- Month, place and source totals --------------------------------------------------------------
 #
 # Locks: an incident's row first (``lock``, ``refresh``), then the totals (``_lock_totals``),
 # never the other way round within one call. Every writer of the totals holds that one lock
 # until it commits, so the totals are written by one transaction at a time, and a part tree is
 # recounted from what the transactions before it committed plus the writer's own changes.
 
-# pg_advisory_xact_lock key for "the month totals" (any number no other lock of ours uses).
+# pg_advisory_xact_lock key for "the totals" (any number no other lock of ours uses).
 TOTALS_LOCK = 160_023_001
 
 # What a part tree's recount reads of each incident in it.
@@ -353,9 +350,9 @@ def totalled_at(status, location_id):
 
 @dataclass(frozen=True)
 class Counted:
-    """How the month totals count one incident, from its stored columns (``of``).
+    """How the month and place totals count one incident, from its stored columns (``of``).
 
-    Every published incident adds itself to its month's counts; one outside part trees also
+    Every published incident adds itself to its month's and its place's counts; one outside part trees also
     adds its own figure (a missing end as 0, as SQL's SUM skips it); one in a part tree adds its
     ``PartTreeShare`` instead."""
 
@@ -472,7 +469,7 @@ class _Differences:
 
 
 def _lock_totals():
-    """Wait for, then hold until commit, the one lock of the month totals' writers.
+    """Wait for, then hold until commit, the one lock of the totals' writers.
 
     PostgreSQL: an advisory lock (no row to create or lose). SQLite lets one transaction
     write at a time already."""
@@ -546,8 +543,9 @@ def recount(incident_ids):
 
 
 def forget(incident_ids):
-    """Take incidents that are about to be deleted out of the month totals. The part trees they
-    leave are recounted by the ``refresh()`` of their wholes that follows the delete."""
+    """Take incidents that are about to be deleted out of the month, place and source totals.
+    The part trees they leave are recounted by the ``refresh()`` of their wholes that follows
+    the delete."""
     from incidents.models import Incident, PartTreeShare
 
     ids = sorted({pk for pk in incident_ids if pk is not None})
@@ -559,15 +557,15 @@ def forget(incident_ids):
             differences.add_incident(Counted.of(values), -1)
             if values["totalled_in"] is not None:
                 differences.add_source_shares(shares[values["pk"]], -1)
-        shares = PartTreeShare.objects.filter(incident_id__in=ids)
-        for row in shares:
+        tree_shares = PartTreeShare.objects.filter(incident_id__in=ids)
+        for row in tree_shares:
             differences.add_share(Share.of_row(row), -1)
         if differences.any_changed():
             _lock_totals()
             _add_to_months(differences.changed())
             _add_to_places(differences.changed_places())
             _add_to_sources(differences.changed_sources())
-        shares.delete()
+        tree_shares.delete()
 
 
 def _trees_of(incident_ids):
@@ -827,8 +825,9 @@ def rebuild_source_totals(apps=None):
 
 
 def rebuild_totals(apps=None):
-    """Count the month and place totals again from scratch: every incident's ``totalled_in`` and
-    ``totalled_at``, every ``PartTreeShare``, ``MonthTotal`` and ``PlaceTotal``. For ``manage.py
+    """Count the month, place and source totals again from scratch: every incident's
+    ``totalled_in`` and ``totalled_at``, every ``PartTreeShare``, ``MonthTotal``, ``PlaceTotal``
+    and (``rebuild_source_totals``) ``SourceShare`` and ``SourceTotal``. For ``manage.py
     rebuild_totals`` and the migrations that made them (which pass their ``apps``; the place
     totals once they exist). Returns how many months hold incidents."""
     from django.apps import apps as installed

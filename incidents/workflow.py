@@ -93,7 +93,7 @@ def _change_status(incidents, *, to, user, via, keep_history=True):
             write_history(Incident, ids, history_type="~", reason=reason, user=user)
         else:
             changed._write_status(**values)
-        tolls.recount(ids)  # the month totals count published incidents only
+        tolls.recount(ids)  # the month, place and source totals count published incidents only
     return len(ids)
 
 

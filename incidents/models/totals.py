@@ -1,5 +1,6 @@
-"""The month and place totals of published incidents, kept up to date so that the home page and
-the place pages read a few hundred rows instead of every incident.
+"""The month, place and source totals of published incidents, kept up to date so that the home
+page, the place pages and the source pages read a few hundred rows (or one) instead of every
+incident or report.
 
 These tables are derived data: ``incidents.tolls`` writes them, in the same transaction as every
 change that can alter a total (a report or attribution, a publish or unpublish, a date, a part
@@ -106,7 +107,7 @@ class SourceCounts(models.Model):
 class SourceShare(SourceCounts):
     """What one incident adds to one source's totals (``SourceTotal``) while it is published: the
     source's reports on it, and how the source's current figure compares with each other
-    source's current figure there (``stats.compare_with_other_sources``). Kept for drafts too, so
+    source's current figure there (``stats.verdict_rules``). Kept for drafts too, so
     that publishing adds them and a change adds the difference from what was added before."""
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
