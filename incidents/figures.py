@@ -53,6 +53,7 @@ needs no Django. ``Figure.as_stated()`` stays English: it is data (CSV, correcti
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import attrgetter
 
 from django.utils.formats import date_format, number_format
@@ -164,7 +165,10 @@ class Ends:
 @dataclass(frozen=True)
 class Figure:
     """One stated figure: a qualifier, its number (none for a plural word or unknown) and, for
-    ``between``, its upper number. ``TollReport.killed_figure`` gives one."""
+    ``between``, its upper number. ``TollReport.killed_figure`` gives one.
+
+    Its readings are computed once (``cached_property``: a page of a hundred incidents reads
+    them tens of thousands of times); the figure itself never changes (frozen)."""
 
     qualifier: str
     value: int | None
@@ -177,7 +181,7 @@ class Figure:
         """A plural word ("dozens"), stated without a number."""
         return self.qualifier in PLURAL_WORDS
 
-    @property
+    @cached_property
     def is_known(self):
         """It gives a number or a word. Unknown ("deaths reported, no number") is not known."""
         if self.is_word:
@@ -189,7 +193,7 @@ class Figure:
         """For a plural word, the smallest number it can mean (24 for dozens); else None."""
         return PLURAL_FLOORS.get(self.qualifier)
 
-    @property
+    @cached_property
     def interval(self):
         """The tolls this figure allows (an ``Interval``), or None when it is unknown.
 
@@ -216,7 +220,7 @@ class Figure:
         """The source says the real figure may be higher (at least, more than, a plural word)."""
         return self.is_known and self.qualifier in OPEN_QUALIFIERS
 
-    @property
+    @cached_property
     def stated_low(self):
         """The smallest number this figure states, for an incident's lowest: the figure itself,
         the start of a between, 0 for up to, a plural word's floor, N for "more than N"."""
@@ -226,7 +230,7 @@ class Figure:
             return self.value
         return self.interval.low
 
-    @property
+    @cached_property
     def stated_high(self):
         """The largest number this figure states, for an incident's highest: the end of a
         between, the figure of an open one (N for "at least N" and "more than N"), a plural
@@ -906,7 +910,10 @@ def total_with_parts(incidents, *, toll=attrgetter("toll"), parents=None, source
 # In the language of the page: Django's gettext, the only Django in this module (the arithmetic
 # above does not need it). Every sentence is a whole message with named placeholders, and every
 # count goes through ngettext (Arabic has six plural forms), so that a translator can reorder and
-# inflect it: nothing is glued together from English pieces.
+# inflect it: nothing is glued together from English pieces. Where a function chooses among
+# messages, each is behind a lambda: only the one asked for is translated (an API page of a
+# hundred incidents asks thousands of times), and the literal calls stay where makemessages
+# finds them.
 
 
 def shown_number(n):
@@ -916,23 +923,23 @@ def shown_number(n):
 
 def _plural_word(qualifier):
     return {
-        SEVERAL: pgettext("figure", "several"),
-        DOZENS: pgettext("figure", "dozens"),
-        SCORES: pgettext("figure", "scores"),
-        HUNDREDS: pgettext("figure", "hundreds"),
-        THOUSANDS: pgettext("figure", "thousands"),
-    }[qualifier]
+        SEVERAL: lambda: pgettext("figure", "several"),
+        DOZENS: lambda: pgettext("figure", "dozens"),
+        SCORES: lambda: pgettext("figure", "scores"),
+        HUNDREDS: lambda: pgettext("figure", "hundreds"),
+        THOUSANDS: lambda: pgettext("figure", "thousands"),
+    }[qualifier]()
 
 
 def _qualified(qualifier):
     """A figure's pattern around its number: "at least %(number)s" …"""
     return {
-        EXACT: "%(number)s",
-        AT_LEAST: gettext("at least %(number)s"),
-        MORE_THAN: gettext("more than %(number)s"),
-        ABOUT: gettext("about %(number)s"),
-        UP_TO: gettext("up to %(number)s"),
-    }[qualifier]
+        EXACT: lambda: "%(number)s",
+        AT_LEAST: lambda: gettext("at least %(number)s"),
+        MORE_THAN: lambda: gettext("more than %(number)s"),
+        ABOUT: lambda: gettext("about %(number)s"),
+        UP_TO: lambda: gettext("up to %(number)s"),
+    }[qualifier]()
 
 
 def _killed(population, count):
@@ -953,10 +960,10 @@ def _killed(population, count):
 def _killed_in_words(population):
     """A plural word takes "of": "dozens of people were reported killed"."""
     return {
-        ALL: gettext("%(figures)s of people were reported killed"),
-        CIVILIANS: gettext("%(figures)s of civilians were reported killed"),
-        COMBATANTS: gettext("%(figures)s of combatants were reported killed"),
-    }[population]
+        ALL: lambda: gettext("%(figures)s of people were reported killed"),
+        CIVILIANS: lambda: gettext("%(figures)s of civilians were reported killed"),
+        COMBATANTS: lambda: gettext("%(figures)s of combatants were reported killed"),
+    }[population]()
 
 
 def _killed_between(population, count):
@@ -983,18 +990,18 @@ def _killed_between(population, count):
 def _killed_between_and_words(population):
     """ "Between 10 and hundreds of people were reported killed": the highest is a plural word."""
     return {
-        ALL: gettext("Between %(lowest)s and %(highest)s of people were reported killed"),
-        CIVILIANS: gettext("Between %(lowest)s and %(highest)s of civilians were reported killed"),
-        COMBATANTS: gettext("Between %(lowest)s and %(highest)s of combatants were reported killed"),
-    }[population]
+        ALL: lambda: gettext("Between %(lowest)s and %(highest)s of people were reported killed"),
+        CIVILIANS: lambda: gettext("Between %(lowest)s and %(highest)s of civilians were reported killed"),
+        COMBATANTS: lambda: gettext("Between %(lowest)s and %(highest)s of combatants were reported killed"),
+    }[population]()
 
 
 def _no_one_killed(population):
     return {
-        ALL: gettext("No one was reported killed"),
-        CIVILIANS: gettext("No civilian was reported killed"),
-        COMBATANTS: gettext("No combatant was reported killed"),
-    }[population]
+        ALL: lambda: gettext("No one was reported killed"),
+        CIVILIANS: lambda: gettext("No civilian was reported killed"),
+        COMBATANTS: lambda: gettext("No combatant was reported killed"),
+    }[population]()
 
 
 def _without_figure(population, count):
@@ -1077,10 +1084,10 @@ def _statement(known, toll, population):
     if toll.highest == 0 and not toll.highest_open:
         return _no_one_killed(population)
     ordered = sorted(known, key=lambda f: (f.interval.low, f.interval.high is None, f.interval.high or 0))
-    stated = []
+    stated = {}  # each way of saying it once: {words: the figure}
     for f in ordered:
-        if f.in_words() not in [text for text, _ in stated]:
-            stated.append((f.in_words(), f))
+        stated.setdefault(f.in_words(), f)
+    stated = list(stated.items())
     if len(stated) == 1 or toll.lowest == toll.highest:
         # One way of saying it, or the ends meet (120; more than 120): the figures as stated.
         texts = [text for text, _ in stated]
