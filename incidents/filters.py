@@ -389,19 +389,45 @@ def named_in_arabic(model, folded):
     return named.filter(Q(folded__icontains=folded) | Q(folded_name__icontains=folded))
 
 
-def summarised_count(filterset):
-    """How many published incidents ``filterset`` (valid, over every published incident) gives,
-    read from the totals ``incidents.tolls`` keeps when they can say: with no filter (the month
-    totals) or a place alone (the place totals), one query over a few hundred rows instead of a
-    count of the incidents. None for any other filter."""
-    from incidents import stats
+NO_FILTER = object()
 
+
+def filtered_by_place_alone(filterset):
+    """The place ``filterset`` (valid) chooses when it filters by nothing else, ``NO_FILTER``
+    when it filters by nothing at all, else None: the two cases the totals ``incidents.tolls``
+    keeps can count without reading the incidents."""
     filters = set(filterset.form.changed_data) - {"sort"}
     if not filters:
-        return stats.published_total().incidents
+        return NO_FILTER
     if filters == {"location"}:
-        return stats.place_incident_count(filterset.form.cleaned_data["location"])
+        return filterset.form.cleaned_data["location"]
     return None
+
+
+def summarised_count(filterset):
+    """How many published incidents ``filterset`` (valid, over every published incident) gives,
+    read from the totals when they can say: with no filter (the month totals) or a place alone
+    (the place totals), one query over a few hundred rows instead of a count of the incidents.
+    None for any other filter."""
+    from incidents import stats
+
+    place = filtered_by_place_alone(filterset)
+    if place is NO_FILTER:
+        return stats.published_total().incidents
+    if place is not None:
+        return stats.place_incident_count(place)
+    return None
+
+
+def summarised_placed_count(filterset):
+    """``Incident.objects.count_placed()`` of what ``filterset`` gives (the map page), from the
+    place totals when the filter is none or a place alone (``stats.placed_count``); else None."""
+    from incidents import stats
+
+    place = filtered_by_place_alone(filterset)
+    if place is None:
+        return None
+    return stats.placed_count(None if place is NO_FILTER else place)
 
 
 def filter_incidents(request, queryset):

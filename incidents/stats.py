@@ -244,6 +244,23 @@ def place_incident_count(location):
     return place_counts_beneath(location, [location])[0][1]
 
 
+def placed_count(location=None):
+    """``Incident.objects.published().count_placed()`` (in or beneath ``location``), from the
+    place totals: the incidents of places with coordinates, and those with a point of their own at
+    a place without (a partial index holds the few incidents with their own point). Two queries,
+    however many incidents."""
+    places_with_point = Q(location__latitude__isnull=False, location__longitude__isnull=False)
+    totals = PlaceTotal.objects.all() if location is None else PlaceTotal.objects.filter(location.beneath_q())
+    sums = totals.aggregate(
+        total=Coalesce(Sum("incidents"), 0),
+        placed=Coalesce(Sum("incidents", filter=places_with_point), 0),
+    )
+    own_points = Incident.objects.published().filter(latitude__isnull=False).exclude(places_with_point)
+    if location is not None:
+        own_points = own_points.filter(location.beneath_q())
+    return {"total": sums["total"], "placed": sums["placed"] + own_points.count()}
+
+
 def place_counts_beneath(location, places):
     """[(place, number of published incidents in it or beneath it)] for ``places`` beneath
     ``location`` (its sub-places), from the place totals. One query."""

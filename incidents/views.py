@@ -18,7 +18,7 @@ from django.utils.translation import get_language_bidi, gettext
 from django.views.decorators.http import require_safe
 
 from incidents import blame, charts, citations, figures, maps, stats, workflow
-from incidents.filters import filter_incidents, summarised_count
+from incidents.filters import filter_incidents, summarised_count, summarised_placed_count
 from incidents.models import Actor, Attribution, Incident, Location, SlugRedirect, Source, TollReport
 from incidents.models.places import load_chains_in_page_language
 from incidents.roles import can_export, can_see_drafts
@@ -159,10 +159,14 @@ def incident_map(request):
 
     The markers come from /api/incidents.geojson with this page's filters (static/js/map.js
     follows its pages); the page itself reads only the list beside the map, a page at a time,
-    and counts the incidents and those with a point in one query."""
+    and counts the incidents and those with a point (from the place totals when unfiltered or
+    by place alone: stats.placed_count)."""
     listed = Incident.objects.published().select_related("location", "part_of")
     filterset, incidents = filter_incidents(request, listed)
-    counts = incidents.count_placed()
+    # Unfiltered or by place alone, from the place totals; otherwise counted (one query).
+    counts = summarised_placed_count(filterset) if filterset.is_valid() else None
+    if counts is None:
+        counts = incidents.count_placed()
     filters = request.GET.copy()
     filters.pop("page", None)  # the list's page, not the GeoJSON's: the script walks every page
     page = paginate(request, incidents, per_page=MAP_LIST_SIZE, count=counts["total"])

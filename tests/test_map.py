@@ -98,6 +98,37 @@ class TestMapPage:
         # All three are in the list beside the map.
         assert html.count('<th scope="row"><a href="/incidents/') == 3
 
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "",
+            "location=idlib",
+            "location=homs",
+            "location=syria",
+            "kind=shelling",
+            "location=idlib&kind=air_strike",
+        ],
+    )
+    def test_its_counts_are_the_incidents_own_however_they_are_read(self, client, places, query):
+        # Unfiltered or by place alone the counts come from the place totals (no count of the
+        # incidents); with any other filter they are counted. Both say what count_placed says.
+        for place in ("homs_city", "idlib_city", "nowhere"):
+            make_incident(f"At {place}", location=places[place])
+            make_incident(f"Shelling at {place}", location=places[place], kind="shelling")
+        make_incident("Own point", location=places["nowhere"], latitude=35, longitude=36)
+        make_incident(
+            "Own point, draft", location=places["nowhere"], latitude=35, longitude=36, status="draft"
+        )
+        make_incident("Draft in Homs", location=places["homs_city"], status="draft")
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(f"/map/?{query}")
+        counted = [q["sql"] for q in captured if 'COUNT("incidents_incident"."id")' in q["sql"]]
+        assert bool(counted) == ("kind" in query)
+        shown = {"total": page.context["page"].paginator.count, "placed": page.context["placed"]}
+        listed = client.get(f"/incidents/?{query}").context["page"].paginator.object_list
+        assert shown == listed.count_placed()
+        assert shown["total"] > shown["placed"] > 0 or query.startswith("location=homs")
+
     def test_a_filter_that_cannot_be_read_gets_the_list_s_message_and_no_map(self, client, places):
         make_incident("Strike", location=places["homs_city"])
         html = text(client.get("/map/?date_after=05/10/2023&min_killed=many"))
