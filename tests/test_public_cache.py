@@ -258,9 +258,9 @@ def _two_readers_at_once(monkeypatch, page, first_is_rendering, release):
     second_waits = threading.Event()
     real_pause = public_cache._pause
 
-    def pause():
+    def pause(seconds):
         second_waits.set()
-        real_pause()
+        real_pause(seconds)
 
     monkeypatch.setattr(public_cache, "_pause", pause)
     middleware = public_cache.PublicCacheMiddleware(page)
