@@ -56,7 +56,8 @@ CACHE_DEFAULTS = {"TIMEOUT": 3600}
 def cache_from_url(url):
     """Django's CACHES entry for DJANGO_CACHE_URL.
 
-    A Redis URL gives Django's built-in RedisCache, shared by every app server; no URL gives a
+    A Redis URL gives Django's built-in RedisCache (its clients reused: redis_cache.py), shared by
+    every app server; no URL gives a
     per-process memory cache (enough for one server, and what the tests use by default).
     """
     url = (url or "").strip()
@@ -74,7 +75,7 @@ def cache_from_url(url):
         raise ImproperlyConfigured(
             f"DJANGO_CACHE_URL={url!r} is not a Redis URL: use e.g. redis://127.0.0.1:6379/0."
         )
-    return {**CACHE_DEFAULTS, "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {**CACHE_DEFAULTS, "BACKEND": "casualty_tracker.redis_cache.SharedRedisCache", "LOCATION": url}
 
 
 RATE = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")

@@ -100,8 +100,8 @@ def test_the_router_writes_and_migrates_only_on_the_primary(settings):
     ("url", "backend"),
     [
         ("", "django.core.cache.backends.locmem.LocMemCache"),
-        ("redis://127.0.0.1:6379/0", "django.core.cache.backends.redis.RedisCache"),
-        ("rediss://cache.internal:6380/1", "django.core.cache.backends.redis.RedisCache"),
+        ("redis://127.0.0.1:6379/0", "casualty_tracker.redis_cache.SharedRedisCache"),
+        ("rediss://cache.internal:6380/1", "casualty_tracker.redis_cache.SharedRedisCache"),
         ("dummy://", "django.core.cache.backends.dummy.DummyCache"),
     ],
 )

@@ -240,3 +240,21 @@ def test_an_edit_through_one_server_shows_on_the_other_at_once(two_app_servers):
     headers, text = two.get(page)
     assert headers["X-Cache"] == "miss"
     assert f"at least {killed + 7}" in text
+
+
+def test_the_shared_cache_keeps_one_client_that_threads_share_safely():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from casualty_tracker.redis_cache import SharedRedisCache
+
+    cache = SharedRedisCache(REDIS_URL, {"KEY_PREFIX": f"clients-{uuid.uuid4().hex}"})
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)  # one server: one pool
+
+    def round_trip(n):
+        page = (200, {"Content-Type": "text/html"}, f"page {n}".encode() * 1000)
+        cache.set(f"page:{n}", page, timeout=30)
+        return cache.get_many([f"page:{n}", f"missing:{n}"]) == {f"page:{n}": page}
+
+    with ThreadPoolExecutor(max_workers=8) as threads:
+        assert all(threads.map(round_trip, range(200)))
+    cache.delete_many([f"page:{n}" for n in range(200)])
