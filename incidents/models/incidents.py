@@ -415,9 +415,13 @@ class Incident(RulesInCleanMixin, Versioned):
             models.Index(fields=["start_date", *TOTALLED_FIELDS, "status"], name="incident_date_figures_idx"),
             # The same for a place's totals (place pages): the incidents of a place and its
             # sub-places, their stored figures and their ids (for the sources reporting on them)
-            # read from this index alone, not from the table.
+            # read from this index alone, not from the table. With the kind and the start date: a
+            # place and a kind (and dates) are counted by probing each of the place's sub-places
+            # for that kind (8,400 entries for a governorate's shelling at 1,000,000 incidents),
+            # instead of reading every shelling in the kind index (118,000).
             models.Index(
-                fields=["location", "status", *TOTALLED_FIELDS, "id"], name="incident_place_figures_idx"
+                fields=["location", "status", "kind", "start_date", *TOTALLED_FIELDS, "id"],
+                name="incident_place_figures_idx",
             ),
             # Sorting by highest toll and the min_killed filter.
             models.Index(fields=["killed_highest"], name="incident_toll_idx"),
