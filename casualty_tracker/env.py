@@ -56,9 +56,9 @@ CACHE_DEFAULTS = {"TIMEOUT": 3600}
 def cache_from_url(url):
     """Django's CACHES entry for DJANGO_CACHE_URL.
 
-    A Redis URL gives Django's built-in RedisCache (its clients reused: redis_cache.py), shared by
-    every app server; no URL gives a
-    per-process memory cache (enough for one server, and what the tests use by default).
+    A Redis URL gives Django's built-in RedisCache (its clients reused: redis_cache.py), shared
+    by every app server; no URL gives a per-process memory cache (enough for one server, and
+    what the tests use by default).
     """
     url = (url or "").strip()
     if not url:

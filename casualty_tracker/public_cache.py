@@ -7,9 +7,9 @@ an edit is visible on the very next request: its new version finds nothing cache
 
 Every anonymous response carries an ETag (the version and the URL) and a Last-Modified (the time
 of the last change), so a client that asks again with the ETag gets 304 without a page being
-rendered or read from the cache, streamed downloads included (they are never stored whole). Shared proxies may
-keep an anonymous page for DJANGO_PROXY_CACHE_SECONDS; staff always get live pages that nobody
-keeps, and so do the admin and the exports.
+rendered or read from the cache, streamed downloads included (they are never stored whole).
+Shared proxies may keep an anonymous page for DJANGO_PROXY_CACHE_SECONDS; staff always get live
+pages that nobody keeps, and so do the admin and the exports.
 
 A page found in the cache is sent without running the rest of the middleware or any view: this
 middleware comes second, after the request id. A reader is told apart from staff by what the
