@@ -15,10 +15,10 @@ only reads and stores.
 
 The totals are kept as differences: each incident's row says where and how the totals count
 it (``totalled_in``, ``totalled_at`` and its stored figures, read under its row lock; its
-``SourceShare`` rows for the source totals), so a change adds
-the new counting and takes the old one away. Part trees are not additive (a whole counts the
-larger of its own figure and its parts' sum), so a change to a tree member recounts its whole
-tree and adds the difference from what the tree's members added before (``PartTreeShare``).
+``SourceShare`` rows for the source totals), so a change adds the new counting and takes the
+old one away. Part trees are not additive (a whole counts the larger of its own figure and its
+parts' sum), so a change to a tree member recounts its whole tree and adds the difference from
+what the tree's members added before (``PartTreeShare``).
 """
 
 import datetime
@@ -352,9 +352,10 @@ def totalled_at(status, location_id):
 class Counted:
     """How the month and place totals count one incident, from its stored columns (``of``).
 
-    Every published incident adds itself to its month's and its place's counts; one outside part trees also
-    adds its own figure (a missing end as 0, as SQL's SUM skips it); one in a part tree adds its
-    ``PartTreeShare`` instead."""
+    Every published incident adds itself to its month's and its place's counts; one outside part
+    trees also adds its own figure (a missing end as 0, as SQL's SUM skips it); one in a part
+    tree adds its ``PartTreeShare`` instead (to the months; the places add part trees at
+    reading)."""
 
     month: datetime.date | None = None
     place: int | None = None
