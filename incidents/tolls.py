@@ -30,7 +30,7 @@ from django.db.models import Count, F, Q, Sum
 
 from incidents import blame, figures
 from incidents.models.totals import MONTH_SUMS, PLACE_SUMS, SOURCE_SUMS
-from incidents.rows import Table
+from incidents.rows import Row, Table
 
 # Incidents refreshed per round trip: a few thousand reports read, two UPDATEs written.
 CHUNK = 1000
@@ -259,13 +259,11 @@ def _write_source_shares(before, after):
     if not changed:
         return
     SourceShare.objects.filter(among("incident_id", changed)).delete()
-    SourceShare.objects.bulk_create(
-        [
-            SourceShare(incident_id=pk, source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
-            for pk in changed
-            for source, sums in after[pk].items()
-        ],
-        batch_size=CHUNK,
+    # Plain rows (``rows.Table``), not model instances: an import writes one per new incident.
+    Table(SourceShare).insert(
+        Row(incident_id=pk, source_id=source, **dict(zip(SOURCE_SUMS, sums, strict=True)))
+        for pk in changed
+        for source, sums in after[pk].items()
     )
 
 
@@ -279,12 +277,8 @@ def _write_actors(through, wanted):
     for pk, actors in wanted.items():
         if held[pk] - actors:
             through.objects.filter(incident_id=pk, actor_id__in=held[pk] - actors).delete()
-    through.objects.bulk_create(
-        [
-            through(incident_id=pk, actor_id=actor)
-            for pk, actors in wanted.items()
-            for actor in actors - held[pk]
-        ]
+    Table(through).insert(
+        Row(incident_id=pk, actor_id=actor) for pk, actors in wanted.items() for actor in actors - held[pk]
     )
 
 

@@ -12,6 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from benchmarks.imports import synthetic_ged
 from incidents import dataversion, tolls, workflow
@@ -28,7 +30,16 @@ from incidents.importing.importer import (
 from incidents.models import Attribution, Incident, Location, Source, TollReport
 from incidents.models.incidents import incident_errors
 from incidents.models.reports import report_errors
-from incidents.rows import FieldChecks, Table, as_is_type, preparer
+from incidents.rows import (
+    FieldChecks,
+    Row,
+    Table,
+    as_is_type,
+    copy_line,
+    copy_text,
+    plain_text_limit,
+    preparer,
+)
 from tests.factories import (
     current_report_ids,
     fresh_range,
@@ -435,6 +446,35 @@ def test_values_go_to_the_database_as_django_prepares_them():
                 assert prepare(day) == prepare(day) == field.get_db_prep_save(day, connection)
 
 
+PLAIN_TEXT_FIELDS = [
+    field
+    for model in (Incident, TollReport, Attribution, Location)
+    for field in model._meta.concrete_fields
+    if plain_text_limit(field)
+]
+
+
+def test_only_free_text_fields_are_taken_as_plain_text():
+    names = {f"{field.model.__name__}.{field.name}" for field in PLAIN_TEXT_FIELDS}
+    assert {"Incident.title", "Incident.summary", "TollReport.quote", "Location.name"} <= names
+    for refused in ("Incident.kind", "Incident.slug", "TollReport.killed_qualifier", "TollReport.killed"):
+        assert refused not in names  # choices, a slug's validator, a number
+
+
+@given(st.sampled_from(PLAIN_TEXT_FIELDS), st.text(min_size=1, max_size=300))
+def test_a_text_the_import_passes_unchecked_is_one_the_fields_clean_returns_unchanged(field, text):
+    """``FieldChecks`` skips ``clean()`` for a non-empty text within ``plain_text_limit``: the
+    field's own checks must accept it as it is; a longer text is checked, and refused."""
+    row = Row({field.attname: text})
+    errors = FieldChecks(field.model, [field.attname]).errors(row)
+    if len(text) <= plain_text_limit(field):
+        assert not errors and row[field.attname] == field.clean(text, None) == text
+    else:
+        assert list(errors) == [field.name]
+        with pytest.raises(ValidationError):
+            field.clean(text, None)
+
+
 def test_a_bad_row_is_skipped_with_the_models_message_and_leaves_nothing(tmp_path):
     long_id = write_ucdp(tmp_path, "long.csv", change={"id": "9" * 70}, ids={"505"})
     out, _ = run("import_ucdp", str(long_id))
@@ -591,6 +631,25 @@ def test_rows_written_in_bulk_keep_every_character_and_move_the_data_version_on_
     assert written > before  # readers' cached pages are stale from this commit on
     assert dataversion.current()[0] == before  # undone with the rows
     assert not Location.objects.filter(slug__startswith="p-").exists()
+
+
+COPY_VALUES = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(["a", "N", "\\", "\t", "\n", "\r", "ح", " "])),
+    st.text(),
+    st.integers(),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(timezones=st.just(datetime.timezone.utc)),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.sampled_from([Incident.Status.DRAFT, Incident.Kind.AIR_STRIKE]),
+)
+
+
+@given(st.lists(COPY_VALUES, min_size=1, max_size=8))
+def test_a_copy_line_is_each_value_in_copy_text_however_awkward(values):
+    """The fast line (texts passed whole) is exactly the value-by-value line, whatever the text."""
+    assert copy_line(values) == "\t".join(map(copy_text, values))
 
 
 def test_new_incidents_are_written_with_the_figures_the_one_writer_gives_them(tmp_path):
