@@ -5,13 +5,15 @@ import re
 import django_filters
 from django import forms
 from django.core.validators import slug_re
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from incidents import dataversion
 from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 from incidents.models.places import load_chains_in_page_language
 from incidents.roles import can_see_drafts
@@ -90,10 +92,24 @@ class MenuSelect(forms.Select):
     """A menu written in Python (``format_html``), the same HTML as Django's template for a select
     writes: the filter menus hold a few hundred options (every governorate and district), and a
     template rendered per option, with a dictionary of attributes built for each, took most of
-    the time of a list page. Options only, no groups (the filters have none)."""
+    the time of a list page. Options only, no groups (the filters have none).
+
+    A menu of places, actors or sources is rendered once per data version (``RenderedMenus``):
+    every list and map page of that version shows the same names."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        chosen, selected = set(self.format_value(value)), False
+        chosen = set(self.format_value(value))
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        if not isinstance(self.choices, forms.models.ModelChoiceIterator):
+            return self._render(name, chosen, attributes)  # a few fixed choices: nothing to save
+        # What the menu shows: the names its query reads (which depend on who asks: staff see
+        # the names of drafts too) in the page's language, and which of them is chosen.
+        query = self.choices.queryset.query.sql_with_params()
+        key = (query[0], tuple(query[1]), get_language(), name, attributes, tuple(sorted(chosen)))
+        return RENDERED_MENUS.get(key, lambda: self._render(name, chosen, attributes))
+
+    def _render(self, name, chosen, attributes):
+        selected = False
         options = []
         for option_value, label in self.choices:
             option_value = "" if option_value is None else str(option_value)
@@ -104,9 +120,45 @@ class MenuSelect(forms.Select):
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
-            flatatt(self.build_attrs(self.attrs, attrs)),
+            attributes,
             format_html_join("", '<option value="{}"{}>{}</option>', options),
         )
+
+
+class RenderedMenus:
+    """Menus of names rendered in this process, kept under the data version they were read at.
+
+    The version (``incidents.dataversion``) moves on in the same transaction as any write to
+    places, actors, sources or incidents, so a menu found under the version read now holds
+    every name committed before it: never an older one (as the page cache). Not inside a
+    transaction: one that has written reads a version it may still undo, and the next write
+    would reach the same number. At most ``SIZE`` menus (menus of several versions, languages,
+    choices); then it starts again."""
+
+    SIZE = 64
+
+    def __init__(self):
+        self.menus = {}
+
+    def clear(self):
+        self.menus = {}
+
+    def get(self, key, render):
+        if any(
+            connections[alias].in_atomic_block for alias in {DEFAULT_DB_ALIAS, router.db_for_read(Location)}
+        ):
+            return render()
+        key = (dataversion.current()[0], *key)
+        menu = self.menus.get(key)
+        if menu is None:
+            menu = render()
+            if len(self.menus) >= self.SIZE:
+                self.clear()  # replaced whole: another thread may be reading the old one
+            self.menus[key] = menu
+        return menu
+
+
+RENDERED_MENUS = RenderedMenus()
 
 
 class SlugChoiceField(forms.ModelChoiceField):

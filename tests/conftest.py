@@ -67,15 +67,18 @@ def editor_client(client, editor):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty page cache.
+    """Each test starts with an empty page cache, and no filter menus kept in this process.
 
     A test's data is rolled back afterwards, and the data version with it, so the next test could
-    otherwise find pages cached under the same version with another test's figures.
+    otherwise find pages or menus kept under the same version with another test's names.
     """
     from django.core.cache import caches
 
+    from incidents.filters import RENDERED_MENUS
+
     for cache in caches.all():
         cache.clear()
+    RENDERED_MENUS.clear()
 
 
 @pytest.fixture(autouse=True)

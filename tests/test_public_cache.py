@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from casualty_tracker import public_cache
 from incidents import dataversion
+from incidents.filters import RENDERED_MENUS
 from incidents.models import DataVersion, Incident, Source, TollReport
-from tests.factories import make_incident, make_report, make_source
+from tests.factories import make_incident, make_location, make_report, make_source
 
 
 @pytest.fixture
@@ -372,3 +373,44 @@ def test_an_address_for_another_site_is_refused_not_cached(client, strike):
     response = client.get(f"/incidents/{strike.slug}/", headers={"Host": "attacker.example"})
     assert response.status_code == 400
     assert "X-Cache" not in response
+
+
+# --- Filter menus kept per data version (incidents.filters.RenderedMenus) -----------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_filter_menu_is_read_once_per_version_and_a_renamed_place_shows_at_once(client):
+    """Outside a transaction (as a server answers), a list page of a data version whose menus
+    were rendered reads no names for them; a rename moves the version on, and the next page has
+    the new name. (Each address is new: the page cache does not answer.)"""
+    syria = make_location("Syria", kind="country", admin1_name="governorate")
+    idlib = make_location("Idlib", kind="admin1", parent=syria)
+    make_incident("Strike on the market", location=make_location("Saraqib", parent=idlib))
+    assert ">Idlib, Syria (governorate)</option>" in page(client, "/incidents/?sort=newest")[1]
+    with CaptureQueriesContext(connection) as kept:
+        text = page(client, "/incidents/?sort=oldest")[1]
+    RENDERED_MENUS.clear()
+    with CaptureQueriesContext(connection) as read_again:
+        assert page(client, "/incidents/?sort=toll")[1].count("<option") == text.count("<option")
+    assert len(kept) < len(read_again)
+    idlib.name = "Idleb"
+    idlib.save()
+    renamed = page(client, "/incidents/?sort=disputed")[1]
+    assert ">Idleb, Syria (governorate)</option>" in renamed
+    assert ">Idlib, Syria (governorate)</option>" not in renamed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_and_readers_each_get_their_own_menu_in_the_same_version(client, editor):
+    """Staff see the names of drafts in the menus; a reader after them, at the same data
+    version, must not be given the staff's menu."""
+    syria = make_location("Syria", kind="country", admin1_name="governorate")
+    make_incident("Published strike", location=make_location("Homs", kind="admin1", parent=syria))
+    make_incident(
+        "Draft strike", location=make_location("Deir ez-Zor", kind="admin1", parent=syria), status="draft"
+    )
+    client.force_login(editor)
+    assert "Deir ez-Zor, Syria (governorate)" in page(client, "/incidents/")[1]
+    client.logout()
+    text = page(client, "/incidents/?sort=oldest")[1]
+    assert "Homs, Syria (governorate)" in text and "Deir ez-Zor" not in text
