@@ -407,7 +407,8 @@ class Table:
                     for row in rows[start : start + COPY_ROWS]
                 )
                 # Only our own table and column names, quoted; the values are data, not SQL.
-                cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", text, size=COPY_READ_SIZE)
+                # The size by position: Django's debug cursor (DEBUG on, as `make run`) passes on no keywords.
+                cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", text, COPY_READ_SIZE)
                 # COPY goes to psycopg2 directly (copy_expert), past the connection's execute
                 # wrappers, so dataversion does not see it: the data version is moved on here, in
                 # the same transaction, as dataversion does after each public INSERT.

@@ -652,6 +652,20 @@ def test_a_copy_line_is_each_value_in_copy_text_however_awkward(values):
     assert copy_line(values) == "\t".join(map(copy_text, values))
 
 
+@pytest.mark.postgres
+def test_rows_are_copied_through_djangos_debug_cursor_too():
+    """With DEBUG on (``make run``) or queries captured, Django wraps each cursor to log its
+    queries; the wrapper's ``copy_expert`` takes no keyword arguments."""
+    country = make_location("Syria", kind="country")
+    table = Table(Location)
+    rows = [
+        table.defaults(name="Idlib", name_ar="إدلب", kind="admin1", parent_id=country.pk, slug="idlib-copied")
+    ]
+    with CaptureQueriesContext(connection):
+        table.insert(rows)
+    assert Location.objects.get(slug="idlib-copied").name_ar == "إدلب"
+
+
 def test_new_incidents_are_written_with_the_figures_the_one_writer_gives_them(tmp_path):
     """An import stores a new incident's figures and current reports in the same INSERT;
     ``tolls.refresh()`` reading them afresh finds nothing to change."""
