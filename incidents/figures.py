@@ -1,6 +1,7 @@
 """The toll arithmetic, in one place: DESIGN.md, "Reading the figures".
 
-Pure functions and frozen dataclasses over plain values: no database, no Django. The one
+Pure functions and frozen dataclasses over plain values: no database, and of Django only its
+translations, its number formats and its ``cached_property``. The one
 writer of stored figures (``incidents.tolls``), the pages, the exports and the API all read
 figures through this module, so that a figure means the same thing everywhere.
 
@@ -48,7 +49,8 @@ The reading, rule by rule (each rule names the code that implements it):
 Words and sentences (``Figure.in_words``, ``range_sentence``, ``floor_sentence``,
 ``revision_sentence``) are in the language of the page, through Django's gettext: whole messages
 with named placeholders and ngettext for counts (locale/*/LC_MESSAGES/django.po). The arithmetic
-needs no Django. ``Figure.as_stated()`` stays English: it is data (CSV, correction notes).
+itself reads no setting and no language. ``Figure.as_stated()`` stays English: it is data (CSV,
+correction notes).
 """
 
 import datetime

@@ -104,8 +104,12 @@ class MenuSelect(forms.Select):
             return self._render(name, chosen, attributes)  # a few fixed choices: nothing to save
         # What the menu shows: the names its query reads (which depend on who asks: staff see
         # the names of drafts too) in the page's language, and which of them is chosen.
+        field = self.choices.field
         query = self.choices.queryset.query.sql_with_params()
-        key = (query[0], tuple(query[1]), get_language(), name, attributes, tuple(sorted(chosen)))
+        key = (
+            query[0], tuple(query[1]), get_language(), type(field), field.to_field_name,
+            str(field.empty_label), name, attributes, tuple(sorted(chosen)),
+        )  # fmt: skip
         return RENDERED_MENUS.get(key, lambda: self._render(name, chosen, attributes))
 
     def _render(self, name, chosen, attributes):
@@ -132,8 +136,10 @@ class RenderedMenus:
     places, actors, sources or incidents, so a menu found under the version read now holds
     every name committed before it: never an older one (as the page cache). Not inside a
     transaction: one that has written reads a version it may still undo, and the next write
-    would reach the same number. At most ``SIZE`` menus (menus of several versions, languages,
-    choices); then it starts again."""
+    would reach the same number. The version's time is part of the key too, so that a number
+    reached again (a database emptied or restored while the process runs) is another key. One
+    query a menu (``dataversion.current()``). At most ``SIZE`` menus (menus of several versions,
+    languages, choices); then it starts again."""
 
     SIZE = 64
 
@@ -148,7 +154,7 @@ class RenderedMenus:
             connections[alias].in_atomic_block for alias in {DEFAULT_DB_ALIAS, router.db_for_read(Location)}
         ):
             return render()
-        key = (dataversion.current()[0], *key)
+        key = (*dataversion.current(), *key)
         menu = self.menus.get(key)
         if menu is None:
             menu = render()

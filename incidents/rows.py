@@ -19,7 +19,7 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import BooleanField, CharField, Field, IntegerField, TextField
 from django.db.models.fields import AutoFieldMixin
@@ -116,7 +116,7 @@ def plain_text_limit(field):
         kind.validate,
         kind.run_validators,
     ) == (Field.clean, Field.validate, Field.run_validators)
-    if not djangos_own or field.choices:
+    if not djangos_own or field.choices is not None:
         return None
     if any(type(v) is not MaxLengthValidator or v.limit_value != field.max_length for v in field.validators):
         return None
@@ -240,19 +240,28 @@ def copy_line(values):
 class StreamedLines:
     """The file ``copy_expert`` reads a COPY's rows from, each line made when it is asked for:
     the server inserts the rows sent while the next ones are made (two processes at work, on two
-    cores, not one waiting for the other), and no batch's whole text is held at once."""
+    cores, not one waiting for the other), and no batch's whole text is held at once.
+
+    psycopg2 turns an error raised while a line is made into the COPY's failure (a
+    ``DatabaseError``, which an import takes for the database refusing a row): the error is kept
+    in ``failure`` so that ``Table.copy`` raises it as it was."""
 
     def __init__(self, lines):
         self.lines = iter(lines)
+        self.failure = None
 
     def read(self, size=-1):
         """About ``size`` characters of whole lines (all of them for a negative size); "" at the end."""
         chunk, length = [], 0
-        for line in self.lines:
-            chunk.append(line)
-            length += len(line)
-            if 0 <= size <= length:
-                break
+        try:
+            for line in self.lines:
+                chunk.append(line)
+                length += len(line)
+                if 0 <= size <= length:
+                    break
+        except BaseException as error:
+            self.failure = error
+            raise
         return "".join(chunk)
 
 
@@ -407,8 +416,17 @@ class Table:
                     for row in rows[start : start + COPY_ROWS]
                 )
                 # Only our own table and column names, quoted; the values are data, not SQL.
-                # The size by position: Django's debug cursor (DEBUG on, as `make run`) passes on no keywords.
-                cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", text, COPY_READ_SIZE)
+                try:
+                    # copy_expert is psycopg2's own, past Django's cursor: its errors are made
+                    # Django's here (a refused row is an IntegrityError, as from an INSERT). The
+                    # size by position: Django's debug cursor (DEBUG on, as `make run`) passes on
+                    # no keywords.
+                    with self.using.wrap_database_errors:
+                        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", text, COPY_READ_SIZE)
+                except DatabaseError:
+                    if text.failure is not None:
+                        raise text.failure from None  # our error, not the database's
+                    raise
                 # COPY goes to psycopg2 directly (copy_expert), past the connection's execute
                 # wrappers, so dataversion does not see it: the data version is moved on here, in
                 # the same transaction, as dataversion does after each public INSERT.

@@ -666,6 +666,40 @@ def test_rows_are_copied_through_djangos_debug_cursor_too():
     assert Location.objects.get(slug="idlib-copied").name_ar == "إدلب"
 
 
+@pytest.mark.postgres
+def test_an_error_in_making_the_copy_lines_is_raised_as_itself_not_as_the_databases(monkeypatch):
+    """psycopg2 turns an error raised while COPY's lines are made into the COPY's failure (a
+    DatabaseError, which an import would take for a row the database refused and skip): it
+    must come out as the error it is, and nothing be written."""
+    country = make_location("Syria", kind="country")
+    table = Table(Location)
+    rows = [
+        table.defaults(name=f"Place {n}", name_ar="", kind="admin1", parent_id=country.pk, slug=f"copied-{n}")
+        for n in range(3)
+    ]
+
+    def copy_line_with_a_bug(values):
+        if "copied-2" in values:
+            raise TypeError("No COPY text for a row of this test")
+        return copy_line(values)
+
+    monkeypatch.setattr("incidents.rows.copy_line", copy_line_with_a_bug)
+    with pytest.raises(TypeError, match="No COPY text"), transaction.atomic():
+        table.insert(rows)
+    assert not Location.objects.filter(slug__startswith="copied-").exists()
+
+
+def test_a_row_the_database_refuses_in_a_bulk_write_is_djangos_integrity_error():
+    """What an import catches to write a refused batch again row by row: on PostgreSQL the rows
+    go by COPY, past Django's cursor, and its refusal must still be Django's error."""
+    country = make_location("Syria", kind="country")
+    make_location("Idlib", kind="admin1", parent=country, slug="taken")
+    table = Table(Location)
+    row = table.defaults(name="Idlib again", name_ar="", kind="admin1", parent_id=country.pk, slug="taken")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        table.insert([row], match_on=["slug"])
+
+
 def test_new_incidents_are_written_with_the_figures_the_one_writer_gives_them(tmp_path):
     """An import stores a new incident's figures and current reports in the same INSERT;
     ``tolls.refresh()`` reading them afresh finds nothing to change."""

@@ -410,7 +410,9 @@ def test_staff_and_readers_each_get_their_own_menu_in_the_same_version(client, e
         "Draft strike", location=make_location("Deir ez-Zor", kind="admin1", parent=syria), status="draft"
     )
     client.force_login(editor)
+    version = dataversion.current()
     assert "Deir ez-Zor, Syria (governorate)" in page(client, "/incidents/")[1]
     client.logout()
     text = page(client, "/incidents/?sort=oldest")[1]
+    assert dataversion.current() == version  # the same version: only the menus' queries differ
     assert "Homs, Syria (governorate)" in text and "Deir ez-Zor" not in text
