@@ -31,6 +31,9 @@ from incidents import dataversion
 ROWS_PER_INSERT = 500
 # Rows per COPY at most (each moves the data version on once).
 COPY_ROWS = 5_000
+# Fewer rows than this go by INSERT on PostgreSQL too: a COPY's fixed cost (a savepoint, a
+# ``nextval`` query, the COPY itself) is more than one INSERT of a few rows, as an admin save writes.
+COPY_FROM_ROWS = 100
 # Characters of COPY text sent at a time (``StreamedLines``).
 COPY_READ_SIZE = 32_768
 # Values a field has accepted, remembered per field; beyond this many each value is checked.
@@ -352,13 +355,18 @@ class Table:
         on it (``row["id"]``), matched on those values as text (the database may return a date as
         text or as a date), whatever order the database returns the rows in.
 
-        On PostgreSQL the rows are numbered first and sent with ``COPY`` (``copy``): each row's
-        primary key is set on it whether or not ``match_on`` is given."""
+        On PostgreSQL each row's primary key is set on it whether or not ``match_on`` is given:
+        ``COPY_FROM_ROWS`` rows or more are numbered first and sent with ``COPY`` (``copy``); fewer
+        are INSERTed, their keys returned in the order of their VALUES (as Django's
+        ``bulk_create`` relies on)."""
         rows = list(rows)
-        if self.using.vendor == "postgresql":
+        postgresql = self.using.vendor == "postgresql"
+        if postgresql and len(rows) >= COPY_FROM_ROWS:
             return self.copy(rows)
         returning, key = "", None
-        if match_on:
+        if postgresql:
+            returning, match_on = f" RETURNING {self.pk_column}", None
+        elif match_on:
             position = {name: i for i, name in enumerate(self.attnames)}
             key = [(name, self.preparers[position[name]]) for name in match_on]
             named = ", ".join(
@@ -371,7 +379,10 @@ class Table:
                 chunk = rows[start : start + self.rows_per_insert]
                 params = [value for row in chunk for value in self.prepared(row)]
                 cursor.execute(self.sql + ", ".join([self.row_sql] * len(chunk)) + returning, params)
-                if match_on:
+                if postgresql:
+                    for row, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                        row[self.pk_attname] = pk
+                elif match_on:
                     new_ids.update((tuple(map(str, values)), pk) for pk, *values in cursor.fetchall())
         if match_on:
             for row in rows:

@@ -45,6 +45,7 @@ from tests.factories import (
     fresh_range,
     make_incident,
     make_location,
+    make_report,
     make_source,
     stored_range,
 )
@@ -611,9 +612,18 @@ def test_on_postgresql_an_import_analyses_the_tables_it_fills_as_they_grow(monke
 # --- Bulk writes: COPY on PostgreSQL, figures in the INSERT, publishing many at once -----------
 
 
-def test_rows_written_in_bulk_keep_every_character_and_move_the_data_version_on_in_their_transaction():
-    """On PostgreSQL ``Table.insert`` sends the rows with COPY, which the data version's statement
-    watcher does not see: the version must still move on, and be undone with the rows."""
+# On PostgreSQL ``Table.insert`` sends many rows with COPY and a few with one INSERT: each test of
+# what it writes runs both ways (on SQLite both are INSERTs).
+BOTH_WRITES = pytest.mark.parametrize("copy_from_rows", [1, 10_000], ids=["copy", "insert"])
+
+
+@BOTH_WRITES
+def test_rows_written_in_bulk_keep_every_character_and_move_the_data_version_on_in_their_transaction(
+    copy_from_rows, monkeypatch
+):
+    """COPY goes past the data version's statement watcher: the version must still move on, and
+    be undone with the rows."""
+    monkeypatch.setattr("incidents.rows.COPY_FROM_ROWS", copy_from_rows)
     country = make_location("Syria", kind="country")
     awkward = ["tab\there", "line\nbreak\r\n", "back\\slash \\N", "\\N", "", "حمص"]
     table = Table(Location)
@@ -661,9 +671,22 @@ def test_rows_are_copied_through_djangos_debug_cursor_too():
     rows = [
         table.defaults(name="Idlib", name_ar="إدلب", kind="admin1", parent_id=country.pk, slug="idlib-copied")
     ]
-    with CaptureQueriesContext(connection):
-        table.insert(rows)
+    with CaptureQueriesContext(connection) as captured:
+        table.copy(rows)
     assert Location.objects.get(slug="idlib-copied").name_ar == "إدلب"
+    assert any(query["sql"].startswith("COPY") for query in captured)
+
+
+@pytest.mark.postgres
+def test_a_report_saved_alone_is_written_by_insert_not_by_copy():
+    """A single save (the admin's) writes its few derived rows (source shares, actors) with one
+    INSERT each: a COPY would cost a savepoint and a numbering query more for each."""
+    incident = make_incident()
+    with CaptureQueriesContext(connection) as captured:
+        make_report(incident, source=make_source("Syrian Observatory for Human Rights"), killed=120)
+    statements = [query["sql"] for query in captured]
+    assert any('INSERT INTO "incidents_sourceshare"' in sql for sql in statements)
+    assert not [sql for sql in statements if sql.startswith("COPY") or "nextval" in sql]
 
 
 @pytest.mark.postgres
@@ -685,13 +708,15 @@ def test_an_error_in_making_the_copy_lines_is_raised_as_itself_not_as_the_databa
 
     monkeypatch.setattr("incidents.rows.copy_line", copy_line_with_a_bug)
     with pytest.raises(TypeError, match="No COPY text"), transaction.atomic():
-        table.insert(rows)
+        table.copy(rows)
     assert not Location.objects.filter(slug__startswith="copied-").exists()
 
 
-def test_a_row_the_database_refuses_in_a_bulk_write_is_djangos_integrity_error():
-    """What an import catches to write a refused batch again row by row: on PostgreSQL the rows
+@BOTH_WRITES
+def test_a_row_the_database_refuses_in_a_bulk_write_is_djangos_integrity_error(copy_from_rows, monkeypatch):
+    """What an import catches to write a refused batch again row by row: on PostgreSQL many rows
     go by COPY, past Django's cursor, and its refusal must still be Django's error."""
+    monkeypatch.setattr("incidents.rows.COPY_FROM_ROWS", copy_from_rows)
     country = make_location("Syria", kind="country")
     make_location("Idlib", kind="admin1", parent=country, slug="taken")
     table = Table(Location)
