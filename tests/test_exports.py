@@ -3,17 +3,20 @@
 import csv
 import datetime
 import io
+import threading
 
 import hxl
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from incidents.exports.cells import csv_cell
+from incidents.exports.cells import csv_cell, fetched_ahead
+from incidents.exports.reports import report_lines
 from incidents.models import Incident, Source, TollReport
 from incidents.workflow import publish_incidents
 from tests.factories import (
@@ -544,6 +547,85 @@ def test_editors_can_export_selected_incidents_from_the_admin(editor_client, dem
         "Syrian Ministry of Health",
         "Syrian Observatory for Human Rights",
     }
+
+
+def test_incidents_chosen_by_one_of_their_reports_are_exported_with_every_report(editor_client):
+    """The admin's "dataset" filter and search choose incidents by their reports: reports.csv of
+    the incidents chosen still lists each one's every report, not only the ones that matched."""
+    incident = make_incident("Homs military academy drone strike")
+    moh, sohr = make_source("Syrian Ministry of Health"), make_source("Syrian Observatory for Human Rights")
+    make_report(incident, moh, killed=89, qualifier="at_least")
+    make_report(incident, sohr, killed=120, qualifier="more_than")
+    chosen = Incident.objects.filter(reports__source=moh)
+    body = "".join(report_lines(chosen))
+    rows = list(csv.reader(io.StringIO(body)))
+    assert sorted(row[6] for row in rows) == [
+        "Syrian Ministry of Health",
+        "Syrian Observatory for Human Rights",
+    ]
+    response = editor_client.post(
+        "/admin/incidents/incident/?q=Ministry",
+        {"action": "export_reports_csv", "_selected_action": [incident.pk]},
+    )
+    assert {row["killed_as_reported"] for row in read_csv(response)} == {"at least 89", "more than 120"}
+
+
+def test_a_download_left_half_way_stops_its_reading_and_leaves_the_connection_as_it_was(
+    editor_client, monkeypatch
+):
+    """A reader who goes away mid-download (the server closes the response): the thread that
+    reads ahead ends, and the export's transaction with it, before the request is done."""
+    monkeypatch.setattr("incidents.exports.reports.FETCH_ROWS", 2)
+    source = make_source("Syrian Observatory for Human Rights")
+    for n in range(10):
+        make_report(make_incident(f"Strike {n}"), source, killed=n + 1)
+    blocks_before = list(connection.atomic_blocks)
+    response = editor_client.get("/export/reports.csv")
+    content = iter(response.streaming_content)
+    header, first = next(content), next(content)
+    assert header.startswith(b"report_id,") and first.count(b"\r\n") == 2
+    # Closed as the server does; the connection is kept for the test's transaction, as the test
+    # client keeps it when a download is read to its end.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert not [thread for thread in threading.enumerate() if thread.name == "export-fetch"]
+    assert connection.atomic_blocks == blocks_before  # the export's transaction is over
+
+
+class EndlessCursor:
+    """A cursor whose rows never end, counting its fetches; or failing at the ``fail_at``th."""
+
+    def __init__(self, fail_at=None):
+        self.fetches, self.fail_at = 0, fail_at
+
+    def execute(self, sql, params):
+        pass
+
+    def fetchmany(self, size):
+        self.fetches += 1
+        if self.fetches == self.fail_at:
+            raise ZeroDivisionError("no more rows, by this test")
+        return [(self.fetches,)] * size
+
+
+def test_rows_fetched_ahead_come_in_order_and_stop_with_the_reader():
+    cursor = EndlessCursor()
+    batches = fetched_ahead(cursor, "SELECT", [], 3)
+    taken = [next(batches) for _ in range(4)]
+    batches.close()
+    assert taken == [[(n,)] * 3 for n in (1, 2, 3, 4)]
+    assert not [thread for thread in threading.enumerate() if thread.name == "export-fetch"]
+    assert cursor.fetches <= 6  # one batch waiting, one being fetched: no more
+
+
+def test_an_error_while_fetching_ahead_is_raised_to_the_reader_as_itself():
+    batches = fetched_ahead(EndlessCursor(fail_at=3), "SELECT", [], 2)
+    assert [next(batches), next(batches)] == [[(1,)] * 2, [(2,)] * 2]
+    with pytest.raises(ZeroDivisionError, match="by this test"):
+        next(batches)
 
 
 def test_analysts_do_not_get_the_export_actions(analyst_client, demo):

@@ -1,9 +1,11 @@
 """What every CSV export shares: spreadsheet-safe cells, streaming, the permission and the filters."""
 
+import contextlib
 import csv
 import io
+import queue
 import re
-from itertools import chain, islice
+import threading
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, StreamingHttpResponse
@@ -72,15 +74,10 @@ def csv_response(name, columns, rows, hxl=False):
     return csv_download(name, columns, chunks(), hxl)
 
 
-def csv_lines_response(name, columns, lines, hxl=False):
-    """Stream ``lines``, CSV records already written (see ``csv_cell``), as a CSV download."""
-
-    def chunks():
-        lines_left = iter(lines)
-        while batch := list(islice(lines_left, ROWS_PER_CHUNK)):
-            yield "".join(batch)
-
-    return csv_download(name, columns, chunks(), hxl)
+def csv_lines_response(name, columns, chunks, hxl=False):
+    """Stream ``chunks``, strings of CSV records already written (see ``csv_cell``), each of a
+    few thousand lines, as a CSV download."""
+    return csv_download(name, columns, chunks, hxl)
 
 
 def csv_download(name, columns, chunks, hxl):
@@ -90,15 +87,62 @@ def csv_download(name, columns, chunks, hxl):
     writer.writerow([column for column, _ in columns])
     if hxl:
         writer.writerow([tag for _, tag in columns])
-    response = StreamingHttpResponse(
-        chain([buffer.getvalue()], chunks), content_type="text/csv; charset=utf-8"
-    )
+    header = buffer.getvalue()
+
+    def body():
+        # A generator, which the response closes when the download ends or the reader goes
+        # away: closing it closes ``chunks`` at once (an export's transaction, its thread).
+        yield header
+        yield from chunks
+
+    response = StreamingHttpResponse(body(), content_type="text/csv; charset=utf-8")
     filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # An export can hold drafts: no proxy or browser may keep it (the admin's export actions
     # come here too).
     add_never_cache_headers(response)
     return response
+
+
+def fetched_ahead(cursor, sql, params, size):
+    """The rows of ``sql``, ``size`` at a time, executed and fetched on ``cursor`` by a thread
+    that fetches each batch while the caller works on the one before.
+
+    The database driver lets other threads run while it waits for the database, so the
+    database's work and the caller's overlap: on a big export they take about as long as each
+    other, so together nearly twice as long as either. At most one batch waits. When the caller
+    stops early (an error, a reader gone), the thread ends after the fetch it is in, before this
+    returns: the caller may then close the cursor. The caller must not use the connection
+    meanwhile.
+    """
+    batches = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def fetch():
+        try:
+            cursor.execute(sql, params)
+            while not stopped.is_set():
+                batch = cursor.fetchmany(size)
+                batches.put(batch)
+                if not batch:
+                    return
+        except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
+            batches.put(error)
+
+    fetcher = threading.Thread(target=fetch, name="export-fetch", daemon=True)
+    fetcher.start()
+    try:
+        while (batch := batches.get()) != []:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        stopped.set()
+        # The fetcher puts at most one more batch after this (the one it may be fetching), and
+        # finds the queue free for it: then it sees ``stopped`` and ends.
+        with contextlib.suppress(queue.Empty):
+            batches.get_nowait()
+        fetcher.join()
 
 
 def csv_cell(text):

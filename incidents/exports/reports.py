@@ -1,28 +1,30 @@
 """reports.csv: one line per report, written by hand for speed (see ``report_lines``)."""
 
+from contextlib import closing
 from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 
-from django.db import connection
-from django.db.models import DateField, Func
+from django.db import connection, transaction
+from django.db.models import DateField, FilteredRelation, Func
 
 from incidents.exports.cells import (
     bad_request,
     csv_cell,
     csv_lines_response,
     export_view,
+    fetched_ahead,
     filtered_for_export,
     place_text,
     wants_hxl,
     yes_no,
 )
 from incidents.figures import Figure
-from incidents.models import Source, TollReport
+from incidents.models import Incident, Source
 
-# reports.csv reads the reports of this many incidents at a time (a few MB in memory): fewer,
-# larger queries than CHUNK, as each query costs a round trip and the planning of its IN list.
-REPORTS_CHUNK = 5000
+# reports.csv's rows fetched at a time (a few MB in memory; ``fetched_ahead`` holds up to three
+# such batches): fewer, larger fetches cost fewer round trips.
+FETCH_ROWS = 5000
 
 # report_lines() writes its cells by hand in this order; keep the two together.
 REPORT_COLUMNS = [
@@ -79,64 +81,90 @@ class UnparsedDate(Func):
 INCIDENT_FIELDS_FOR_REPORTS = [
     "pk", "title", "iso_date", "location__admin1__name", "place", "location__name", "location__kind",
 ]  # fmt: skip
+INCIDENT_VALUES = len(INCIDENT_FIELDS_FOR_REPORTS)
 
+# Each report's values, after its incident's: ``_lines`` takes them in this order.
 REPORT_FIELDS = [
-    "incident_id", "pk", "source_id", "iso_date", "killed_qualifier", "killed", "killed_upper",
-    "injured_qualifier", "injured", "injured_upper", "civilians", "children", "women", "is_current",
-    "url", "quote", "killed_counts", "published_time", "archive_url", "note", "killed_best",
-    "dataset_event_id", "quote_language", "quote_translation", "translation_is_machine",
+    "report__id", "report__source_id", "report_iso_date", "report__killed_qualifier", "report__killed",
+    "report__killed_upper", "report__injured_qualifier", "report__injured", "report__injured_upper",
+    "report__civilians", "report__children", "report__women", "report__is_current", "report__url",
+    "report__quote", "report__killed_counts", "report__published_time", "report__archive_url",
+    "report__note", "report__killed_best", "report__dataset_event_id", "report__quote_language",
+    "report__quote_translation", "report__translation_is_machine",
 ]  # fmt: skip
+# A DISTINCT query (the admin's, after a filter or search that may repeat an incident) also
+# selects the columns it is ordered by, after these: a row's values end here.
+ROW_VALUES = INCIDENT_VALUES + len(REPORT_FIELDS)
 
 
 def report_lines(incidents):
     """reports.csv, one line per report: every report of the incidents, incident by incident
-    in their order, oldest report first.
+    in their order, oldest report first. Strings of many lines.
 
-    The incidents are read in chunks, in their order, and each chunk's reports with one more
-    query. Sorting every report of a large export in one query would cost the database a sort
-    on disk before the first row; this way memory stays flat and rows flow at once. Rows come
-    as the database driver returns them (see ``reports_of``). Each incident's cells are
-    written once, not once per report; sources (a few dozen) are looked up in a dictionary
-    rather than joined. Lines are written by hand (``csv_cell``), three times faster than
-    through the csv module.
+    One query joins each incident to its reports, in that order, and its rows stream through a
+    server-side cursor on PostgreSQL: memory stays flat however big the export. The reports
+    are a relation of their own (``FilteredRelation``): a filter of the incidents on their
+    reports (the admin's "dataset" filter) must not narrow the reports listed to the ones
+    that matched. The export reads in one transaction, so one snapshot, and in it PostgreSQL
+    runs the query as its rows are fetched (a cursor held past its transaction would run it
+    whole first). A thread fetches each batch of rows while this one writes the last
+    (``fetched_ahead``), so the database's work overlaps ours.
+
+    Rows come as the database driver returns them: Django's conversion of every value cost
+    more than the rest of a big export's work. So a date (``UnparsedDate``) is ISO text, and
+    ``is_current`` is 0 or 1 from SQLite; the export writes both the same way. Sources (a few
+    dozen) are looked up in a dictionary rather than joined. Lines are written by hand
+    (``csv_cell``), three times faster than through the csv module.
     """
     sources = {
         pk: f"{csv_cell(name)},{kind}" for pk, name, kind in Source.objects.values_list("pk", "name", "kind")
     }
-    listed = incidents.annotate(iso_date=UnparsedDate("start_date")).values_list(*INCIDENT_FIELDS_FOR_REPORTS)
+    ordering = incidents.query.order_by or Incident._meta.ordering
+    listed = (
+        incidents.alias(report=FilteredRelation("reports"))
+        .annotate(iso_date=UnparsedDate("start_date"), report_iso_date=UnparsedDate("report__published_on"))
+        .order_by(*ordering, "report__published_on", "report__id")
+        .values_list(*INCIDENT_FIELDS_FOR_REPORTS, *REPORT_FIELDS)
+    )
     sql, params = listed.query.sql_with_params()
-    # A server-side cursor on PostgreSQL, so that memory stays flat however many incidents.
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(REPORTS_CHUNK):
-            yield from _incident_lines(chunk, reports_of([incident[0] for incident in chunk]), sources)
+    with (
+        transaction.atomic(),
+        connection.chunked_cursor() as cursor,
+        closing(fetched_ahead(cursor, sql, params, FETCH_ROWS)) as batches,  # its thread ends first
+    ):
+        for rows in batches:
+            yield _lines(rows, sources)
 
 
-def _incident_lines(incidents, reports, sources):
-    """One string per incident: the lines of its reports."""
-    for pk, title, start_date, admin1, place, location_name, location_kind in incidents:
+def _lines(rows, sources):
+    """The lines of ``rows`` (an incident's values, then one of its reports' or, for an
+    incident without reports, Nones): each incident's cells are written once."""
+    lines = []
+    for _, joined in groupby(rows, itemgetter(0)):
+        joined = list(joined)
+        pk, title, start_date, admin1, place, location_name, location_kind = joined[0][:INCIDENT_VALUES]
         incident_cells = (
             f"{pk},{csv_cell(title)},{start_date},{csv_cell(admin1)},"
             f"{csv_cell(place_text(place, location_name, location_kind))}"
         )
-        yield "".join(
-            [
-                f"{report_pk},{incident_cells},{sources[source_id]},{published_on},"
-                f"{killed_cells(killed_qualifier, killed, killed_upper)},"
-                f"{injured_cells(injured_qualifier, injured, injured_upper)},"
-                f"{victim_cells(civilians, children, women)},{yes_no(is_current)},"
-                f"{csv_cell(url)},{csv_cell(quote)},{killed_counts},{number(published_time)},"
-                f"{number(killed_best)},{csv_cell(archive_url)},{csv_cell(note)},{quote_language},"
-                f"{csv_cell(quote_translation)},{yes_no(translation_is_machine)},"
-                f"{csv_cell(dataset_event_id)}\r\n"
-                for (
-                    _, report_pk, source_id, published_on, killed_qualifier, killed, killed_upper,
-                    injured_qualifier, injured, injured_upper, civilians, children, women, is_current,
-                    url, quote, killed_counts, published_time, archive_url, note, killed_best,
-                    dataset_event_id, quote_language, quote_translation, translation_is_machine,
-                ) in reports.get(pk, ())
-            ]
-        )  # fmt: skip
+        lines += [
+            f"{report_pk},{incident_cells},{sources[source_id]},{published_on},"
+            f"{killed_cells(killed_qualifier, killed, killed_upper)},"
+            f"{injured_cells(injured_qualifier, injured, injured_upper)},"
+            f"{victim_cells(civilians, children, women)},{yes_no(is_current)},"
+            f"{csv_cell(url)},{csv_cell(quote)},{killed_counts},{number(published_time)},"
+            f"{number(killed_best)},{csv_cell(archive_url)},{csv_cell(note)},{quote_language},"
+            f"{csv_cell(quote_translation)},{yes_no(translation_is_machine)},"
+            f"{csv_cell(dataset_event_id)}\r\n"
+            for (
+                report_pk, source_id, published_on, killed_qualifier, killed, killed_upper,
+                injured_qualifier, injured, injured_upper, civilians, children, women, is_current,
+                url, quote, killed_counts, published_time, archive_url, note, killed_best,
+                dataset_event_id, quote_language, quote_translation, translation_is_machine,
+            ) in (row[INCIDENT_VALUES:ROW_VALUES] for row in joined)
+            if report_pk is not None
+        ]  # fmt: skip
+    return "".join(lines)
 
 
 def number(value):
@@ -163,34 +191,6 @@ def injured_cells(qualifier, value, upper):
 def victim_cells(civilians, children, women):
     """civilians, children, women (mostly not known)."""
     return f"{number(civilians)},{number(children)},{number(women)}"
-
-
-def reports_of(incident_ids):
-    """{incident id: its reports as ``REPORT_FIELDS`` tuples, oldest first}. One query.
-
-    The rows are what the database driver returns: Django's conversion of every value cost
-    more than the rest of a big export's work. So the date (``UnparsedDate``) is a ``date``
-    from PostgreSQL but ISO text from SQLite, and ``is_current`` is 0 or 1 from SQLite; the
-    export writes both the same way.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_reports_sql(len(incident_ids)), incident_ids)
-        # Sorted by incident first, so that grouping is one pass of groupby.
-        return {incident_id: list(rows) for incident_id, rows in groupby(cursor.fetchall(), itemgetter(0))}
-
-
-@lru_cache(maxsize=4)
-def _reports_sql(count):
-    """The SQL of ``reports_of`` for ``count`` incidents, written by Django once: building it
-    anew for each chunk of ids took a tenth of the export's time. Its only parameters are the
-    ids of the IN list, in order."""
-    query = (
-        TollReport.objects.filter(incident_id__in=range(count))
-        .annotate(iso_date=UnparsedDate("published_on"))
-        .order_by("incident_id", "published_on", "pk")
-        .values_list(*REPORT_FIELDS)
-    )
-    return query.query.sql_with_params()[0]
 
 
 @export_view
