@@ -5,8 +5,8 @@
    that districts and localities are found or created as in a real file): 300,000 rows and
    3,000 rows.
 2. For each database (SQLite, a file in a temporary directory; PostgreSQL when
-   BENCH_DATABASE_URL or DATABASE_URL points to one, as a fresh database beside it), in a
-   fresh process after migrate: times `import_ucdp` of the 300,000 rows (target: under
+   BENCH_DATABASE_URL or DATABASE_URL points to one, as a fresh database beside it, dropped
+   when done), in a fresh process after migrate: times `import_ucdp` of the 300,000 rows (target: under
    5 minutes, peak memory of the process under 300 MB).
 3. In another fresh process, after Django has started: times loading the 3,000 raw rows into a
    bare SQLite table with executemany (five times, each into a new file: the middle time
@@ -152,7 +152,8 @@ def postgres_urls():
     return url, f"{base}/{name.split('?')[0]}_import_bench"
 
 
-def fresh_postgres(admin_url, url):
+def fresh_postgres(admin_url, url, *, create=True):
+    """Drop the database of ``url`` if it is there, then (``create``) create it empty."""
     import psycopg2
 
     name = url.rsplit("/", 1)[1]
@@ -160,7 +161,8 @@ def fresh_postgres(admin_url, url):
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            cursor.execute(f'CREATE DATABASE "{name}"')
     connection.close()
 
 
@@ -198,6 +200,10 @@ def main():
                 ratios.append((ratio["import_seconds"] / ratio["raw_seconds"], ratio))
                 for raw in tmp.glob("raw*.sqlite3"):
                     raw.unlink()
+                if label == "PostgreSQL":
+                    fresh_postgres(urls[0], url, create=False)  # nothing left behind
+            if label == "PostgreSQL":
+                fresh_postgres(urls[0], full_url, create=False)
             _, ratio = sorted(ratios, key=lambda pair: pair[0])[len(ratios) // 2]
             small_s, raw_s = ratio["import_seconds"], ratio["raw_seconds"]
             table.append(

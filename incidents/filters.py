@@ -1,5 +1,6 @@
 """The filters of /incidents/, shared with the CSV exports (DESIGN.md, "List filters")."""
 
+import functools
 import re
 
 import django_filters
@@ -31,15 +32,26 @@ SORTS = {
 }
 
 
-def names_to_choose(request, queryset):
-    """The places, actors or sources a menu lists and a slug in the address may name.
+def names_to_choose(request, model, wanted=None):
+    """The places, actors or sources (``model``) a menu lists and a slug in the address may
+    name; ``wanted``: a condition of the menu's own (a Q).
 
     Only those that published incidents use: a name that appears only in drafts is never
     public, and its slug reads like an unknown one. Those who edit incidents see them all.
     """
     if request is not None and can_see_drafts(request.user):
-        return queryset
-    return queryset.public()
+        names = model.objects.all()
+    else:
+        names = _public_names(model).all()  # a copy: the one kept is never read
+    return names if wanted is None else names.filter(wanted)
+
+
+@functools.cache
+def _public_names(model):
+    """``model.objects.public()``, built once per process and never evaluated itself. Building it
+    (an EXISTS over the published incidents per kind of place) took the list pages and the API
+    a few milliseconds a request, longer than the database takes to run it."""
+    return model.objects.public()
 
 
 def locations_to_choose(request):
@@ -54,16 +66,15 @@ def locations_to_choose(request):
     if slug_re.fullmatch(slug):
         wanted |= Q(slug=slug)
     # The menu says "Homs, Syria (governorate)" in each country's words: its country row comes along.
-    places = Location.objects.filter(wanted).select_related("country")
-    return names_to_choose(request, places).order_by("chain")
+    return names_to_choose(request, Location, wanted).select_related("country").order_by("chain")
 
 
 def actors_to_choose(request):
-    return names_to_choose(request, Actor.objects.all())
+    return names_to_choose(request, Actor)
 
 
 def sources_to_choose(request):
-    return names_to_choose(request, Source.objects.all())
+    return names_to_choose(request, Source)
 
 
 # Whole sentences, one per kind of name, so that each language can say it its own way.

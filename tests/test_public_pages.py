@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents import views
 from incidents.models import Incident
+from incidents.workflow import publish_incidents
 from tests.factories import (
     make_actor,
     make_attribution,
@@ -623,6 +624,16 @@ class TestDraftOnlyNames:
         client.force_login(analyst)  # those who edit incidents still find them
         menus = text(client.get("/incidents/"))
         assert "Secret Brigade" in menus and "Secret Monitor" in menus and "Secret Governorate" in menus
+
+    def test_the_names_of_an_incident_are_in_the_menus_once_it_is_published(self, client, draft_only):
+        """The menus' public names are read afresh for each page, from a query each process
+        builds once (``filters._public_names``)."""
+        assert "Secret Brigade" not in text(client.get("/incidents/"))
+        publish_incidents(
+            incidents=Incident.objects.filter(pk=draft_only["draft"].pk), user=None, via="tests"
+        )
+        html = text(client.get("/incidents/"))
+        assert "Secret Brigade" in html and "Secret Monitor" in html and "Secret Governorate" in html
 
     @pytest.mark.parametrize(
         "param, slug, kind",
