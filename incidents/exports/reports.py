@@ -108,7 +108,10 @@ def report_lines(incidents):
     that matched. The export reads in one transaction, so one snapshot, and in it PostgreSQL
     runs the query as its rows are fetched (a cursor held past its transaction would run it
     whole first). A thread fetches each batch of rows while this one writes the last
-    (``fetched_ahead``), so the database's work overlaps ours.
+    (``fetched_ahead``), so the database's work overlaps ours. The transaction lasts as long as
+    the download: a slow reader keeps it open, which blocks no edit but holds back VACUUM and
+    makes a migration's table lock wait for it (a deployment that sets PostgreSQL's
+    ``idle_in_transaction_session_timeout`` ends downloads that pause longer than it).
 
     Rows come as the database driver returns them: Django's conversion of every value cost
     more than the rest of a big export's work. So a date (``UnparsedDate``) is ISO text, and
