@@ -25,11 +25,15 @@ were out of date before they were stored). The first reader renders it; the othe
 it (``RENDER_WAIT_SECONDS`` at most) and are served what it stored.
 """
 
+import collections
 import hashlib
+import threading
 import time
+import weakref
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -49,6 +53,56 @@ FIRST_WAIT_SECONDS = 0.005
 LONGEST_WAIT_SECONDS = 0.04
 
 
+class PageMemory:
+    """The pages this process served lately, most recent last, up to ``limit`` bytes of content.
+
+    In front of the shared cache: a page kept here is sent without asking Redis for it (a list
+    of the API or the map's GeoJSON is 300 to 550 kB, and fetching it from Redis cost more than
+    the rest of a cache hit). Keyed like the shared cache, by data version: a page kept here can
+    never be older than the one Redis holds under the same key, so no server shows a stale figure.
+    Pages of versions that have passed are simply not asked for again, and go first."""
+
+    everywhere = weakref.WeakSet()
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.size = 0
+        self._pages = collections.OrderedDict()
+        self._lock = threading.Lock()  # gthread workers serve several requests at once
+        PageMemory.everywhere.add(self)
+
+    def get(self, key):
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def keep(self, key, page):
+        size = len(page[2])
+        if not self.limit or size > self.limit:
+            return
+        with self._lock:
+            if key in self._pages:
+                return
+            self._pages[key] = page
+            self.size += size
+            while self.size > self.limit:
+                _, dropped = self._pages.popitem(last=False)
+                self.size -= len(dropped[2])
+
+    def clear(self):
+        with self._lock:
+            self._pages.clear()
+            self.size = 0
+
+    @classmethod
+    def clear_everywhere(cls):
+        """For the tests: a test's data is rolled back, so the next one meets its versions again."""
+        for memory in list(cls.everywhere):
+            memory.clear()
+
+
 def _pause(seconds):
     """Between two looks at the cache while another worker renders (a function, for the tests)."""
     time.sleep(seconds)
@@ -57,6 +111,9 @@ def _pause(seconds):
 class PublicCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        # One per process (Django builds its middleware once); none when nothing is cached at all.
+        keeps_pages = not isinstance(caches["default"], DummyCache)
+        self.memory = PageMemory(limit=settings.PAGE_MEMORY_MB * 1024 * 1024 if keeps_pages else 0)
 
     def __call__(self, request):
         if request.path.startswith(settings.STATIC_URL):
@@ -84,7 +141,11 @@ class PublicCacheMiddleware:
         not_modified = get_conditional_response(request, etag=validators["etag"])
         if not_modified is not None:
             return self._public(not_modified, validators, "not-modified")
-        stored = cache.get(key)
+        stored = self.memory.get(key)
+        if stored is None:
+            stored = cache.get(key)
+            if stored is not None:
+                self.memory.keep(key, stored)
         if stored is not None:
             return self._public(self._stored(stored), validators, "hit")
         rendering = key + ":rendering"
@@ -92,11 +153,14 @@ class PublicCacheMiddleware:
         if not renders_first:
             stored = self._wait_for(key, rendering)
             if stored is not None:
+                self.memory.keep(key, stored)
                 return self._public(self._stored(stored), validators, "coalesced")
         try:
             response = self.get_response(request)
             if self._storable(request, response):
-                cache.set(key, (response.status_code, dict(response.items()), response.content))
+                page = (response.status_code, dict(response.items()), response.content)
+                cache.set(key, page)
+                self.memory.keep(key, page)
         finally:
             if renders_first:
                 cache.delete(rendering)

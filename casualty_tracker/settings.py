@@ -137,6 +137,9 @@ CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL"))}
 # How long a shared proxy (not this app: it never serves a stale figure) may keep an anonymous
 # page. 0 makes every proxy ask again each time.
 PROXY_CACHE_SECONDS = env_int("DJANGO_PROXY_CACHE_SECONDS", 10)
+# Pages each server process keeps in its own memory in front of the shared cache
+# (casualty_tracker/public_cache.py), in megabytes of content; 0 keeps none.
+PAGE_MEMORY_MB = env_int("DJANGO_PAGE_MEMORY_MB", 32)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -67,17 +67,20 @@ def editor_client(client, editor):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty page cache, and no filter menus kept in this process.
+    """Each test starts with an empty page cache, no pages kept in this process's memory and no
+    filter menus kept either.
 
     A test's data is rolled back afterwards, and the data version with it, so the next test could
     otherwise find pages or menus kept under the same version with another test's names.
     """
     from django.core.cache import caches
 
+    from casualty_tracker.public_cache import PageMemory
     from incidents.filters import RENDERED_MENUS
 
     for cache in caches.all():
         cache.clear()
+    PageMemory.clear_everywhere()
     RENDERED_MENUS.clear()
 
 

@@ -1013,3 +1013,24 @@ def test_the_reading_rules_given_to_the_admin_read_every_figure_as_figures_does(
         value + extra if qualifier == figures.BETWEEN else None,
     )
     assert _apply_rule(rules[qualifier], figure.value, figure.upper) == figure.interval
+
+
+def test_a_sentence_is_said_once_per_language_and_figures(monkeypatch):
+    """Every page of every data version writes the same incidents' sentences again: each is
+    worded once, and kept apart by language and population."""
+    from django.utils import translation
+
+    from incidents import figures
+
+    worded = []
+    word = figures._range_sentence
+    monkeypatch.setattr(figures, "_range_sentence", lambda *args: worded.append(args) or word(*args))
+    figures.SENTENCES_SAID.clear()
+    current = [Figure(AT_LEAST, 89), Figure(MORE_THAN, 120)]
+    english = [range_sentence(current) for _ in range(3)]
+    with translation.override("ar"):
+        arabic = range_sentence(current)
+    civilians = range_sentence(current, population=CIVILIANS)
+    assert len(worded) == 3
+    assert english[0].startswith("Between 89 and more than 120 people")
+    assert arabic != english[0] and "civilians" in civilians

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.http import HttpResponse
@@ -41,6 +42,42 @@ def test_a_second_reader_gets_the_page_from_the_cache(client, strike):
     assert again == text
     # The data version only: nothing of the page is read again.
     assert len(captured) == 1
+
+
+def test_a_server_sends_a_page_it_kept_itself_and_never_an_older_one(client, strike):
+    """Each server keeps the pages it served lately in its own memory, in front of the shared
+    cache, under the same data version: with the shared cache emptied the page still comes
+    without a render, and after a change the page kept in memory is never sent again."""
+    url = f"/incidents/{strike.slug}/"
+    assert page(client, url)[0]["X-Cache"] == "miss"
+    cache.clear()
+    kept, text = page(client, url)
+    assert kept["X-Cache"] == "hit" and "at least 89" in text
+    report = strike.reports.get()
+    report.killed = 91
+    report.save()
+    changed, text = page(client, url)
+    assert changed["X-Cache"] == "miss"
+    assert "at least 91" in text
+
+
+def test_a_server_keeps_the_pages_read_last_within_its_limit():
+    memory = public_cache.PageMemory(limit=10)
+    for key in "abc":
+        memory.keep(key, (200, {}, b"4444"))
+    assert memory.get("a") is None  # the oldest went, to stay within 10 bytes
+    assert memory.get("b") is not None  # read: now the last to go
+    memory.keep("d", (200, {}, b"4444"))
+    assert (memory.get("b"), memory.get("c")) == ((200, {}, b"4444"), None)
+    memory.keep("e", (200, {}, b"more than ten bytes"))
+    assert memory.get("e") is None and memory.size <= 10
+
+
+def test_a_server_that_caches_nothing_keeps_no_page_either(client, strike, settings):
+    """``DJANGO_CACHE_URL=dummy://`` (the benchmark's servers): every request is rendered."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    url = f"/incidents/{strike.slug}/"
+    assert [page(client, url)[0]["X-Cache"] for _ in range(2)] == ["miss", "miss"]
 
 
 @pytest.mark.parametrize(
