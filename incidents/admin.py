@@ -866,17 +866,45 @@ class AttributionAdmin(RecordAdmin):
     date_hierarchy = "published_on"
 
 
+class DecisionFilter(admin.SimpleListFilter):
+    """The queue opens on what is left to review; the decisions made are a click away."""
+
+    title = "decision"
+    parameter_name = "decision"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*PossibleMatch.Decision.choices, (self.ALL, "All")]
+
+    def value(self):
+        return super().value() or PossibleMatch.Decision.OPEN
+
+    def choices(self, changelist):
+        # Django's own "All" (no parameter) would mean the default here: open ones.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() == self.ALL else queryset.filter(decision=self.value())
+
+
 @admin.register(PossibleMatch)
 class PossibleMatchAdmin(admin.ModelAdmin):
     """The review queue: imported events that may be incidents already recorded."""
 
     list_display = ["imported", "candidate_incident", "reason", "decision", "decided_by"]
-    list_filter = ["decision"]
+    list_filter = [DecisionFilter]
     # Places are named in their country's words: the country comes with each place.
     list_select_related = ["incident__location__country", "candidate__location__country", "decided_by"]
     search_fields = ["incident__title", "candidate__title"]
     actions = ["attach_selected", "keep_separate_selected"]
-    readonly_fields = ["incident", "candidate", "reason", "decision", "decided_by", "decided_at"]
+    readonly_fields = [
+        "incident", "merged_incident", "candidate", "reason", "decision", "decided_by", "decided_at"
+    ]  # fmt: skip
 
     def has_add_permission(self, request):
         return False
@@ -886,6 +914,8 @@ class PossibleMatchAdmin(admin.ModelAdmin):
 
     @admin.display(description="Imported incident", ordering="incident__start_date")
     def imported(self, match):
+        if match.incident is None:
+            return f"{match.merged_incident} (merged into the incident beside it)"
         return self._link(match.incident)
 
     @admin.display(description="May be the same as")
@@ -906,7 +936,7 @@ class PossibleMatchAdmin(admin.ModelAdmin):
     def attach_selected(self, request, queryset):
         attached = 0
         for match in queryset.open().select_related("incident", "candidate"):
-            if not Incident.objects.filter(pk=match.incident_id).exists():
+            if match.incident_id is None or not Incident.objects.filter(pk=match.incident_id).exists():
                 continue  # attached to another candidate a moment ago
             try:
                 merging.attach(match=match, user=request.user)
@@ -921,7 +951,13 @@ class PossibleMatchAdmin(admin.ModelAdmin):
         matches = list(queryset.open())
         for match in matches:
             merging.keep_separate(match=match, user=request.user)
-        self.message_user(request, f"Kept {len(matches)} imported event(s) separate.", messages.SUCCESS)
+        drafts = (
+            Incident.objects.filter(pk__in=[match.incident_id for match in matches])
+            .exclude(status=Incident.Status.PUBLISHED)
+            .count()
+        )
+        note = f" {drafts} of them are drafts: publish them from the incidents list." if drafts else ""
+        self.message_user(request, f"Kept {len(matches)} imported event(s) separate.{note}", messages.SUCCESS)
 
 
 @admin.register(TollReport)

@@ -9,6 +9,7 @@ deletes the removed incident (restorable, like any deletion) and keeps its addre
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents import tolls, workflow
@@ -40,13 +41,7 @@ def merge_incidents(*, keep, remove, user):
     Victim.objects.filter(incident=remove).update(incident=keep)
     for related in remove.related.exclude(pk=keep.pk):
         keep.related.add(related)
-    PossibleMatch.objects.filter(candidate=remove, incident=keep).delete()
-    PossibleMatch.objects.filter(incident=remove, candidate=keep).update(
-        decision=PossibleMatch.Decision.ATTACHED, decided_by=user, decided_at=timezone.now()
-    )
-    for match in PossibleMatch.objects.filter(candidate=remove).exclude(incident=keep):
-        if not PossibleMatch.objects.filter(incident=match.incident_id, candidate=keep).exists():
-            PossibleMatch.objects.filter(pk=match.pk).update(candidate=keep)
+    _move_possible_matches(keep, remove, user)
     SlugRedirect.objects.filter(incident=remove).update(incident=keep)
     SlugRedirect.objects.create(old_slug=remove.slug, incident=keep)
     keep._history_user = user
@@ -61,6 +56,41 @@ def merge_incidents(*, keep, remove, user):
         workflow.publish_incident(incident=keep, user=user)
     keep.refresh_from_db()
     return keep
+
+
+def _move_possible_matches(keep, remove, user):
+    """The review queue after ``remove`` is merged into ``keep``: its questions move to ``keep``,
+    and the decisions stay on record.
+
+    A question about these two is answered (attached: they are one event now). Another about
+    ``remove`` becomes one about ``keep``, unless the queue already asks it about ``keep``: then an
+    open one goes (it is asked once) and a decided one stays, naming the merged incident.
+    """
+    merged = f"{remove.slug} “{remove.title}”"[:300]
+    PossibleMatch.objects.filter(incident=remove, candidate=keep).update(
+        incident=None,
+        merged_incident=merged,
+        decision=PossibleMatch.Decision.ATTACHED,
+        decided_by=user,
+        decided_at=timezone.now(),
+    )
+    # The other way round (the candidate merged into the imported incident), the question goes
+    # with the candidate's deletion: the kept incident's history records the merge.
+    PossibleMatch.objects.filter(incident=keep, candidate=remove).delete()
+    for match in PossibleMatch.objects.filter(Q(incident=remove) | Q(candidate=remove)):
+        side = "incident" if match.incident_id == remove.pk else "candidate"
+        other = match.candidate_id if side == "incident" else match.incident_id
+        asked = PossibleMatch.objects.filter(
+            Q(incident=keep, candidate=other) | Q(incident=other, candidate=keep)
+        ).exists()
+        if not asked:
+            PossibleMatch.objects.filter(pk=match.pk).update(**{side: keep})
+        elif match.decision == PossibleMatch.Decision.OPEN:
+            PossibleMatch.objects.filter(pk=match.pk).delete()
+        elif side == "incident":
+            PossibleMatch.objects.filter(pk=match.pk).update(incident=None, merged_incident=merged)
+        # A decided question about a candidate merged away stays until the candidate's deletion
+        # removes it with the rest of that incident (the kept incident has its own answer).
 
 
 @transaction.atomic

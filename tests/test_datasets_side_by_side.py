@@ -120,6 +120,15 @@ class TestOneIncidentPerEvent:
         assert queue[0].candidate.slug == "idlib-shelling-2023-10-05"  # the likeliest first
         assert "same governorate" in queue[0].reason
 
+    def test_a_queued_event_stays_a_draft_even_when_the_import_publishes(self, tmp_path):
+        """Published before a person decides, its deaths would count twice in every total."""
+        call_command("load_demo", stdout=io.StringIO())
+        run("import_ucdp", write(tmp_path, "u.csv", *rows_of("ucdp_ged.csv", "501", "502")), "--publish")
+        queued = Incident.objects.get(reports__dataset_event_id="502", reports__killed_counts="all")
+        assert PossibleMatch.objects.filter(incident=queued).exists() and not queued.is_published
+        homs = Incident.objects.get(reports__dataset_event_id="501", reports__killed_counts="all")
+        assert homs.is_published  # attached with confidence: on the demo's published Homs strike
+
     def test_two_dataset_events_on_other_days_stay_apart(self, tmp_path):
         call_command("load_demo", stdout=io.StringIO())
         header, rows = rows_of(
@@ -196,6 +205,12 @@ class TestPlaces:
         out = run("import_acled", write(tmp_path, "a.csv", *rows_of("acled.csv", "SYR1003")))
         assert "New places (2):" in out and "Sarmin, Ariha, Idlib, Syria (place)" in out
 
+    def test_new_places_are_named_in_their_countrys_words_without_repeats(self, tmp_path):
+        call_command("load_demo", stdout=io.StringIO())
+        out = run("import_ucdp", DATA / "ucdp_ged.csv", "--allow-skips")
+        assert "Maarrat al-Numan district, Idlib, Syria (district)" in out  # not "(admin 2)"
+        assert "Binnish, Idlib, Syria (place)" in out  # in Idlib district of Idlib governorate
+
     def test_the_admin_edits_a_places_other_names(self, editor_client):
         homs = make_location("Homs", kind="admin1", parent=make_location("Syria", kind="country"))
         response = editor_client.post(
@@ -247,6 +262,44 @@ class TestReviewAndMerge:
         assert not Incident.objects.filter(pk=imported_pk).exists()
         assert SlugRedirect.objects.get(old_slug=imported_slug).incident == shelling
         assert shelling.is_published and shelling.toll.short() == "17"
+        # The decision stays in the queue, naming the incident merged away.
+        match.refresh_from_db()
+        assert (match.decision, match.incident, match.decided_by.username) == ("attached", None, "eddie")
+        assert imported_slug in match.merged_incident
+        listed = editor_client.get("/admin/incidents/possiblematch/?decision=attached").content.decode()
+        assert imported_slug in listed and "merged into the incident beside it" in listed
+        assert editor_client.get(f"/admin/incidents/possiblematch/{match.pk}/change/").status_code == 200
+
+    def test_attaching_one_candidate_keeps_the_other_decisions(self, tmp_path, editor):
+        match = self.queued(tmp_path)
+        other = make_incident("Another strike that day", location=match.candidate.location)
+        separate = PossibleMatch.objects.create(
+            incident=match.incident, candidate=other, reason="same governorate", decision="separate"
+        )
+        merging.attach(match=match, user=editor)
+        separate.refresh_from_db()
+        # Now a question about the incident the event was attached to, answered as before.
+        assert (separate.incident, separate.candidate, separate.decision) == (
+            match.candidate,
+            other,
+            "separate",
+        )
+
+    def test_the_queue_opens_on_what_is_left_to_review(self, tmp_path, editor_client):
+        match = self.queued(tmp_path)
+        decided = PossibleMatch.objects.create(
+            incident=match.incident,
+            candidate=make_incident("Decided already"),
+            reason="r",
+            decision="separate",
+        )
+        opened = editor_client.get("/admin/incidents/possiblematch/").content.decode()
+        everything = editor_client.get("/admin/incidents/possiblematch/?decision=all").content.decode()
+        assert f"/{match.candidate_id}/change/" in opened and f"/{decided.candidate_id}/change/" not in opened
+        assert (
+            f"/{decided.candidate_id}/change/" in everything
+            and f"/{match.candidate_id}/change/" in everything
+        )
 
     def test_keep_separate_leaves_both(self, tmp_path, editor_client):
         match = self.queued(tmp_path)
@@ -328,9 +381,16 @@ class TestHumanEditsWin:
 class TestClearFailures:
     def test_a_file_without_the_expected_columns_is_refused_before_any_row(self, tmp_path):
         path = write(tmp_path, "bad.csv", ["id", "date_start", "country"], [["1", "2023-10-05", "Syria"]])
+        err = io.StringIO()
         with pytest.raises(CommandError, match=r"lacks the column\(s\) type_of_violence, low, best, high"):
-            run("import_ucdp", path)
+            call_command("import_ucdp", str(path), stdout=io.StringIO(), stderr=err)
         assert not Incident.objects.exists() and not Source.objects.exists()
+        assert "rows" not in err.getvalue()  # refused before a progress bar was drawn
+
+    def test_a_dry_run_says_the_other_rows_would_be_imported(self):
+        with pytest.raises(CommandError, match="the other rows would be imported"):
+            run("import_ucdp", DATA / "ucdp_ged.csv", "--dry-run")
+        assert not Incident.objects.exists()
 
     def test_skipped_rows_make_the_exit_status_non_zero_unless_allowed(self):
         with pytest.raises(CommandError, match="1 row\\(s\\) skipped") as failure:

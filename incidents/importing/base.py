@@ -147,7 +147,7 @@ class ImportSummary:
             [f"row {n}: {what}" for n, what in self.conflicts],
         )
         yield from self._section(
-            "Possible matches to review (admin: Possible matches)",
+            "Possible matches to review, kept as drafts until decided (admin: Possible matches)",
             [f"row {n}: {what}" for n, what in self.queued],
         )
         yield from self._section("New places", self.places_created)

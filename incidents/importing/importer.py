@@ -335,9 +335,12 @@ class Importer:
             tolls.store_new({item.incident_id: both for item, both in zip(created, derived, strict=True)})
             tolls.refresh({item.incident_id for item in planned if not item.incident})
             new_incidents = [item.incident_id for item in planned if item.incident]
-            if self.publish and new_incidents:
+            # An event queued for review stays a draft until a person decides: published, its
+            # deaths would count twice in every total meanwhile.
+            to_publish = [item.incident_id for item in planned if item.incident and not item.possible]
+            if self.publish and to_publish:
                 workflow.publish_incidents(
-                    incidents=Incident.objects.filter(pk__in=new_incidents),
+                    incidents=Incident.objects.filter(pk__in=to_publish),
                     user=None,
                     via=f"import_{self.dataset}",
                 )

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from incidents.history import write_history
 from incidents.importing.base import RowError
 from incidents.models import Actor, ActorName, Location, PlaceName
+from incidents.models.places import short_chain
 from incidents.names import normalise
 from incidents.rows import FieldChecks, Row, Table, check
 
@@ -101,6 +102,13 @@ class PlaceIndex:
         ).order_by()
         for location in locations.iterator(chunk_size=5000):
             self._add(_place(location), location.name, location.name_ar, location.pcode)
+        # What each country calls its levels ("district" in Syria), for the summary's new places.
+        self.level_names = {
+            pk: dict(zip(Location.LEVEL_NAME_FIELDS, names, strict=True))
+            for pk, *names in Location.objects.filter(kind=Location.Kind.COUNTRY).values_list(
+                "pk", *Location.LEVEL_NAME_FIELDS.values()
+            )
+        }
         for location_id, key in PlaceName.objects.values_list("location_id", "key"):
             if location_id in self.by_pk:
                 self.by_key[key].append(self.by_pk[location_id])
@@ -251,7 +259,10 @@ class PlaceIndex:
         )  # fmt: skip
         self.pending.append((place, row))
         self._add(place, name, None)
-        self.created.append(f"{chain} ({Location.SHORT_KIND.get(kind, kind)})")
+        level = self.level_names.get(ancestors["country"], {}).get(kind) or Location.SHORT_KIND.get(
+            kind, kind
+        )
+        self.created.append(f"{short_chain(chain)} ({level})")
         return place
 
     def flush(self, reason):

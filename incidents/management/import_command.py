@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from incidents.importing import DATASETS
-from incidents.importing.base import MissingColumns, count_rows
+from incidents.importing.base import MissingColumns, count_rows, read_rows
 from incidents.importing.importer import AtomicImportFailed, Importer, run_import
 
 
@@ -43,10 +43,16 @@ class ImportCommand(BaseCommand):
         dataset, name, short_name, website, mapper, required_columns = DATASETS[self.dataset_key]
         release_date = release_date or datetime.date.today()
         importer = Importer(dataset=dataset, source=(name, short_name, website), publish=publish)
-        progress = tqdm(
-            total=count_rows(path), unit=" rows", file=self.stderr, disable=no_progress, dynamic_ncols=True
-        )
         try:
+            # A file refused at its header is refused before a progress bar is drawn.
+            next(read_rows(path, required_columns), None)
+            progress = tqdm(
+                total=count_rows(path),
+                unit=" rows",
+                file=self.stderr,
+                disable=no_progress,
+                dynamic_ncols=True,
+            )
             with progress:
                 summary = run_import(
                     path,
@@ -69,8 +75,9 @@ class ImportCommand(BaseCommand):
         for line in lines[1:]:
             self.stdout.write(line)
         if summary.skipped and not allow_skips:
+            others = "would be imported" if dry_run else "were imported"
             raise CommandError(
-                f"{len(summary.skipped)} row(s) skipped (listed above; the other rows were imported). "
+                f"{len(summary.skipped)} row(s) skipped (listed above; the other rows {others}). "
                 "Fix them and import again, or pass --allow-skips to accept them.",
                 returncode=1,
             )

@@ -64,6 +64,15 @@ class LocationQuerySet(models.QuerySet):
         return self.filter(condition)
 
 
+def short_chain(chain):
+    """A chain of names ("Idlib, Idlib, Idlib, Syria") without a name repeated next to itself."""
+    parts = []
+    for part in chain.split(", "):
+        if not parts or parts[-1] != part:
+            parts.append(part)
+    return ", ".join(parts)
+
+
 class Location(RulesInCleanMixin, models.Model):
     class Kind(models.TextChoices):
         COUNTRY = "country", _("Country")
@@ -220,11 +229,7 @@ class Location(RulesInCleanMixin, models.Model):
     @property
     def short_chain(self):
         """The chain without repeated names: "Idlib, Syria" for Idlib city in Idlib district."""
-        parts = []
-        for part in (self.chain or self.name).split(", "):
-            if not parts or parts[-1] != part:
-                parts.append(part)
-        return ", ".join(parts)
+        return short_chain(self.chain or self.name)
 
     def chain_in_page_language(self):
         """The short chain in the page's language, as ``[(name, is_english)]``, this place first:

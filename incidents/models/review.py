@@ -22,11 +22,20 @@ class PossibleMatch(models.Model):
         ATTACHED = "attached", "Attached: the same event"
         SEPARATE = "separate", "Kept separate: a different event"
 
+    # Empty once that incident was merged away (attached to the candidate, or merged by hand):
+    # the decision stays on record, with what was merged (``merged_incident``).
     incident = models.ForeignKey(
         Incident,
-        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="possible_matches",
         help_text="The incident the import created for the dataset's event.",
+    )
+    merged_incident = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The imported incident's address and title, once it was merged into another.",
     )
     candidate = models.ForeignKey(
         Incident,
@@ -60,7 +69,7 @@ class PossibleMatch(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.incident} / {self.candidate}?"
+        return f"{self.incident or self.merged_incident} / {self.candidate}?"
 
 
 class SlugRedirect(models.Model):
