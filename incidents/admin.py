@@ -909,6 +909,10 @@ class PossibleMatchAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # A question's page only shows it (no Save button); it is answered by the list's actions.
+        return obj is None and super().has_change_permission(request)
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.list_select_related)
 
@@ -951,12 +955,17 @@ class PossibleMatchAdmin(admin.ModelAdmin):
         matches = list(queryset.open())
         for match in matches:
             merging.keep_separate(match=match, user=request.user)
-        drafts = (
+        # An event kept apart from every candidate is an incident of its own: if the import left
+        # it a draft (it always does while a question is open), it waits to be published.
+        to_publish = (
             Incident.objects.filter(pk__in=[match.incident_id for match in matches])
             .exclude(status=Incident.Status.PUBLISHED)
+            .exclude(possible_matches__decision=PossibleMatch.Decision.OPEN)
             .count()
         )
-        note = f" {drafts} of them are drafts: publish them from the incidents list." if drafts else ""
+        note = {0: "", 1: " It is a draft: publish it from the incidents list."}.get(
+            to_publish, f" {to_publish} of them are drafts: publish them from the incidents list."
+        )
         self.message_user(request, f"Kept {len(matches)} imported event(s) separate.{note}", messages.SUCCESS)
 
 

@@ -9,7 +9,6 @@ deletes the removed incident (restorable, like any deletion) and keeps its addre
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from incidents import tolls, workflow
@@ -59,38 +58,27 @@ def merge_incidents(*, keep, remove, user):
 
 
 def _move_possible_matches(keep, remove, user):
-    """The review queue after ``remove`` is merged into ``keep``: its questions move to ``keep``,
-    and the decisions stay on record.
+    """The review queue after ``remove`` is merged into ``keep``: every decision stays on record.
 
-    A question about these two is answered (attached: they are one event now). Another about
-    ``remove`` becomes one about ``keep``, unless the queue already asks it about ``keep``: then an
-    open one goes (it is asked once) and a decided one stays, naming the merged incident.
+    The removed incident's own questions stay in the queue, naming it (``merged_incident``):
+    merged into ``keep``, its event is that incident, so the question about ``keep`` is answered
+    "the same event" and its other open questions "a different event", by the person who
+    merged. Questions that had ``remove`` as their candidate now ask about ``keep``.
     """
     merged = f"{remove.slug} “{remove.title}”"[:300]
-    PossibleMatch.objects.filter(incident=remove, candidate=keep).update(
-        incident=None,
-        merged_incident=merged,
-        decision=PossibleMatch.Decision.ATTACHED,
-        decided_by=user,
-        decided_at=timezone.now(),
-    )
-    # The other way round (the candidate merged into the imported incident), the question goes
+    now = timezone.now()
+    Decision = PossibleMatch.Decision
+    own = PossibleMatch.objects.filter(incident=remove)
+    own.filter(candidate=keep).update(decision=Decision.ATTACHED, decided_by=user, decided_at=now)
+    own.filter(decision=Decision.OPEN).update(decision=Decision.SEPARATE, decided_by=user, decided_at=now)
+    own.update(incident=None, merged_incident=merged)
+    # The other way round (a candidate merged into the imported incident), the question goes
     # with the candidate's deletion: the kept incident's history records the merge.
     PossibleMatch.objects.filter(incident=keep, candidate=remove).delete()
-    for match in PossibleMatch.objects.filter(Q(incident=remove) | Q(candidate=remove)):
-        side = "incident" if match.incident_id == remove.pk else "candidate"
-        other = match.candidate_id if side == "incident" else match.incident_id
-        asked = PossibleMatch.objects.filter(
-            Q(incident=keep, candidate=other) | Q(incident=other, candidate=keep)
-        ).exists()
-        if not asked:
-            PossibleMatch.objects.filter(pk=match.pk).update(**{side: keep})
-        elif match.decision == PossibleMatch.Decision.OPEN:
-            PossibleMatch.objects.filter(pk=match.pk).delete()
-        elif side == "incident":
-            PossibleMatch.objects.filter(pk=match.pk).update(incident=None, merged_incident=merged)
-        # A decided question about a candidate merged away stays until the candidate's deletion
-        # removes it with the rest of that incident (the kept incident has its own answer).
+    for match in PossibleMatch.objects.filter(candidate=remove):
+        if not PossibleMatch.objects.filter(incident=match.incident_id, candidate=keep).exists():
+            PossibleMatch.objects.filter(pk=match.pk).update(candidate=keep)
+        # Else the queue already asks it about ``keep``: this one goes with ``remove``.
 
 
 @transaction.atomic

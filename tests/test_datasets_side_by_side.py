@@ -268,22 +268,29 @@ class TestReviewAndMerge:
         assert imported_slug in match.merged_incident
         listed = editor_client.get("/admin/incidents/possiblematch/?decision=attached").content.decode()
         assert imported_slug in listed and "merged into the incident beside it" in listed
-        assert editor_client.get(f"/admin/incidents/possiblematch/{match.pk}/change/").status_code == 200
+        shown = editor_client.get(f"/admin/incidents/possiblematch/{match.pk}/change/")
+        assert shown.status_code == 200 and 'name="_save"' not in shown.content.decode()  # read only
 
-    def test_attaching_one_candidate_keeps_the_other_decisions(self, tmp_path, editor):
+    def test_attaching_one_candidate_answers_the_others_and_keeps_every_decision(self, tmp_path, editor):
+        """The event is the candidate it was attached to: its other open questions are answered
+        "a different event", and a decision taken before stays as it was, naming the event."""
         match = self.queued(tmp_path)
-        other = make_incident("Another strike that day", location=match.candidate.location)
-        separate = PossibleMatch.objects.create(
-            incident=match.incident, candidate=other, reason="same governorate", decision="separate"
+        imported_slug = match.incident.slug
+        place = match.candidate.location
+        decided = PossibleMatch.objects.create(
+            incident=match.incident, candidate=make_incident("Kept apart", location=place), reason="r",
+            decision="separate",
+        )  # fmt: skip
+        still_open = PossibleMatch.objects.create(
+            incident=match.incident, candidate=make_incident("Not reviewed", location=place), reason="r"
         )
         merging.attach(match=match, user=editor)
-        separate.refresh_from_db()
-        # Now a question about the incident the event was attached to, answered as before.
-        assert (separate.incident, separate.candidate, separate.decision) == (
-            match.candidate,
-            other,
-            "separate",
-        )
+        for question in (match, decided, still_open):
+            question.refresh_from_db()
+            assert question.incident is None and imported_slug in question.merged_incident
+        assert [match.decision, decided.decision, still_open.decision] == ["attached", "separate", "separate"]
+        assert still_open.decided_by == editor and decided.decided_by is None
+        assert not PossibleMatch.objects.open().exists()
 
     def test_the_queue_opens_on_what_is_left_to_review(self, tmp_path, editor_client):
         match = self.queued(tmp_path)
@@ -303,12 +310,25 @@ class TestReviewAndMerge:
 
     def test_keep_separate_leaves_both(self, tmp_path, editor_client):
         match = self.queued(tmp_path)
-        editor_client.post(
+        others = PossibleMatch.objects.filter(incident=match.incident).exclude(pk=match.pk)
+        answer = editor_client.post(
             "/admin/incidents/possiblematch/",
             {"action": "keep_separate_selected", "_selected_action": [match.pk]},
+            follow=True,
         )
         match.refresh_from_db()
         assert match.decision == "separate" and Incident.objects.filter(pk=match.incident_id).exists()
+        # Still a question open about it: not yet an incident of its own to publish.
+        assert others.exists() and "publish it" not in answer.content.decode()
+        answer = editor_client.post(
+            "/admin/incidents/possiblematch/",
+            {
+                "action": "keep_separate_selected",
+                "_selected_action": list(others.values_list("pk", flat=True)),
+            },
+            follow=True,
+        )
+        assert "It is a draft: publish it from the incidents list." in answer.content.decode()
 
     def test_merge_by_hand_keeps_every_report_and_the_old_address_redirects(self, editor_client, client):
         source = make_source("Airwars")

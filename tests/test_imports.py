@@ -100,6 +100,9 @@ class TestUcdp:
             in (report.note)
         )
         assert "number of sources: 3" in report.note
+        # One-sided violence: side B is "Civilians", whose deaths are the civilian count alone.
+        one_sided = ucdp("502").reports.get(killed_counts="all").note
+        assert "deaths by side (best estimates): Government of Syria 0, civilians 17, unknown 0" in one_sided
         # The civilian deaths are a civilian figure of their own, not an "of whom" bound on low–high.
         civilians = homs.reports.get(killed_counts="civilians")
         assert civilians.killed_figure.as_stated() == "60" and civilians.dataset_event_id == "501"
@@ -181,9 +184,11 @@ class TestUcdp:
         out, _ = run("import_ucdp", "ucdp_ged_hdx.csv", "--atomic", "--publish")
         assert "1 created" in out and ucdp("501").is_published
 
-    def test_a_progress_bar_is_drawn(self):
+    def test_a_progress_bar_is_drawn_in_place(self):
         _, err = run("import_ucdp", "ucdp_ged.csv")
         assert "6/6" in err and "rows" in err
+        # Redrawn over itself (carriage returns), one line in all, never a line per redraw.
+        assert "\r" in err and err.count("\n") <= 1
 
     def test_a_missing_file_is_a_clear_error(self):
         with pytest.raises(CommandError, match="No such file"):

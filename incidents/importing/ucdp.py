@@ -81,7 +81,9 @@ def map_ucdp(row, release_date):
             ("a", row.get("side_a") or "side A"), ("b", row.get("side_b") or "side B"),
             ("civilians", "civilians"), ("unknown", "unknown"),
         )
-        if deaths[side] is not None
+        # One-sided violence: side B is "Civilians", whose deaths UCDP counts in deaths_civilians
+        # (deaths_b is 0): "Civilians 0, civilians 17" would read as a contradiction.
+        if deaths[side] is not None and not (side == "b" and violence == "3" and not deaths[side])
     ]  # fmt: skip
     note = "; ".join(
         part

@@ -46,10 +46,12 @@ class ImportCommand(BaseCommand):
         try:
             # A file refused at its header is refused before a progress bar is drawn.
             next(read_rows(path, required_columns), None)
+            # The bar redraws itself in place: written to the stream itself, not through the
+            # command's stderr wrapper, which would end each redraw with a new line (and colour it).
             progress = tqdm(
                 total=count_rows(path),
                 unit=" rows",
-                file=self.stderr,
+                file=self.stderr._out,
                 disable=no_progress,
                 dynamic_ncols=True,
             )
