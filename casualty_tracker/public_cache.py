@@ -54,14 +54,20 @@ LONGEST_WAIT_SECONDS = 0.04
 
 
 class PageMemory:
-    """The pages this process served lately, most recent last, up to ``limit`` bytes of content.
+    """The pages this process served lately, most recent last, up to ``limit`` bytes.
 
     In front of the shared cache: a page kept here is sent without asking Redis for it (a list
     of the API or the map's GeoJSON is 300 to 550 kB, and fetching it from Redis cost more than
     the rest of a cache hit). Keyed like the shared cache, by data version: a page kept here can
     never be older than the one Redis holds under the same key, so no server shows a stale figure.
-    Pages of versions that have passed are simply not asked for again, and go first."""
+    Pages of versions that have passed are simply not asked for again, and go first. Emptying
+    Redis by hand does not empty these: restart the app servers for that.
 
+    A page counts its content and, roughly, its headers and key (``OVERHEAD``): many small pages
+    (404s for made-up addresses) must not hold more memory than the limit says. A page bigger
+    than an eighth of the limit is not kept: one page must not push out all the others."""
+
+    OVERHEAD = 2048
     everywhere = weakref.WeakSet()
 
     def __init__(self, limit):
@@ -79,8 +85,8 @@ class PageMemory:
             return page
 
     def keep(self, key, page):
-        size = len(page[2])
-        if not self.limit or size > self.limit:
+        size = self._size(page)
+        if size > self.limit // 8:
             return
         with self._lock:
             if key in self._pages:
@@ -89,7 +95,10 @@ class PageMemory:
             self.size += size
             while self.size > self.limit:
                 _, dropped = self._pages.popitem(last=False)
-                self.size -= len(dropped[2])
+                self.size -= self._size(dropped)
+
+    def _size(self, page):
+        return len(page[2]) + self.OVERHEAD
 
     def clear(self):
         with self._lock:
@@ -130,7 +139,7 @@ class PublicCacheMiddleware:
 
     def _answer_a_reader(self, request):
         version, changed_at = dataversion.current()
-        key = self._key(request, version)
+        key = self._key(request, version, changed_at)
         validators = {
             "etag": f'"{key[-24:]}"',
             "last_modified": int(changed_at.timestamp()) if changed_at else None,
@@ -206,12 +215,15 @@ class PublicCacheMiddleware:
         return response
 
     @staticmethod
-    def _key(request, version):
-        # The day is part of the key: a page may say "today" (a citation's date accessed). The
-        # address gives the language (/ar/…, casualty_tracker/i18n.py) and, with the scheme and
-        # host, the absolute links a page carries (its feed, its other languages).
+    def _key(request, version, changed_at):
+        # The time of the last change is part of the key with the version: a database restored
+        # from a backup counts its versions again from the backup's, and the next change there
+        # reaches a number pages were already kept under, but never at the same moment. The day
+        # is part of the key: a page may say "today" (a citation's date accessed). The address
+        # gives the language (/ar/…, casualty_tracker/i18n.py) and, with the scheme and host,
+        # the absolute links a page carries (its feed, its other languages).
         day = timezone.now().date().isoformat()
-        parts = "\n".join((str(version), day, request.build_absolute_uri()))
+        parts = "\n".join((str(version), str(changed_at), day, request.build_absolute_uri()))
         return "page:" + hashlib.sha256(parts.encode()).hexdigest()
 
     @staticmethod

@@ -877,7 +877,11 @@ class DecisionFilter(admin.SimpleListFilter):
         return [*PossibleMatch.Decision.choices, (self.ALL, "All")]
 
     def value(self):
-        return super().value() or PossibleMatch.Decision.OPEN
+        # No choice, or one that is not on the list (an edited address): the open questions.
+        chosen = super().value()
+        return (
+            chosen if chosen in {lookup for lookup, _ in self.lookup_choices} else PossibleMatch.Decision.OPEN
+        )
 
     def choices(self, changelist):
         # Django's own "All" (no parameter) would mean the default here: open ones.
@@ -900,7 +904,7 @@ class PossibleMatchAdmin(admin.ModelAdmin):
     list_filter = [DecisionFilter]
     # Places are named in their country's words: the country comes with each place.
     list_select_related = ["incident__location__country", "candidate__location__country", "decided_by"]
-    search_fields = ["incident__title", "candidate__title"]
+    search_fields = ["incident__title", "candidate__title", "merged_incident"]
     actions = ["attach_selected", "keep_separate_selected"]
     readonly_fields = [
         "incident", "merged_incident", "candidate", "reason", "decision", "decided_by", "decided_at"
@@ -919,7 +923,7 @@ class PossibleMatchAdmin(admin.ModelAdmin):
     @admin.display(description="Imported incident", ordering="incident__start_date")
     def imported(self, match):
         if match.incident is None:
-            return f"{match.merged_incident} (merged into the incident beside it)"
+            return match.merged_incident
         return self._link(match.incident)
 
     @admin.display(description="May be the same as")
@@ -963,10 +967,18 @@ class PossibleMatchAdmin(admin.ModelAdmin):
             .exclude(possible_matches__decision=PossibleMatch.Decision.OPEN)
             .count()
         )
-        note = {0: "", 1: " It is a draft: publish it from the incidents list."}.get(
-            to_publish, f" {to_publish} of them are drafts: publish them from the incidents list."
+        note = {
+            0: "",
+            1: " 1 imported event is now apart from all its candidates and still a draft: "
+            "publish it from the incidents list.",
+        }.get(
+            to_publish,
+            f" {to_publish} imported events are now apart from all their candidates and still drafts: "
+            "publish them from the incidents list.",
         )
-        self.message_user(request, f"Kept {len(matches)} imported event(s) separate.{note}", messages.SUCCESS)
+        self.message_user(
+            request, f"Answered {len(matches)} question(s): a different event.{note}", messages.SUCCESS
+        )
 
 
 @admin.register(TollReport)

@@ -58,27 +58,39 @@ def merge_incidents(*, keep, remove, user):
 
 
 def _move_possible_matches(keep, remove, user):
-    """The review queue after ``remove`` is merged into ``keep``: every decision stays on record.
+    """The review queue after ``remove`` is merged into ``keep``.
 
-    The removed incident's own questions stay in the queue, naming it (``merged_incident``):
-    merged into ``keep``, its event is that incident, so the question about ``keep`` is answered
-    "the same event" and its other open questions "a different event", by the person who
-    merged. Questions that had ``remove`` as their candidate now ask about ``keep``.
+    The removed incident's own questions stay in the queue as a record, naming it and the
+    incident it became (``merged_incident``): merged into ``keep``, its event is that incident,
+    so the question about ``keep`` is answered "the same event" and its other open questions "a
+    different event", by the person who merged; questions answered before keep their answer.
+    Questions that had ``remove`` as their candidate now ask about ``keep``; one the queue
+    already asks about ``keep`` goes with ``remove``, and so does the question about these two
+    asked the other way round (the candidate merged into the imported incident: the kept
+    incident's history records the merge).
     """
-    merged = f"{remove.slug} “{remove.title}”"[:300]
     now = timezone.now()
     Decision = PossibleMatch.Decision
     own = PossibleMatch.objects.filter(incident=remove)
     own.filter(candidate=keep).update(decision=Decision.ATTACHED, decided_by=user, decided_at=now)
     own.filter(decision=Decision.OPEN).update(decision=Decision.SEPARATE, decided_by=user, decided_at=now)
-    own.update(incident=None, merged_incident=merged)
-    # The other way round (a candidate merged into the imported incident), the question goes
-    # with the candidate's deletion: the kept incident's history records the merge.
+    own.update(incident=None, merged_incident=merged_description(remove, keep))
     PossibleMatch.objects.filter(incident=keep, candidate=remove).delete()
     for match in PossibleMatch.objects.filter(candidate=remove):
-        if not PossibleMatch.objects.filter(incident=match.incident_id, candidate=keep).exists():
+        # A record of an incident merged away earlier always moves (it asks nothing any more).
+        asked = match.incident_id is not None and (
+            PossibleMatch.objects.filter(incident=match.incident_id, candidate=keep).exists()
+        )
+        if not asked:
             PossibleMatch.objects.filter(pk=match.pk).update(candidate=keep)
-        # Else the queue already asks it about ``keep``: this one goes with ``remove``.
+
+
+def merged_description(remove, keep):
+    """``merged_incident``: "ucdp-502 “One-sided violence …”, merged into idlib-shelling-…"."""
+    into = f"”, merged into {keep.slug}"
+    room = PossibleMatch._meta.get_field("merged_incident").max_length - len(remove.slug) - len(into) - 2
+    title = remove.title if len(remove.title) <= room else remove.title[: room - 1] + "…"
+    return f"{remove.slug} “{title}{into}"
 
 
 @transaction.atomic

@@ -267,7 +267,7 @@ class TestReviewAndMerge:
         assert (match.decision, match.incident, match.decided_by.username) == ("attached", None, "eddie")
         assert imported_slug in match.merged_incident
         listed = editor_client.get("/admin/incidents/possiblematch/?decision=attached").content.decode()
-        assert imported_slug in listed and "merged into the incident beside it" in listed
+        assert f"{imported_slug} “" in listed and f"merged into {shelling.slug}" in listed
         shown = editor_client.get(f"/admin/incidents/possiblematch/{match.pk}/change/")
         assert shown.status_code == 200 and 'name="_save"' not in shown.content.decode()  # read only
 
@@ -291,6 +291,30 @@ class TestReviewAndMerge:
         assert [match.decision, decided.decision, still_open.decision] == ["attached", "separate", "separate"]
         assert still_open.decided_by == editor and decided.decided_by is None
         assert not PossibleMatch.objects.open().exists()
+
+    def test_a_decision_survives_its_candidate_being_merged_in_turn(self, tmp_path, editor):
+        """I attached to C; C then merged into D: the record of I's attachment stays, now beside D."""
+        match = self.queued(tmp_path)
+        merging.attach(match=match, user=editor)
+        other = make_incident("A second record of the same shelling", location=match.candidate.location)
+        make_report(other, killed=17)
+        second = PossibleMatch.objects.create(incident=other, candidate=make_incident("D"), reason="r")
+        merging.attach(match=second, user=editor)  # a second merged-away record, beside D
+        kept = merging.merge_incidents(keep=second.candidate, remove=match.candidate, user=editor)
+        match.refresh_from_db()
+        assert (match.decision, match.candidate, match.incident) == ("attached", kept, None)
+
+    def test_deleting_an_imported_incident_deletes_its_questions(self, tmp_path):
+        match = self.queued(tmp_path)
+        imported = match.incident
+        Incident.objects.filter(pk=imported.pk).delete()
+        assert not PossibleMatch.objects.filter(pk=match.pk).exists()
+        assert not PossibleMatch.objects.open().filter(incident=None).exists()
+
+    def test_an_address_with_an_unknown_decision_shows_the_open_questions(self, tmp_path, editor_client):
+        match = self.queued(tmp_path)
+        listed = editor_client.get("/admin/incidents/possiblematch/?decision=bogus")
+        assert listed.status_code == 200 and f"/{match.candidate_id}/change/" in listed.content.decode()
 
     def test_the_queue_opens_on_what_is_left_to_review(self, tmp_path, editor_client):
         match = self.queued(tmp_path)
@@ -328,7 +352,10 @@ class TestReviewAndMerge:
             },
             follow=True,
         )
-        assert "It is a draft: publish it from the incidents list." in answer.content.decode()
+        assert (
+            "1 imported event is now apart from all its candidates and still a draft"
+            in answer.content.decode()
+        )
 
     def test_merge_by_hand_keeps_every_report_and_the_old_address_redirects(self, editor_client, client):
         source = make_source("Airwars")

@@ -1034,3 +1034,14 @@ def test_a_sentence_is_said_once_per_language_and_figures(monkeypatch):
     assert len(worded) == 3
     assert english[0].startswith("Between 89 and more than 120 people")
     assert arabic != english[0] and "civilians" in civilians
+
+
+def test_sentences_said_are_forgotten_when_a_setting_changes(settings):
+    """A test that changes a number format or the languages must not be given a sentence
+    worded under the old ones."""
+    from incidents import figures
+
+    range_sentence([Figure(EXACT, 1200)])
+    assert figures.SENTENCES_SAID.sentences
+    settings.USE_THOUSAND_SEPARATOR = not settings.USE_THOUSAND_SEPARATOR
+    assert not figures.SENTENCES_SAID.sentences

@@ -61,16 +61,30 @@ def test_a_server_sends_a_page_it_kept_itself_and_never_an_older_one(client, str
     assert "at least 91" in text
 
 
+def test_a_version_number_reached_again_at_another_moment_is_another_page(client, strike):
+    """A database restored from a backup counts its versions again from the backup's: the same
+    number, reached by other changes, must not find the pages kept under it before."""
+    url = f"/incidents/{strike.slug}/"
+    assert page(client, url)[0]["X-Cache"] == "miss"
+    version, changed_at = dataversion.current()
+    DataVersion.objects.update(changed_at=changed_at + datetime.timedelta(seconds=1))
+    assert dataversion.current()[0] == version
+    assert page(client, url)[0]["X-Cache"] == "miss"
+
+
 def test_a_server_keeps_the_pages_read_last_within_its_limit():
-    memory = public_cache.PageMemory(limit=10)
-    for key in "abc":
-        memory.keep(key, (200, {}, b"4444"))
-    assert memory.get("a") is None  # the oldest went, to stay within 10 bytes
-    assert memory.get("b") is not None  # read: now the last to go
-    memory.keep("d", (200, {}, b"4444"))
-    assert (memory.get("b"), memory.get("c")) == ((200, {}, b"4444"), None)
-    memory.keep("e", (200, {}, b"more than ten bytes"))
-    assert memory.get("e") is None and memory.size <= 10
+    page_size = public_cache.PageMemory.OVERHEAD + 52  # what a 52-byte page counts for
+    memory = public_cache.PageMemory(limit=8 * page_size)  # eight such pages, the biggest kept
+    page = (200, {}, b"x" * 52)
+    for key in "01234567":
+        memory.keep(key, page)
+    assert all(memory.get(key) for key in "01234567")
+    memory.get("0")  # read: now the last to go
+    memory.keep("8", page)
+    assert memory.get("1") is None  # the oldest went, to stay within the limit
+    assert memory.get("0") == page and memory.get("8") == page and memory.size <= memory.limit
+    memory.keep("too big", (200, {}, b"x" * 53))  # more than an eighth of the limit
+    assert memory.get("too big") is None and memory.get("2") == page
 
 
 def test_a_server_that_caches_nothing_keeps_no_page_either(client, strike, settings):

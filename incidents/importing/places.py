@@ -259,9 +259,7 @@ class PlaceIndex:
         )  # fmt: skip
         self.pending.append((place, row))
         self._add(place, name, None)
-        level = self.level_names.get(ancestors["country"], {}).get(kind) or Location.SHORT_KIND.get(
-            kind, kind
-        )
+        level = Location.level_name_in(kind, self.level_names.get(ancestors["country"], {}).get(kind))
         self.created.append(f"{short_chain(chain)} ({level})")
         return place
 

@@ -51,7 +51,7 @@ class ImportCommand(BaseCommand):
             progress = tqdm(
                 total=count_rows(path),
                 unit=" rows",
-                file=self.stderr._out,
+                file=getattr(self.stderr, "_out", self.stderr),
                 disable=no_progress,
                 dynamic_ncols=True,
             )

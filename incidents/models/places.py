@@ -196,8 +196,13 @@ class Location(RulesInCleanMixin, models.Model):
         """What this place is, in its country's words: "governorate" in Syria, "admin 1" when
         the country does not say (reads the country row unless it is loaded)."""
         field = self.LEVEL_NAME_FIELDS.get(self.kind)
-        named = getattr(self._country(), field, "") if field else ""
-        return named or self.SHORT_KIND.get(self.kind, self.kind)
+        return self.level_name_in(self.kind, getattr(self._country(), field, "") if field else "")
+
+    @classmethod
+    def level_name_in(cls, kind, named):
+        """What a place of ``kind`` is: ``named``, its country's word for the level, when it has
+        one, else the neutral level ("admin 2")."""
+        return named or cls.SHORT_KIND.get(kind, kind)
 
     @property
     def level_label(self):

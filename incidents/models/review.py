@@ -23,19 +23,21 @@ class PossibleMatch(models.Model):
         SEPARATE = "separate", "Kept separate: a different event"
 
     # Empty once that incident was merged away (attached to the candidate, or merged by hand):
-    # the decision stays on record, with what was merged (``merged_incident``).
+    # the decision stays on record, naming it (``merged_incident``; incidents.merging empties
+    # this before the merged incident is deleted). Deleting the incident otherwise deletes its
+    # questions: nobody is left to ask them about.
     incident = models.ForeignKey(
         Incident,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         related_name="possible_matches",
         help_text="The incident the import created for the dataset's event.",
     )
     merged_incident = models.CharField(
         max_length=300,
         blank=True,
-        help_text="The imported incident's address and title, once it was merged into another.",
+        help_text="The imported incident's address and title, and the incident it was merged into.",
     )
     candidate = models.ForeignKey(
         Incident,
@@ -56,7 +58,9 @@ class PossibleMatch(models.Model):
     class Meta:
         verbose_name = "possible match"
         verbose_name_plural = "possible matches (review queue)"
-        ordering = ["-incident_id", "pk"]  # the latest imported first; an event's likeliest match first
+        # The latest imported first (the records of merged incidents last); an event's likeliest
+        # match first.
+        ordering = [models.F("incident_id").desc(nulls_last=True), "pk"]
         constraints = [
             models.UniqueConstraint(fields=["incident", "candidate"], name="possiblematch_once_per_pair"),
             models.CheckConstraint(
