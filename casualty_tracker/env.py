@@ -75,7 +75,14 @@ def cache_from_url(url):
         raise ImproperlyConfigured(
             f"DJANGO_CACHE_URL={url!r} is not a Redis URL: use e.g. redis://127.0.0.1:6379/0."
         )
-    return {**CACHE_DEFAULTS, "BACKEND": "casualty_tracker.redis_cache.SharedRedisCache", "LOCATION": url}
+    return {
+        **CACHE_DEFAULTS,
+        "BACKEND": "casualty_tracker.redis_cache.SharedRedisCache",
+        "LOCATION": url,
+        # A Redis that does not answer must not hold readers: after these many seconds the
+        # operation fails, and the page is rendered without the cache (redis_cache.py).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+    }
 
 
 RATE = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import logging
 import threading
 
 import pytest
@@ -467,3 +468,62 @@ def test_staff_and_readers_each_get_their_own_menu_in_the_same_version(client, e
     text = page(client, "/incidents/?sort=oldest")[1]
     assert dataversion.current() == version  # the same version: only the menus' queries differ
     assert "Homs, Syria (governorate)" in text and "Deir ez-Zor" not in text
+
+
+# --- A shared cache that cannot be reached (casualty_tracker/redis_cache.py) --------------------
+
+UNREACHABLE_REDIS = {
+    "BACKEND": "casualty_tracker.redis_cache.SharedRedisCache",
+    "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there: refused at once
+}
+
+
+def test_readers_are_served_when_the_shared_cache_cannot_be_reached(
+    client, strike, settings, caplog, monkeypatch
+):
+    """Redis down (restarted, out of memory, unreachable) is a cache that holds nothing: pages
+    are rendered afresh, never an error, each server keeps serving what it rendered, and an edit
+    still shows at once."""
+    from casualty_tracker import redis_cache
+
+    monkeypatch.setattr(redis_cache, "_now", lambda: 1000.0)  # all within one pause: logged once
+    settings.CACHES = {"default": UNREACHABLE_REDIS}
+    url = f"/incidents/{strike.slug}/"
+    with caplog.at_level(logging.WARNING, logger="casualty_tracker.redis_cache"):
+        first, text = page(client, url)
+        again = client.get(url)
+        api = client.get("/api/incidents/")  # the API's throttle keeps its counts in the cache
+    assert (first.status_code, first["X-Cache"]) == (200, "miss") and "at least 89" in text
+    assert again["X-Cache"] == "hit"  # from this process's own memory
+    assert api.status_code == 200
+    assert sum("cannot be reached" in record.getMessage() for record in caplog.records) == 1
+    report = strike.reports.get()
+    report.killed = 91
+    report.save()
+    assert "at least 91" in page(client, url)[1]
+
+
+def test_a_redis_that_cannot_be_reached_is_asked_again_only_after_a_pause(monkeypatch):
+    """During an outage a request costs nothing, not a connection attempt each time."""
+    from casualty_tracker import redis_cache
+
+    now = [1000.0]
+    monkeypatch.setattr(redis_cache, "_now", lambda: now[0])
+    asked = []
+    get_client = redis_cache.ReusedClients.get_client
+    monkeypatch.setattr(
+        redis_cache.ReusedClients,
+        "get_client",
+        lambda self, *args, **kwargs: asked.append(1) or get_client(self, *args, **kwargs),
+    )
+    shared = redis_cache.SharedRedisCache(UNREACHABLE_REDIS["LOCATION"], {})
+    assert shared.get("page", "nothing") == "nothing" and len(asked) == 1
+    assert (shared.add("rendering", True), shared.get_many(["page"]), shared.delete("page")) == (
+        False,
+        {},
+        False,
+    )
+    assert len(asked) == 1
+    now[0] += redis_cache.RETRY_AFTER_SECONDS
+    shared.set("page", "rendered")
+    assert len(asked) == 2
