@@ -74,7 +74,7 @@ def _move_possible_matches(keep, remove, user):
     own = PossibleMatch.objects.filter(incident=remove)
     own.filter(candidate=keep).update(decision=Decision.ATTACHED, decided_by=user, decided_at=now)
     own.filter(decision=Decision.OPEN).update(decision=Decision.SEPARATE, decided_by=user, decided_at=now)
-    own.update(incident=None, merged_incident=merged_description(remove, keep))
+    own.update(incident=None, merged_incident=_merged_description(remove, keep))
     PossibleMatch.objects.filter(incident=keep, candidate=remove).delete()
     for match in PossibleMatch.objects.filter(candidate=remove):
         # A record of an incident merged away earlier always moves (it asks nothing any more).
@@ -85,7 +85,7 @@ def _move_possible_matches(keep, remove, user):
             PossibleMatch.objects.filter(pk=match.pk).update(candidate=keep)
 
 
-def merged_description(remove, keep):
+def _merged_description(remove, keep):
     """``merged_incident``: "ucdp-502 “One-sided violence …”, merged into idlib-shelling-…"."""
     into = f"”, merged into {keep.slug}"
     room = PossibleMatch._meta.get_field("merged_incident").max_length - len(remove.slug) - len(into) - 2
