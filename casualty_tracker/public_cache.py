@@ -3,7 +3,11 @@
 An anonymous reader's GET is answered from the cache when a response for the same URL, language,
 day and data version is there, and rendered (then stored) otherwise. The data version
 (incidents/dataversion.py) grows in the same transaction as every write to the public data, so
-an edit is visible on the very next request: its new version finds nothing cached yet.
+an edit is visible on the very next request: its new version finds nothing cached yet. One
+published incident's page and its record in the API are kept instead under the revisions of the
+incident and of the incidents its page shows, and the names version (incidents/revisions.py),
+which grow in the same way with every change to what they show: they stay kept while other
+incidents are revised.
 
 Every anonymous response carries an ETag (the version and the URL) and a Last-Modified (the time
 of the last change), so a client that asks again with the ETag gets 304 without a page being
@@ -35,7 +39,8 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.http import HttpResponse
-from django.utils import timezone
+from django.urls import Resolver404, resolve
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
@@ -112,6 +117,24 @@ class PageMemory:
             memory.clear()
 
 
+# The addresses of one incident alone (its page, its record in the API), by their URL names.
+ONE_INCIDENT = {"incident_detail", "api:incident"}
+
+
+def _incident_shown(request):
+    """The slug of the incident an address shows alone, or None. Resolved in the address's own
+    language (an Arabic address resolves only while Arabic is active)."""
+    if "incidents/" not in request.path_info:
+        return None
+    path = request.path_info
+    with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return None
+    return match.kwargs.get("slug") if match.view_name in ONE_INCIDENT else None
+
+
 def _pause(seconds):
     """Between two looks at the cache while another worker renders (a function, for the tests)."""
     time.sleep(seconds)
@@ -138,8 +161,14 @@ class PublicCacheMiddleware:
             replicas.replica_for_reads.reset(token)
 
     def _answer_a_reader(self, request):
-        version, changed_at = dataversion.current()
-        key = self._key(request, version, changed_at)
+        version = dataversion.current(incident_slug=_incident_shown(request))
+        if version.incident is not None:
+            # One published incident's page or record: kept while other incidents change.
+            depends_on = ("incident", *version.incident, version.names, version.names_changed_at)
+        else:
+            depends_on = (version.changes, version.changed_at)
+        key = self._key(request, depends_on)
+        changed_at = version.changed_at
         validators = {
             "etag": f'"{key[-24:]}"',
             "last_modified": int(changed_at.timestamp()) if changed_at else None,
@@ -215,15 +244,17 @@ class PublicCacheMiddleware:
         return response
 
     @staticmethod
-    def _key(request, version, changed_at):
-        # The time of the last change is part of the key with the version: a database restored
-        # from a backup counts its versions again from the backup's, and the next change there
-        # reaches a number pages were already kept under, but never at the same moment. The day
-        # is part of the key: a page may say "today" (a citation's date accessed). The address
-        # gives the language (/ar/…, casualty_tracker/i18n.py) and, with the scheme and host,
-        # the absolute links a page carries (its feed, its other languages).
+    def _key(request, depends_on):
+        # ``depends_on``: the data version and the time of the last change, or for one
+        # incident's page its revision and the names version with its time. The time is part of
+        # the key with the version: a database restored from a backup counts its versions again
+        # from the backup's, and the next change there reaches a number pages were already kept
+        # under, but never at the same moment (a revision is itself a time). The day is part of
+        # the key: a page may say "today" (a citation's date accessed). The address gives the
+        # language (/ar/…, casualty_tracker/i18n.py) and, with the scheme and host, the absolute
+        # links a page carries (its feed, its other languages).
         day = timezone.now().date().isoformat()
-        parts = "\n".join((str(version), str(changed_at), day, request.build_absolute_uri()))
+        parts = "\n".join((*map(str, depends_on), day, request.build_absolute_uri()))
         return "page:" + hashlib.sha256(parts.encode()).hexdigest()
 
     @staticmethod

@@ -12,16 +12,24 @@ itself (``bump()``), in the same transaction.
 A statement run outside a transaction (autocommit) is wrapped in one with its bump, so that no
 reader can see the change without the new version.
 
-``current()`` gives (version, time of the last change) for the public cache
-(casualty_tracker/public_cache.py).
+``current()`` gives the version and the time of the last change for the public cache
+(casualty_tracker/public_cache.py), and the **names version**: which places, actors and
+sources are public and what they are called, all that the filter menus show. It moves on far
+less often (a publication, a rename, a report from a new source; never a revised figure), so
+that a menu is not read and written again after every revision. It is counted by database
+triggers (``NAMES_WATCHED``), which see exactly which columns a statement changed, in the same
+rows and the same transaction as the version; ``migrate`` (re)installs them.
 """
 
 import datetime
 import re
+from typing import NamedTuple
 
-from django.db import connection, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+
+from incidents import revisions, triggers
 
 TABLE = "incidents_dataversion"
 PUBLIC_WRITE = re.compile(
@@ -48,11 +56,35 @@ BUMP = {
 SCHEMA_CHANGE = re.compile(r"^\s*(?:CREATE|DROP|ALTER)\s+TABLE", re.IGNORECASE)
 
 
-CURRENT = f"SELECT SUM(changes), MAX(changed_at) FROM {TABLE}"  # noqa: S608 (a constant)
+CURRENT = f"SELECT SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at) FROM {TABLE}"  # noqa: S608 (a constant)
+# With the revisions of one published incident and of the incidents its page shows
+# (incidents/revisions.py), in the same round trip.
+CURRENT_WITH_INCIDENT = (
+    f"WITH {revisions.SHOWN} "  # noqa: S608 (constants only)
+    f"SELECT SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at), "
+    f"{revisions.SHOWN_COLUMNS} FROM {TABLE}"
+)
 
 
-def current():
-    """(version, changed_at): the number of committed public writes and the time of the last one.
+class Version(NamedTuple):
+    changes: int  # committed writes to the public data
+    changed_at: datetime.datetime | None  # the last one's time
+    names: int  # committed changes to what the menus show (the names version)
+    names_changed_at: datetime.datetime | None
+    # The incident asked for, when it is published: (its revision, the greatest revision of the
+    # incidents its page shows, their number); else None. A revision not yet written is None.
+    incident: tuple | None = None
+
+
+def _as_time(value):
+    if isinstance(value, str):  # SQLite keeps the time as UTC text
+        return datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def current(incident_slug=None):
+    """The ``Version`` committed now: the number of public writes and the time of the last one,
+    the names version, and the revisions of the published incident ``incident_slug``.
 
     Read on every public request, cache hits included, so in plain SQL (the ORM's aggregate
     costs more to build than the query costs to run), from the database the router gives
@@ -60,28 +92,48 @@ def current():
     from incidents.models import DataVersion
 
     with connections[router.db_for_read(DataVersion)].cursor() as cursor:
-        cursor.execute(CURRENT)
-        version, changed_at = cursor.fetchone()
-    if isinstance(changed_at, str):  # SQLite keeps the time as UTC text
-        changed_at = datetime.datetime.fromisoformat(changed_at).replace(tzinfo=datetime.timezone.utc)
-    return version or 0, changed_at
+        if incident_slug is None:
+            cursor.execute(CURRENT)
+            changes, changed_at, names, names_changed_at = cursor.fetchone()
+            incident = None
+        else:
+            cursor.execute(CURRENT_WITH_INCIDENT, [incident_slug])
+            changes, changed_at, names, names_changed_at, *incident = cursor.fetchone()
+            # (published, its revision, the greatest of those it shows, their number)
+            incident = tuple(incident[1:]) if incident[0] else None
+    return Version(changes or 0, _as_time(changed_at), names or 0, _as_time(names_changed_at), incident)
+
+
+def settled():
+    """Whether what this request reads now is committed: no transaction is open on the database
+    it writes to or the one it reads from. Inside one that has written, a version (or a revision)
+    read may still be undone, and the next write would reach the same number: nothing is kept
+    under it."""
+    from incidents.models import Incident
+
+    return not any(
+        connections[alias].in_atomic_block for alias in {DEFAULT_DB_ALIAS, router.db_for_read(Incident)}
+    )
 
 
 # PostgreSQL: the rows of sessions that have ended, folded into row 0 in one statement (so no
-# reader sees them half folded). The sum and the latest time stay the same, so the version, and
-# every page cached under it, does too. A session still connected keeps its row: its transaction
+# reader sees them half folded). The sums and the latest times stay the same, so the versions,
+# and every page and menu kept under them, do too. A session still connected keeps its row: its transaction
 # may be bumping it. Answers the number of rows folded.
 FOLD_ENDED_WRITERS = f"""
 WITH ended AS (
     DELETE FROM {TABLE}
     WHERE writer <> 0 AND writer NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
-    RETURNING changes, changed_at
+    RETURNING changes, changed_at, names_changes, names_changed_at
 ), folded AS (
-    INSERT INTO {TABLE} (writer, changes, changed_at)
-    SELECT 0, SUM(changes), MAX(changed_at) FROM ended HAVING COUNT(*) > 0
+    INSERT INTO {TABLE} (writer, changes, changed_at, names_changes, names_changed_at)
+    SELECT 0, SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at)
+    FROM ended HAVING COUNT(*) > 0
     ON CONFLICT (writer) DO UPDATE SET
         changes = {TABLE}.changes + EXCLUDED.changes,
-        changed_at = GREATEST({TABLE}.changed_at, EXCLUDED.changed_at)
+        changed_at = GREATEST({TABLE}.changed_at, EXCLUDED.changed_at),
+        names_changes = {TABLE}.names_changes + EXCLUDED.names_changes,
+        names_changed_at = GREATEST({TABLE}.names_changed_at, EXCLUDED.names_changed_at)
     RETURNING writer
 )
 SELECT COUNT(*) FROM ended
@@ -99,6 +151,75 @@ def fold_ended_writers(using_connection=connection):
     with using_connection.cursor() as cursor:
         cursor.execute(FOLD_ENDED_WRITERS)
         return cursor.fetchone()[0]
+
+
+# --- The names version, counted by triggers ---------------------------------------------------
+
+# What a filter menu shows (``filters.names_to_choose``: the places, actors and sources that
+# published incidents use, and their names), by the tables and columns that decide it. A change
+# to any other column (a figure, a title, a stored total) leaves every menu as it was. None: any
+# change of the table's rows.
+NAMES_WATCHED = {
+    "incidents_location": None,
+    "incidents_source": None,
+    "incidents_actor": None,
+    "incidents_incident": ("status", "location_id"),
+    "incidents_tollreport": ("incident_id", "source_id"),
+    "incidents_attribution": ("incident_id", "source_id", "actor_id"),
+    "incidents_incident_perpetrators": None,
+    "incidents_incident_claimed_by": None,
+}
+
+# A row per writer, as the version's (PostgreSQL: a statement's trigger runs in its session).
+NAMES_CHANGED_SQLITE = f"""
+    INSERT OR IGNORE INTO {TABLE} (writer, changes, changed_at)
+    VALUES (0, 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
+    UPDATE {TABLE} SET names_changes = names_changes + 1,
+        names_changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE writer = 0;"""  # noqa: S608
+NAMES_CHANGED_POSTGRESQL = f"""
+CREATE OR REPLACE FUNCTION incidents_names_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {TABLE} (writer, changes, changed_at, names_changes, names_changed_at)
+    VALUES (pg_backend_pid(), 0, clock_timestamp(), 1, clock_timestamp())
+    ON CONFLICT (writer) DO UPDATE SET
+        names_changes = {TABLE}.names_changes + 1, names_changed_at = clock_timestamp();
+    RETURN NULL;
+END $$"""  # noqa: S608 (constants only)
+
+# After ``migrate`` (a new version was just started, so this writer has its row): new menus too.
+NAMES_BUMPED_BY_MIGRATIONS = {
+    vendor: f"UPDATE {TABLE} SET names_changes = names_changes + 1, names_changed_at = changed_at "  # noqa: S608
+    f"WHERE writer = {writer}"
+    for vendor, writer in (("postgresql", "pg_backend_pid()"), ("sqlite", "0"))
+}
+
+
+def _names_triggers(vendor):
+    for table, columns in NAMES_WATCHED.items():
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            trigger = f"{table}_{event.lower()}_names"
+            when = f"WHEN {triggers.changed(columns, vendor)}" if event == "UPDATE" and columns else ""
+            if vendor == "postgresql":
+                # A whole statement once (an import's thousand rows, one count), unless the row's
+                # old and new columns must be compared.
+                each = "ROW" if when else "STATEMENT"
+                create = (
+                    f"CREATE TRIGGER {trigger} AFTER {event} ON {table} FOR EACH {each} {when} "
+                    "EXECUTE FUNCTION incidents_names_changed()"
+                )
+            else:
+                create = (
+                    f"CREATE TRIGGER {trigger} AFTER {event} ON {table} FOR EACH ROW {when} "
+                    f"BEGIN {NAMES_CHANGED_SQLITE} END"
+                )
+            yield table, trigger, create
+
+
+NAMES_TRIGGERS = triggers.Triggers(
+    triggers=_names_triggers,
+    functions={"incidents_names_changed": NAMES_CHANGED_POSTGRESQL},
+    column=(TABLE, "names_changes"),
+)
 
 
 def bump(using_connection=connection):
@@ -150,6 +271,12 @@ def _migrations_done(sender, using="default", **kwargs):
     if _table_exists(db):
         with transaction.atomic(using=using):
             bump(db)
+            for counted in (NAMES_TRIGGERS, revisions.REVISION_TRIGGERS):
+                if counted.installable(db):
+                    counted.install(db)
+            if NAMES_TRIGGERS.installable(db):
+                with db.cursor() as cursor:
+                    cursor.execute(NAMES_BUMPED_BY_MIGRATIONS[db.vendor])
 
 
 def connect_signals(app_config):

@@ -49,7 +49,7 @@ The reading, rule by rule (each rule names the code that implements it):
 Words and sentences (``Figure.in_words``, ``range_sentence``, ``floor_sentence``,
 ``revision_sentence``) are in the language of the page, through Django's gettext: whole messages
 with named placeholders and ngettext for counts (locale/*/LC_MESSAGES/django.po); a range
-sentence once said is kept by its language and figures (``SentencesSaid``). The arithmetic
+sentence once said is kept by its language and figures (``SENTENCES_SAID``). The arithmetic
 itself reads no setting and no language. ``Figure.as_stated()`` stays English: it is data (CSV,
 correction notes).
 """
@@ -58,13 +58,14 @@ import datetime
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from django.core.signals import setting_changed
 from django.utils.formats import date_format, number_format
 
 # Django's, not functools': on Python 3.11 functools' takes a lock on every first reading, which
 # cost an import a twentieth of its time (a figure is read once per report, thousands a batch).
 from django.utils.functional import cached_property
 from django.utils.translation import get_language, gettext, ngettext, pgettext
+
+from incidents.remembered import Remembered
 
 # --- Vocabulary (stored values: a contract, see DESIGN.md) ------------------------------------
 
@@ -1110,34 +1111,10 @@ def _statement(known, toll, population):
     return pattern % {"lowest": _stated_lowest(known, toll.lowest), "highest": highest.in_words()}
 
 
-class SentencesSaid:
-    """The sentences said lately, by language, population and figures (at most ``SIZE``).
-
-    A sentence depends only on those (and on the translations and number formats, which do not
-    change while a server runs), and the same incidents' sentences are written again on every
-    page of every data version: a list of the API writes a hundred of them, about a quarter of
-    its time. Cleared when a test changes a setting (a number format, the languages)."""
-
-    SIZE = 4096
-
-    def __init__(self):
-        self.sentences = {}
-
-    def clear(self, **kwargs):
-        self.sentences = {}  # replaced whole: another thread may be reading the old one
-
-    def get(self, key, say):
-        sentence = self.sentences.get(key)
-        if sentence is None:
-            sentence = say()
-            if len(self.sentences) >= self.SIZE:
-                self.clear()
-            self.sentences[key] = sentence
-        return sentence
-
-
-SENTENCES_SAID = SentencesSaid()
-setting_changed.connect(SENTENCES_SAID.clear, dispatch_uid="figures-sentences-said")
+# The sentences said lately, by language, population and figures: the same incidents' sentences
+# are written again on every page of every data version (a list of the API writes a hundred of
+# them, about a quarter of its time).
+SENTENCES_SAID = Remembered(size=4096)
 
 
 def range_sentence(current_figures, *, population=ALL):

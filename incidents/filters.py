@@ -6,7 +6,6 @@ import re
 import django_filters
 from django import forms
 from django.core.validators import slug_re
-from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents import dataversion
 from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 from incidents.models.places import load_chains_in_page_language
+from incidents.remembered import Remembered
 from incidents.roles import can_see_drafts
 from incidents.search import ArabicFolded, fold_arabic, has_arabic
 from incidents.templatetags.bilingual import chain_text_in_page_language, text_in_page_language
@@ -65,16 +65,27 @@ def locations_to_choose(request):
     # Only something shaped like a slug reaches the database (PostgreSQL refuses NUL characters).
     if slug_re.fullmatch(slug):
         wanted |= Q(slug=slug)
+    else:
+        slug = None
     # The menu says "Homs, Syria (governorate)" in each country's words: its country row comes along.
-    return names_to_choose(request, Location, wanted).select_related("country").order_by("chain")
+    names = names_to_choose(request, Location, wanted).select_related("country").order_by("chain")
+    return _menu(names, "places", request, slug)
 
 
 def actors_to_choose(request):
-    return names_to_choose(request, Actor)
+    return _menu(names_to_choose(request, Actor), "actors", request)
 
 
 def sources_to_choose(request):
-    return names_to_choose(request, Source)
+    return _menu(names_to_choose(request, Source), "sources", request)
+
+
+def _menu(names, menu, request, *asked):
+    """``names``, said to be the menu ``menu`` for this kind of reader (``MenuSelect`` keeps it
+    by that): everything its query depends on, without compiling the query to SQL for a key
+    (which took a list page a few milliseconds). Kept by the query's clones."""
+    names.query.menu = (menu, request is not None and can_see_drafts(request.user), *asked)
+    return names
 
 
 # Whole sentences, one per kind of name, so that each language can say it its own way.
@@ -105,7 +116,7 @@ class MenuSelect(forms.Select):
     template rendered per option, with a dictionary of attributes built for each, took most of
     the time of a list page. Options only, no groups (the filters have none).
 
-    A menu of places, actors or sources is rendered once per data version (``RenderedMenus``):
+    A menu of places, actors or sources is rendered once per names version (``RenderedMenus``):
     every list and map page of that version shows the same names."""
 
     def render(self, name, value, attrs=None, renderer=None):
@@ -116,9 +127,13 @@ class MenuSelect(forms.Select):
         # What the menu shows: the names its query reads (which depend on who asks: staff see
         # the names of drafts too) in the page's language, and which of them is chosen.
         field = self.choices.field
-        query = self.choices.queryset.query.sql_with_params()
+        query = self.choices.queryset.query
+        menu = getattr(query, "menu", None)  # said by *_to_choose; else the SQL says it
+        if menu is None:
+            sql, params = query.sql_with_params()
+            menu = (sql, tuple(params))
         key = (
-            query[0], tuple(query[1]), get_language(), type(field), field.to_field_name,
+            *menu, get_language(), type(field), field.to_field_name,
             str(field.empty_label), name, attributes, tuple(sorted(chosen)),
         )  # fmt: skip
         return RENDERED_MENUS.get(key, lambda: self._render(name, chosen, attributes))
@@ -141,38 +156,30 @@ class MenuSelect(forms.Select):
 
 
 class RenderedMenus:
-    """Menus of names rendered in this process, kept under the data version they were read at.
+    """Menus of names rendered in this process, kept under the names version they were read at.
 
-    The version (``incidents.dataversion``) moves on in the same transaction as any write to
-    places, actors, sources or incidents, so a menu found under the version read now holds
-    every name committed before it: never an older one (as the page cache). Not inside a
-    transaction: one that has written reads a version it may still undo, and the next write
-    would reach the same number. The version's time is part of the key too, so that a number
-    reached again (a database emptied or restored while the process runs) is another key. One
-    query a menu (``dataversion.current()``). At most ``SIZE`` menus (menus of several versions,
-    languages, choices); then it starts again."""
-
-    SIZE = 64
+    The names version (``incidents.dataversion``) moves on in the same transaction as any
+    change to what a menu shows (a place, actor or source, its name, whether a published
+    incident uses it), so a menu found under the version read now holds every name committed
+    before it: never an older one (as the page cache). It does not move when a figure is
+    revised: on a crisis day the menus are read and written once per publication rather than
+    once per revision. Not inside a transaction: one that has written reads a version it may
+    still undo, and the next write would reach the same number. The version's time is part of
+    the key too, so that a number reached again (a database emptied or restored while the
+    process runs) is another key. One query a menu (``dataversion.current()``). At most 64
+    menus (menus of several versions, languages, choices); then it starts again."""
 
     def __init__(self):
-        self.menus = {}
+        self.kept = Remembered(size=64)
 
     def clear(self):
-        self.menus = {}
+        self.kept.clear()
 
     def get(self, key, render):
-        if any(
-            connections[alias].in_atomic_block for alias in {DEFAULT_DB_ALIAS, router.db_for_read(Location)}
-        ):
+        if not dataversion.settled():
             return render()
-        key = (*dataversion.current(), *key)
-        menu = self.menus.get(key)
-        if menu is None:
-            menu = render()
-            if len(self.menus) >= self.SIZE:
-                self.clear()  # replaced whole: another thread may be reading the old one
-            self.menus[key] = menu
-        return menu
+        names = dataversion.current()
+        return self.kept.get((names.names, names.names_changed_at, *key), render)
 
 
 RENDERED_MENUS = RenderedMenus()

@@ -457,4 +457,4 @@ def victim_counts_by_incident(incident_ids):
 
 def data_last_changed():
     """When the public data last changed (any write the data version counts), or None. One query."""
-    return dataversion.current()[1]
+    return dataversion.current().changed_at

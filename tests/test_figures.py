@@ -1042,6 +1042,6 @@ def test_sentences_said_are_forgotten_when_a_setting_changes(settings):
     from incidents import figures
 
     range_sentence([Figure(EXACT, 1200)])
-    assert figures.SENTENCES_SAID.sentences
+    assert figures.SENTENCES_SAID.kept
     settings.USE_THOUSAND_SEPARATOR = not settings.USE_THOUSAND_SEPARATOR
-    assert not figures.SENTENCES_SAID.sentences
+    assert not figures.SENTENCES_SAID.kept

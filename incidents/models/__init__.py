@@ -6,7 +6,7 @@ scripts) and the same rule in ``clean()`` with a message on the field that is wr
 
 from incidents.models.attributions import Attribution
 from incidents.models.base import EditConflict, RulesInCleanMixin, Versioned, today
-from incidents.models.dataversion import DataVersion
+from incidents.models.dataversion import DataVersion, IncidentRevision
 from incidents.models.incidents import Incident, IncidentQuerySet
 from incidents.models.parties import Actor, ActorName, Source
 from incidents.models.places import Location, PlaceName
@@ -20,6 +20,7 @@ __all__ = [
     "ActorName",
     "Attribution",
     "DataVersion",
+    "IncidentRevision",
     "EditConflict",
     "Incident",
     "IncidentQuerySet",

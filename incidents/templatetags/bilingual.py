@@ -62,10 +62,16 @@ def chain_in_page_language(location):
     name without a translation marked as English (``Location.chain_in_page_language``)."""
     if location is None:
         return ""
+    return chain_html(location.chain_in_page_language())
+
+
+@register.filter
+def chain_html(names):
+    """HTML: ``[(name, is_english)]`` (``Location.chain_in_page_language``) joined as a list."""
     return format_html_join(
         pgettext("between items of a list", ", "),
         "{}",
-        ((_english(name) if is_english else name,) for name, is_english in location.chain_in_page_language()),
+        ((_english(name) if is_english else name,) for name, is_english in names),
     )
 
 
