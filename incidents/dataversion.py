@@ -30,6 +30,7 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 from incidents import revisions, triggers
+from incidents.remembered import Remembered
 
 TABLE = "incidents_dataversion"
 PUBLIC_WRITE = re.compile(
@@ -59,11 +60,10 @@ SCHEMA_CHANGE = re.compile(r"^\s*(?:CREATE|DROP|ALTER)\s+TABLE", re.IGNORECASE)
 CURRENT = f"SELECT SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at) FROM {TABLE}"  # noqa: S608 (a constant)
 # With the revisions of one published incident and of the incidents its page shows
 # (incidents/revisions.py), in the same round trip.
-CURRENT_WITH_INCIDENT = (
-    f"WITH {revisions.SHOWN} "  # noqa: S608 (constants only)
-    f"SELECT SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at), "
-    f"{revisions.SHOWN_COLUMNS} FROM {TABLE}"
-)
+CURRENT_WITH_INCIDENT = {
+    "postgresql": f"SELECT * FROM ({CURRENT}) AS version, incidents_page_revisions(%s)",  # noqa: S608
+    "sqlite": f"SELECT * FROM ({CURRENT}), ({revisions.PAGE_REVISIONS})",  # noqa: S608
+}
 
 
 class Version(NamedTuple):
@@ -88,20 +88,39 @@ def current(incident_slug=None):
 
     Read on every public request, cache hits included, so in plain SQL (the ORM's aggregate
     costs more to build than the query costs to run), from the database the router gives
-    that request's reads."""
+    that request's reads. An incident's revisions cannot change without the data version
+    moving too: they are read again only when it has (``INCIDENTS_SEEN``), so a hit on a
+    popular incident's page costs the one small query as any other."""
     from incidents.models import DataVersion
 
-    with connections[router.db_for_read(DataVersion)].cursor() as cursor:
-        if incident_slug is None:
+    db = connections[router.db_for_read(DataVersion)]
+    keep = incident_slug is not None and settled()
+    with db.cursor() as cursor:
+        if incident_slug is None or keep:
             cursor.execute(CURRENT)
-            changes, changed_at, names, names_changed_at = cursor.fetchone()
-            incident = None
-        else:
-            cursor.execute(CURRENT_WITH_INCIDENT, [incident_slug])
-            changes, changed_at, names, names_changed_at, *incident = cursor.fetchone()
-            # (published, its revision, the greatest of those it shows, their number)
-            incident = tuple(incident[1:]) if incident[0] else None
-    return Version(changes or 0, _as_time(changed_at), names or 0, _as_time(names_changed_at), incident)
+            version = Version(*_read(cursor.fetchone()))
+            if incident_slug is None:
+                return version
+            seen = INCIDENTS_SEEN.find((incident_slug, version))
+            if seen is not None:
+                return version._replace(incident=seen.incident)
+        cursor.execute(CURRENT_WITH_INCIDENT[db.vendor], [incident_slug])
+        row = cursor.fetchone()
+    # Then: published or not, its revision, the greatest of those its page shows, their number.
+    published, *incident = row[4:]
+    version = Version(*_read(row[:4]), incident=tuple(incident) if published else None)
+    if keep:
+        INCIDENTS_SEEN.keep((incident_slug, version._replace(incident=None)), version)
+    return version
+
+
+def _read(row):
+    changes, changed_at, names, names_changed_at = row
+    return changes or 0, _as_time(changed_at), names or 0, _as_time(names_changed_at)
+
+
+# The revisions of incidents read lately, by slug and data version (each process).
+INCIDENTS_SEEN = Remembered(size=4096)
 
 
 def settled():

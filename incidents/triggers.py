@@ -42,7 +42,7 @@ class Triggers:
                 self._drop(cursor, vendor, table, trigger)
             if vendor == "postgresql":
                 for name in self.functions:
-                    cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+                    cursor.execute(f"DROP FUNCTION IF EXISTS {name}")
 
     def installable(self, connection):
         """Whether their migration has run on this database (its column exists)."""

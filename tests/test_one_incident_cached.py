@@ -4,6 +4,7 @@ incidents are revised, and never shown after a change to anything they show."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Actor, Incident, Location, Source, TollReport, Victim
 from incidents.workflow import set_victims_public, unpublish_incident
@@ -174,3 +175,33 @@ def test_a_place_renamed_above_the_incidents_place_shows_at_once(client, academy
     country.name = "Syrian Arab Republic"
     country.save()
     assert "Syrian Arab Republic" in get(client, url)[1]
+
+
+def test_an_incident_whose_slug_is_another_pages_address_does_not_keep_that_page(client, academy):
+    """/incidents/feed/ is the feed, whatever an incident is called: it shows every publication."""
+    feed = make_incident("Feed")
+    assert feed.slug == "feed"
+    assert "Shelling of the market" not in get(client, "/incidents/feed/")[1]
+    make_incident("Shelling of the market")
+    assert "Shelling of the market" in get(client, "/incidents/feed/")[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_revisions_read_for_a_version_are_reused_and_never_stale(client, academy):
+    """Each server remembers an incident's revisions per data version (one query a hit); a new
+    version reads them again."""
+    from incidents import dataversion
+
+    dataversion.INCIDENTS_SEEN.clear()
+    market = make_incident("Shelling of the market")
+    other = make_report(market, source=make_source("Civil Defence"), killed=12)
+    url = f"/incidents/{academy.slug}/"
+    assert get(client, url)[0]["X-Cache"] == "miss"
+    with CaptureQueriesContext(connection) as hit:
+        assert get(client, url)[0]["X-Cache"] == "hit"
+    assert len(hit) == 1
+    TollReport.objects.filter(pk=other.pk).update(killed=14)
+    assert get(client, url)[0]["X-Cache"] == "hit"
+    TollReport.objects.filter(incident=academy).update(killed=95)
+    response, text = get(client, url)
+    assert response["X-Cache"] == "miss" and "95" in text
