@@ -106,11 +106,12 @@ def _moved_on(vendor, ids):
         f"SET revision = {greater}({REVISIONS}.revision + 1, excluded.revision)"
     )
     if vendor == "postgresql":
-        # In the incidents' order: two statements moving the same revisions never wait in a circle.
+        # Each incident once (an upsert may not reach a row twice; the clock differs row by row),
+        # in their order: two statements moving the same revisions never wait in a circle.
         return (
             f"INSERT INTO {REVISIONS} (incident_id, revision) "
-            f"SELECT DISTINCT incident, {NOW[vendor]} FROM ({ids}) AS named (incident) "
-            f"WHERE incident IS NOT NULL ORDER BY incident {upsert}"
+            f"SELECT incident, {NOW[vendor]} FROM (SELECT DISTINCT incident FROM ({ids}) AS named (incident) "
+            f"WHERE incident IS NOT NULL) AS once ORDER BY incident {upsert}"
         )
     # SQLite: INSERT … SELECT … ON CONFLICT needs a WHERE to be read as an upsert.
     return f"INSERT INTO {REVISIONS} (incident_id, revision) SELECT {ids}, {NOW[vendor]} WHERE true {upsert}"

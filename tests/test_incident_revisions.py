@@ -56,6 +56,17 @@ def report_added(i):
     return ["market"]
 
 
+def reports_added_together(i):
+    day = i["market"].start_date
+    TollReport.objects.bulk_create(
+        [
+            TollReport(incident=i["market"], source=make_source(name), published_on=day, killed=14)
+            for name in "AB"
+        ]
+    )
+    return ["market"]
+
+
 def report_deleted(i):
     TollReport.objects.filter(incident=i["market"]).delete()
     return ["market"]
@@ -126,7 +137,8 @@ def part_deleted(i):
 
 
 WRITES = [
-    report_saved, report_updated_in_bulk, report_added, report_deleted, report_moved_to_another_incident,
+    report_saved, report_updated_in_bulk, report_added, reports_added_together, report_deleted,
+    report_moved_to_another_incident,
     report_written_by_hand, attribution_added, attribution_quote_changed, victim_released, retitled,
     part_retitled, whole_retitled, part_moved_to_another_whole, part_deleted,
 ]  # fmt: skip
