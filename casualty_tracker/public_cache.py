@@ -5,9 +5,10 @@ day and data version is there, and rendered (then stored) otherwise. The data ve
 (incidents/dataversion.py) grows in the same transaction as every write to the public data, so
 an edit is visible on the very next request: its new version finds nothing cached yet. One
 published incident's page and its record in the API are kept instead under the revisions of the
-incident and of the incidents its page shows, and the names version (incidents/revisions.py),
+incident and of the incidents its page shows, and the labels version (incidents/revisions.py),
 which grow in the same way with every change to what they show: they stay kept while other
 incidents are revised.
+Pages of words only (the methodology, ``WORDS_ONLY``) are kept under the labels version alone.
 
 Every anonymous response carries an ETag (the version and the URL) and a Last-Modified (the time
 of the last change), so a client that asks again with the ETag gets 304 without a page being
@@ -139,6 +140,21 @@ def _one_incident_addresses():
     )
 
 
+# Pages that show no data at all, only words (by URL name): kept under the labels version, which
+# every ``migrate`` moves on as it does the data version (a deploy may change their words), and
+# not rendered again after every revision.
+WORDS_ONLY = ("methodology",)
+
+
+@functools.cache
+def _words_only_addresses():
+    addresses = set()
+    for code, _ in settings.LANGUAGES:
+        with translation.override(code):
+            addresses.update(reverse(name) for name in WORDS_ONLY)
+    return frozenset(addresses)
+
+
 # The addresses of that shape, resolved once each ("" when another page answers there, such as
 # /incidents/feed/): popular pages are asked for over and over.
 ADDRESSES_RESOLVED = Remembered(size=4096)
@@ -191,7 +207,9 @@ class PublicCacheMiddleware:
         version = dataversion.current(incident_slug=_incident_shown(request))
         if version.incident is not None:
             # One published incident's page or record: kept while other incidents change.
-            depends_on = ("incident", *version.incident, version.names, version.names_changed_at)
+            depends_on = ("incident", *version.incident, version.labels, version.labels_changed_at)
+        elif request.path in _words_only_addresses():
+            depends_on = ("words only", version.labels, version.labels_changed_at)
         else:
             depends_on = (version.changes, version.changed_at)
         key = self._key(request, depends_on)
@@ -220,6 +238,8 @@ class PublicCacheMiddleware:
             if stored is not None:
                 self.memory.keep(key, stored)
                 return self._public(self._stored(stored), validators, "coalesced")
+        # The page's parts kept in this process (menus, records) are kept under the same version.
+        version_token = dataversion.READ_FOR_THIS_PAGE.set(version)
         try:
             response = self.get_response(request)
             if self._storable(request, response):
@@ -227,6 +247,7 @@ class PublicCacheMiddleware:
                 cache.set(key, page)
                 self.memory.keep(key, page)
         finally:
+            dataversion.READ_FOR_THIS_PAGE.reset(version_token)
             if renders_first:
                 cache.delete(rendering)
         return self._public(response, validators, "miss")
@@ -273,7 +294,7 @@ class PublicCacheMiddleware:
     @staticmethod
     def _key(request, depends_on):
         # ``depends_on``: the data version and the time of the last change, or for one
-        # incident's page its revision and the names version with its time. The time is part of
+        # incident's page its revision and the labels version with its time. The time is part of
         # the key with the version: a database restored from a backup counts its versions again
         # from the backup's, and the next change there reaches a number pages were already kept
         # under, but never at the same moment (a revision is itself a time). The day is part of

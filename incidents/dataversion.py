@@ -19,9 +19,17 @@ less often (a publication, a rename, a report from a new source; never a revised
 that a menu is not read and written again after every revision. It is counted by database
 triggers (``NAMES_WATCHED``), which see exactly which columns a statement changed, in the same
 rows and the same transaction as the version; ``migrate`` (re)installs them.
+
+Within it, the **labels version** counts only the writes to the places, sources and actors
+themselves (a name, a kind, a place moved in the tree): what one incident's page and its API
+record show of anything but the incidents. A publication moves the names version (a menu may
+gain a name) but not the labels version, so a crisis day's publications leave every other
+incident's page and record kept.
 """
 
+import contextvars
 import datetime
+import functools
 import re
 from typing import NamedTuple
 
@@ -57,7 +65,11 @@ BUMP = {
 SCHEMA_CHANGE = re.compile(r"^\s*(?:CREATE|DROP|ALTER)\s+TABLE", re.IGNORECASE)
 
 
-CURRENT = f"SELECT SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at) FROM {TABLE}"  # noqa: S608 (a constant)
+# A constant (no data in it), hence the noqa.
+CURRENT = (
+    "SELECT SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at), "  # noqa: S608
+    f"SUM(labels_changes), MAX(labels_changed_at) FROM {TABLE}"
+)
 # With the revisions of one published incident and of the incidents its page shows
 # (incidents/revisions.py), in the same round trip.
 CURRENT_WITH_INCIDENT = {
@@ -71,6 +83,8 @@ class Version(NamedTuple):
     changed_at: datetime.datetime | None  # the last one's time
     names: int  # committed changes to what the menus show (the names version)
     names_changed_at: datetime.datetime | None
+    labels: int  # committed writes to the places, sources and actors themselves (the labels version)
+    labels_changed_at: datetime.datetime | None
     # The incident asked for, when it is published: (its revision, the greatest revision of the
     # incidents its page shows, their number); else None. A revision not yet written is None.
     incident: tuple | None = None
@@ -107,16 +121,34 @@ def current(incident_slug=None):
         cursor.execute(CURRENT_WITH_INCIDENT[db.vendor], [incident_slug])
         row = cursor.fetchone()
     # Then: published or not, its revision, the greatest of those its page shows, their number.
-    published, *incident = row[4:]
-    version = Version(*_read(row[:4]), incident=tuple(incident) if published else None)
+    published, *incident = row[VERSION_COLUMNS:]
+    version = Version(*_read(row[:VERSION_COLUMNS]), incident=tuple(incident) if published else None)
     if keep:
         INCIDENTS_SEEN.keep((incident_slug, version._replace(incident=None)), version)
     return version
 
 
+VERSION_COLUMNS = 6  # CURRENT's, before those of the incident asked for
+
+
+# The version the public cache read for the page this thread is rendering, if it read one.
+READ_FOR_THIS_PAGE = contextvars.ContextVar("version_read_for_this_page", default=None)
+
+
+def read_for_this_page():
+    """The version the page being rendered is kept under (``READ_FOR_THIS_PAGE``), else the one
+    committed now. What a page's parts keep under it (its menus, its records) is read after it,
+    so never older than it says; and one query fewer per part."""
+    return READ_FOR_THIS_PAGE.get() or current()
+
+
 def _read(row):
-    changes, changed_at, names, names_changed_at = row
-    return changes or 0, _as_time(changed_at), names or 0, _as_time(names_changed_at)
+    changes, changed_at, names, names_changed_at, labels, labels_changed_at = row
+    return (
+        *(changes or 0, _as_time(changed_at)),
+        *(names or 0, _as_time(names_changed_at)),
+        *(labels or 0, _as_time(labels_changed_at)),
+    )
 
 
 # The revisions of incidents read lately, by slug and data version (each process).
@@ -143,16 +175,20 @@ FOLD_ENDED_WRITERS = f"""
 WITH ended AS (
     DELETE FROM {TABLE}
     WHERE writer <> 0 AND writer NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
-    RETURNING changes, changed_at, names_changes, names_changed_at
+    RETURNING changes, changed_at, names_changes, names_changed_at, labels_changes, labels_changed_at
 ), folded AS (
-    INSERT INTO {TABLE} (writer, changes, changed_at, names_changes, names_changed_at)
-    SELECT 0, SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at)
+    INSERT INTO {TABLE}
+        (writer, changes, changed_at, names_changes, names_changed_at, labels_changes, labels_changed_at)
+    SELECT 0, SUM(changes), MAX(changed_at), SUM(names_changes), MAX(names_changed_at),
+        SUM(labels_changes), MAX(labels_changed_at)
     FROM ended HAVING COUNT(*) > 0
     ON CONFLICT (writer) DO UPDATE SET
         changes = {TABLE}.changes + EXCLUDED.changes,
         changed_at = GREATEST({TABLE}.changed_at, EXCLUDED.changed_at),
         names_changes = {TABLE}.names_changes + EXCLUDED.names_changes,
-        names_changed_at = GREATEST({TABLE}.names_changed_at, EXCLUDED.names_changed_at)
+        names_changed_at = GREATEST({TABLE}.names_changed_at, EXCLUDED.names_changed_at),
+        labels_changes = {TABLE}.labels_changes + EXCLUDED.labels_changes,
+        labels_changed_at = GREATEST({TABLE}.labels_changed_at, EXCLUDED.labels_changed_at)
     RETURNING writer
 )
 SELECT COUNT(*) FROM ended
@@ -188,33 +224,58 @@ NAMES_WATCHED = {
     "incidents_incident_perpetrators": None,
     "incidents_incident_claimed_by": None,
 }
+# Of these, the places, sources and actors themselves: a write to them moves the labels version
+# too. Which of them an incident names is the incident's own revision (incidents/revisions.py).
+LABELS_WATCHED = ("incidents_location", "incidents_source", "incidents_actor")
+SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
-# A row per writer, as the version's (PostgreSQL: a statement's trigger runs in its session).
-NAMES_CHANGED_SQLITE = f"""
-    INSERT OR IGNORE INTO {TABLE} (writer, changes, changed_at)
-    VALUES (0, 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
-    UPDATE {TABLE} SET names_changes = names_changes + 1,
-        names_changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE writer = 0;"""  # noqa: S608
-NAMES_CHANGED_POSTGRESQL = f"""
-CREATE OR REPLACE FUNCTION incidents_names_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _changed_sqlite(counts):
+    """The statements a SQLite trigger runs: one more of each of ``counts`` (names, labels) in the
+    version's one row."""
+    moved = ", ".join(
+        f"{count}_changes = {count}_changes + 1, {count}_changed_at = {SQLITE_NOW}" for count in counts
+    )
+    return (
+        f"INSERT OR IGNORE INTO {TABLE} (writer, changes, changed_at) VALUES (0, 0, {SQLITE_NOW}); "  # noqa: S608
+        f"UPDATE {TABLE} SET {moved} WHERE writer = 0;"  # noqa: S608 (constants only)
+    )
+
+
+def _changed_postgresql(function, counts):
+    """A PostgreSQL trigger function: one more of each of ``counts`` in this session's row (a
+    statement's trigger runs in its session, as the version's bump)."""
+    columns = ", ".join(f"{count}_changes, {count}_changed_at" for count in counts)
+    values = ", ".join("1, clock_timestamp()" for _ in counts)
+    moved = ", ".join(
+        f"{count}_changes = {TABLE}.{count}_changes + 1, {count}_changed_at = clock_timestamp()"
+        for count in counts
+    )
+    return f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {TABLE} (writer, changes, changed_at, names_changes, names_changed_at)
-    VALUES (pg_backend_pid(), 0, clock_timestamp(), 1, clock_timestamp())
-    ON CONFLICT (writer) DO UPDATE SET
-        names_changes = {TABLE}.names_changes + 1, names_changed_at = clock_timestamp();
+    INSERT INTO {TABLE} (writer, changes, changed_at, {columns})
+    VALUES (pg_backend_pid(), 0, clock_timestamp(), {values})
+    ON CONFLICT (writer) DO UPDATE SET {moved};
     RETURN NULL;
 END $$"""  # noqa: S608 (constants only)
 
+
+# By what a table's writes move: every label is a name too.
+COUNTS = {"names": ("names",), "labels": ("names", "labels")}
+FUNCTIONS = {"names": "incidents_names_changed", "labels": "incidents_labels_changed"}
+
 # After ``migrate`` (a new version was just started, so this writer has its row): new menus too.
 NAMES_BUMPED_BY_MIGRATIONS = {
-    vendor: f"UPDATE {TABLE} SET names_changes = names_changes + 1, names_changed_at = changed_at "  # noqa: S608
-    f"WHERE writer = {writer}"
+    vendor: f"UPDATE {TABLE} SET names_changes = names_changes + 1, names_changed_at = changed_at, "  # noqa: S608
+    f"labels_changes = labels_changes + 1, labels_changed_at = changed_at WHERE writer = {writer}"
     for vendor, writer in (("postgresql", "pg_backend_pid()"), ("sqlite", "0"))
 }
 
 
-def _names_triggers(vendor):
+def _names_triggers(vendor, labels=True):
     for table, columns in NAMES_WATCHED.items():
+        moves = "labels" if labels and table in LABELS_WATCHED else "names"
         for event in ("INSERT", "UPDATE", "DELETE"):
             trigger = f"{table}_{event.lower()}_names"
             when = f"WHEN {triggers.changed(columns, vendor)}" if event == "UPDATE" and columns else ""
@@ -224,19 +285,28 @@ def _names_triggers(vendor):
                 each = "ROW" if when else "STATEMENT"
                 create = (
                     f"CREATE TRIGGER {trigger} AFTER {event} ON {table} FOR EACH {each} {when} "
-                    "EXECUTE FUNCTION incidents_names_changed()"
+                    f"EXECUTE FUNCTION {FUNCTIONS[moves]}()"
                 )
             else:
                 create = (
                     f"CREATE TRIGGER {trigger} AFTER {event} ON {table} FOR EACH ROW {when} "
-                    f"BEGIN {NAMES_CHANGED_SQLITE} END"
+                    f"BEGIN {_changed_sqlite(COUNTS[moves])} END"
                 )
             yield table, trigger, create
 
 
 NAMES_TRIGGERS = triggers.Triggers(
     triggers=_names_triggers,
-    functions={"incidents_names_changed": NAMES_CHANGED_POSTGRESQL},
+    functions={
+        FUNCTIONS[moves]: _changed_postgresql(FUNCTIONS[moves], counts) for moves, counts in COUNTS.items()
+    },
+    # The labels' column came last (migration 0028): before it, these triggers cannot run.
+    column=(TABLE, "labels_changes"),
+)
+# As migration 0027 installed them, before the labels version: for it and for 0028 undone.
+NAMES_TRIGGERS_BEFORE_LABELS = triggers.Triggers(
+    triggers=functools.partial(_names_triggers, labels=False),
+    functions={FUNCTIONS["names"]: _changed_postgresql(FUNCTIONS["names"], COUNTS["names"])},
     column=(TABLE, "names_changes"),
 )
 

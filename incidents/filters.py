@@ -166,11 +166,13 @@ class RenderedMenus:
     once per revision. Not inside a transaction: one that has written reads a version it may
     still undo, and the next write would reach the same number. The version's time is part of
     the key too, so that a number reached again (a database emptied or restored while the
-    process runs) is another key. One query a menu (``dataversion.current()``). At most 64
-    menus (menus of several versions, languages, choices); then it starts again."""
+    process runs) is another key. The version is the one the page is kept under
+    (``dataversion.read_for_this_page``): no query of its own. The list's and the map's whole
+    filter boxes are kept here too (``written_once.filter_box``). At most 128 menus and boxes
+    (of several versions, languages, choices); then it starts again."""
 
     def __init__(self):
-        self.kept = Remembered(size=64)
+        self.kept = Remembered(size=128)
 
     def clear(self):
         self.kept.clear()
@@ -178,7 +180,7 @@ class RenderedMenus:
     def get(self, key, render):
         if not dataversion.settled():
             return render()
-        names = dataversion.current()
+        names = dataversion.read_for_this_page()
         return self.kept.get((names.names, names.names_changed_at, *key), render)
 
 

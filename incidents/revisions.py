@@ -5,7 +5,7 @@ Kept in ``IncidentRevision`` by database triggers (``REVISION_TRIGGERS``, see
 ``incidents.triggers``), whatever the path of the write: the incident's row; its reports,
 attributions and victims; the actors derived from its attributions. What a page also shows of
 other incidents (its parts, whole and related incidents) is read with it, as their revisions and
-their number (``LINKED``). Names of places, sources and actors are the names version's
+their number (``LINKED``). Names of places, sources and actors are the labels version's
 (``incidents.dataversion``).
 
 No trigger writes an incident's row, its own or another's: a row trigger on the incidents table
@@ -16,7 +16,7 @@ one part tree. The revisions' own narrow table is written instead, by the statem
 or row (SQLite), after the write; every writer of the rows beneath an incident has locked the
 incident first (``tolls.lock``), so two writers never meet at a revision in a different order.
 
-An incident's page and record kept under these and the names version are therefore never older
+An incident's page and record kept under these and the labels version are therefore never older
 than the data: the page stays kept while other incidents are revised
 (``casualty_tracker.public_cache``), and the API's list is written again after a revision from
 the records it already had and the one that changed (``incidents.api.views``). The history rows

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Actor, Incident, Location, Source, TollReport, Victim
-from incidents.workflow import set_victims_public, unpublish_incident
+from incidents.workflow import publish_incident, set_victims_public, unpublish_incident
 from tests.factories import make_actor, make_attribution, make_incident, make_report, make_source, make_victim
 
 
@@ -38,6 +38,27 @@ def test_another_incidents_revision_leaves_the_page_kept(client, academy, page):
     TollReport.objects.filter(pk=report.pk).update(killed=14)
     response, text = get(client, url)
     assert response["X-Cache"] == "hit" and "89" in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_another_incident_published_leaves_the_page_kept(client, academy, page):
+    """A publication may add a name to the menus (the names version), not to this page: it
+    shows only the labels of places, sources and actors, which the labels version counts."""
+    url = page.format(slug=academy.slug)
+    assert get(client, url)[0]["X-Cache"] == "miss"
+    draft = make_incident("Shelling of the market", location=academy.location, status="draft")
+    publish_incident(incident=draft, user=None, via="tests")
+    response, text = get(client, url)
+    assert response["X-Cache"] == "hit" and "89" in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_its_source_renamed_shows_at_once(client, academy, page):
+    url = page.format(slug=academy.slug)
+    assert "Ministry of Health" in get(client, url)[1]
+    Source.objects.filter(name="Ministry of Health").update(name="Ministry of Health (Damascus)")
+    response, text = get(client, url)
+    assert response["X-Cache"] == "miss" and "Ministry of Health (Damascus)" in text
 
 
 def report_revised(academy, others):
@@ -205,3 +226,17 @@ def test_outside_a_transaction_the_revisions_read_for_a_version_are_reused_and_n
     TollReport.objects.filter(incident=academy).update(killed=95)
     response, text = get(client, url)
     assert response["X-Cache"] == "miss" and "95" in text
+
+
+@pytest.mark.parametrize("page", ["/methodology/", "/ar/methodology/"])
+def test_a_page_of_words_only_stays_kept_through_revisions_and_is_rendered_again_after_migrate(
+    client, academy, page
+):
+    from django.core.management import call_command
+
+    assert get(client, page)[0]["X-Cache"] == "miss"
+    TollReport.objects.filter(incident=academy).update(killed=91)
+    make_incident("Shelling of the market", location=academy.location)
+    assert get(client, page)[0]["X-Cache"] == "hit"
+    call_command("migrate", verbosity=0)  # a deploy: its words may have changed
+    assert get(client, page)[0]["X-Cache"] == "miss"

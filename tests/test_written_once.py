@@ -8,7 +8,7 @@ from django.template import loader
 from django.utils import translation
 
 from incidents.api import views as api_views
-from incidents.models import Incident
+from incidents.models import Incident, TollReport
 from incidents.templatetags import written_once
 from tests.factories import make_actor, make_attribution, make_incident, make_report, make_source
 
@@ -33,7 +33,8 @@ def rows_rendered(monkeypatch):
             self.template = loader.get_template(name)
 
         def render(self, context):
-            rendered.append(context["row"])
+            if "row" in context:  # not the filter box
+                rendered.append(context["row"])
             return self.template.render(context)
 
     monkeypatch.setattr(written_once, "get_template", Counting)
@@ -174,3 +175,35 @@ def test_the_map_is_written_as_the_api_writes_json(client, db, features_written)
     assert "قصف السوق\\u2028second line" in body and "\u2028" not in body
     assert body.startswith('{"type":"FeatureCollection","features":[{"type":"Feature",')
     assert json.loads(body)["features"][0]["properties"]["title"] == "قصف السوق\u2028second line"
+
+
+@pytest.mark.django_db(transaction=True)  # kept outside transactions only, as the menus
+def test_the_filter_box_is_kept_with_the_menus_and_says_back_each_filter_asked(
+    client, two_strikes, monkeypatch
+):
+    from incidents import filters
+
+    filters.RENDERED_MENUS.clear()
+    boxes = []
+    render = written_once.filter_box
+
+    monkeypatch.setattr(
+        written_once, "get_template", lambda name: boxes.append(name) or loader.get_template(name)
+    )
+    first = client.get("/incidents/?kind=shelling").content.decode()
+    academy, market = two_strikes
+    TollReport.objects.filter(incident=academy).update(killed=91)  # a revision: not the box's
+    again = client.get("/incidents/?kind=shelling").content.decode()
+    assert boxes.count("includes/incident_filters.html") == 1
+    assert 'value="shelling" selected' in first and 'value="shelling" selected' in again
+    assert "Filter (1 set)" in again
+    # Another filter, a bad one, another language, the map: each its own box.
+    assert 'value="air_strike" selected' in client.get("/incidents/?kind=air_strike").content.decode()
+    assert "Some filters could not be read" in client.get("/incidents/?date_after=yesterday").content.decode()
+    arabic = client.get("/ar/incidents/?kind=shelling").content.decode()
+    assert (
+        'value="shelling" selected' in arabic and "امسح المرشِّحات" in arabic and "Clear filters" not in arabic
+    )
+    client.get("/map/?kind=shelling")
+    assert boxes.count("includes/incident_filters.html") == 5
+    assert render is written_once.filter_box

@@ -199,7 +199,7 @@ class IncidentList(FilteredIncidents):
 class IncidentRecords:
     """The API's records of incidents (``represent.incident_data``), each kept in this process by
     the revisions of its incident, of its whole and of its parts (``incidents.revisions``) and
-    the names version: the list of a hundred incidents, read again after a revision of one of
+    the labels version: the list of a hundred incidents, read again after a revision of one of
     them, reads and writes that one and takes the other ninety-nine as they were (their reports,
     attributions, parts and victims, four queries and most of the answer's time, are not read
     again)."""
@@ -226,10 +226,10 @@ class IncidentRecords:
     def of(self, page):
         """The records of ``page`` (rows of ``revisions``), in its order; an incident unpublished
         since the page was read is left out."""
-        names = dataversion.current()  # before the records are read: they are never older
+        labels = dataversion.read_for_this_page()  # read before the records: they are never older
         keep = dataversion.settled()
         keys = {
-            pk: (pk, *revisions, names.names, names.names_changed_at, *self.context)
+            pk: (pk, *revisions, labels.labels, labels.labels_changed_at, *self.context)
             for pk, *revisions in page
         }
         records = {pk: self.KEPT.find(key) if keep else None for pk, key in keys.items()}

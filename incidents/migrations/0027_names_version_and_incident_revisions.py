@@ -7,14 +7,15 @@ from django.db import migrations, models
 def install_triggers(apps, schema_editor):
     from incidents import dataversion, revisions
 
-    dataversion.NAMES_TRIGGERS.install(schema_editor.connection)
+    # As they were before migration 0028's labels version (post_migrate installs today's).
+    dataversion.NAMES_TRIGGERS_BEFORE_LABELS.install(schema_editor.connection)
     revisions.REVISION_TRIGGERS.install(schema_editor.connection)
 
 
 def remove_triggers(apps, schema_editor):
     from incidents import dataversion, revisions
 
-    dataversion.NAMES_TRIGGERS.remove(schema_editor.connection)
+    dataversion.NAMES_TRIGGERS_BEFORE_LABELS.remove(schema_editor.connection)
     revisions.REVISION_TRIGGERS.remove(schema_editor.connection)
 
 

@@ -19,6 +19,9 @@ class DataVersion(models.Model):
     # database: the version's own bump leaves it out, so it writes the same before migration 0027.
     names_changes = models.BigIntegerField(db_default=0)
     names_changed_at = models.DateTimeField(null=True)
+    # The labels version (the places, sources and actors themselves), counted by the same triggers.
+    labels_changes = models.BigIntegerField(db_default=0)
+    labels_changed_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name = "data version"

@@ -19,9 +19,10 @@ from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from incidents import figures
+from incidents import figures, filters
 from incidents.models import Incident
 from incidents.remembered import Remembered
+from incidents.roles import can_see_drafts
 
 register = template.Library()
 
@@ -194,3 +195,40 @@ def source_attribution_items(attributions, source_label):
             for a in attributions
         ),
     )
+
+
+# --- The list's and the map's filter box ------------------------------------------------------
+
+
+@register.simple_tag
+def filter_box(filterset, clear_url, submit, filters_set):
+    """HTML: the filter box (``includes/incident_filters.html``) for the filters asked, in this
+    language. It shows only the filters asked and the menus' names, so it is kept with the menus,
+    under the names version (``filters.RENDERED_MENUS``): after a revision, a list or map page
+    reuses it whole (its form's dozen fields took a few milliseconds to render). A box with
+    errors says back what was typed: it is rendered each time."""
+
+    def render():
+        context = {
+            "filterset": filterset,
+            "clear_url": clear_url,
+            "submit": submit,
+            "filters_set": filters_set,
+        }
+        return get_template("includes/incident_filters.html").render(context)
+
+    if filterset.form.errors:
+        return render()
+    asked = tuple((name, tuple(values)) for name, values in sorted(filterset.data.lists()) if name != "page")
+    drafts_named = filterset.request is not None and can_see_drafts(filterset.request.user)
+    key = (
+        "filter box",
+        get_language(),
+        get_script_prefix(),
+        drafts_named,
+        clear_url,
+        str(submit),
+        filters_set,
+        asked,
+    )
+    return filters.RENDERED_MENUS.get(key, render)
