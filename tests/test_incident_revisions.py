@@ -219,3 +219,26 @@ def test_records_asked_for_at_another_address_carry_that_address(client, inciden
     assert results(client)["Strike on the academy"]["url"].startswith("http://testserver/")
     other_host = client.get("/api/incidents/", HTTP_HOST="mirror.example.org").json()["results"]
     assert {r["url"].split("/")[2] for r in other_host} == {"mirror.example.org"}
+
+
+def test_the_daily_command_removes_the_revisions_of_deleted_incidents_only(incidents):
+    import io
+
+    from django.core.management import call_command
+
+    from incidents.models import IncidentRevision
+    from incidents.workflow import unpublish_incident
+
+    market = incidents["market"]
+    unpublish_incident(incident=market, user=None, via="tests")
+    TollReport.objects.filter(incident=market).delete()
+    market_pk = market.pk
+    market.delete()
+    assert IncidentRevision.objects.filter(incident_id=market_pk).exists()  # no foreign key
+    kept = revisions()
+    output = io.StringIO()
+    call_command("fold_data_version", stdout=output)
+    assert "Removed the revisions of 1 deleted incident." in output.getvalue()
+    assert not IncidentRevision.objects.filter(incident_id=market_pk).exists()
+    assert revisions() == kept  # the others' revisions, as they were
+    assert None not in kept.values()
