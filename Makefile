@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Tests and checks run with production settings and a throwaway key.
 TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-tests-only-not-a-secret} DJANGO_DEBUG=0
 
-.PHONY: run test lint format serve bench bench-import loadtest clean venv messages compilemessages vendor
+.PHONY: run test lint format serve bench bench-import bench-revision loadtest clean venv messages compilemessages vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ bench: $(VENV)/.dev-installed
 # and 3,000 rows against a bare SQLite executemany of the same rows.
 bench-import: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/imports.py
+
+# What one revision costs the servers: each page of the load test's mix rendered after it, in one process.
+bench-revision: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/revision_cost.py
 
 # 200 concurrent readers against gunicorn + Redis on 127.0.0.1 while figures are revised; fails on errors or stale figures (needs wrk, Redis).
 loadtest: $(VENV)/.dev-installed

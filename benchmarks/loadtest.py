@@ -41,6 +41,34 @@ TOLL_CELL = re.compile(r'data-label="Reported killed" class="num">\D*([\d,]+)')
 RANGE_SENTENCE = re.compile(r"([\d,]+) people were reported killed")
 
 
+def mix(info):
+    """The public pages, API answers and map the load test reads (``info``: ``run.prepare``'s)."""
+    return [
+        "/",
+        "/incidents/",
+        "/incidents/?page=7&sort=toll",
+        f"/incidents/?location={info['governorate']}&kind=shelling",
+        "/incidents/?disputed=true&sort=disputed",
+        f"/incidents/{info['incident']}/",
+        f"/locations/{info['governorate']}/",
+        f"/sources/{info['source']}/",
+        "/methodology/",
+        "/incidents/feed/",
+        "/ar/",
+        "/map/",
+        "/api/incidents/",
+        f"/api/incidents/?location={info['governorate']}&kind=shelling",
+        "/api/incidents.geojson",
+    ]
+
+
+def tracer_readings(token, slug):
+    """The tracer incident seen three ways (the stale checker reads them in turn): in the list
+    (its title ends with "tracer <token>", benchmarks/writer.py; the search reads the words as
+    one phrase, which no other incident's title holds), on its own page and in the API."""
+    return [f"/incidents/?q=tracer+{token}", f"/incidents/{slug}/", f"/api/incidents/{slug}/"]
+
+
 def wrk(paths, users, seconds):
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(paths))
@@ -102,13 +130,13 @@ class StaleChecker:
             pass
 
     def _read(self):
-        # The tracer seen three ways, in turn: in the list (its title ends with "tracer <token>",
-        # benchmarks/writer.py; the search reads the words as one phrase, which no other
-        # incident's title holds), on its own page and in the API's record of it.
         readings = [
-            (f"http://127.0.0.1:{PORT}/incidents/?q=tracer+{self.token}", self._figure_in_list),
-            (f"http://127.0.0.1:{PORT}/incidents/{self.slug}/", self._figure_on_its_page),
-            (f"http://127.0.0.1:{PORT}/api/incidents/{self.slug}/", self._figure_in_api),
+            (f"http://127.0.0.1:{PORT}{path}", figure_in)
+            for path, figure_in in zip(
+                tracer_readings(self.token, self.slug),
+                (self._figure_in_list, self._figure_on_its_page, self._figure_in_api),
+                strict=True,
+            )
         ]
         turn = 0
         next_read = time.monotonic()
@@ -184,23 +212,7 @@ def main():
 
     redis.Redis.from_url(env["DJANGO_CACHE_URL"]).flushdb()
     info = prepare(env, args.incidents)
-    paths = [
-        "/",
-        "/incidents/",
-        "/incidents/?page=7&sort=toll",
-        f"/incidents/?location={info['governorate']}&kind=shelling",
-        "/incidents/?disputed=true&sort=disputed",
-        f"/incidents/{info['incident']}/",
-        f"/locations/{info['governorate']}/",
-        f"/sources/{info['source']}/",
-        "/methodology/",
-        "/incidents/feed/",
-        "/ar/",
-        "/map/",
-        "/api/incidents/",
-        f"/api/incidents/?location={info['governorate']}&kind=shelling",
-        "/api/incidents.geojson",
-    ]
+    paths = mix(info)
     server = start_server(env, workers=(os.cpu_count() or 1) * 2 + 1, threads=args.threads)
     try:
         healthz = wrk(["/healthz/"], args.users, args.seconds)

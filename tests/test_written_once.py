@@ -207,3 +207,19 @@ def test_the_filter_box_is_kept_with_the_menus_and_says_back_each_filter_asked(
     client.get("/map/?kind=shelling")
     assert boxes.count("includes/incident_filters.html") == 5
     assert render is written_once.filter_box
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/incidents/", "/api/incidents/?page_size=1&page=2", "/api/incidents.geojson"]
+)
+def test_answers_written_by_hand_are_what_drfs_renderer_writes(client, db, url):
+    """The API's list and the map are written around records and features kept as JSON: byte
+    for byte what DRF's JSONRenderer writes for the same data (key order, compact, UTF-8, the
+    line separators escaped)."""
+    from rest_framework.renderers import JSONRenderer
+
+    make_report(make_incident("قصف السوق\u2028second line"), killed=12)
+    make_report(make_incident("Strike on the academy"), killed=89, qualifier="at_least")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content == JSONRenderer().render(response.json())
