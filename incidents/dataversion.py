@@ -10,7 +10,8 @@ through the execute wrapper): ``incidents.rows.Table.copy``, its only user, bump
 itself (``bump()``), in the same transaction.
 
 A statement run outside a transaction (autocommit) is wrapped in one with its bump, so that no
-reader can see the change without the new version.
+reader can see the change without the new version (on SQLite, its returned rows are read before
+that transaction commits: ``RowsRead``).
 
 ``current()`` gives the version and the time of the last change for the public cache
 (casualty_tracker/public_cache.py), and the **names version**: which places, actors and
@@ -336,8 +337,42 @@ def _watch_writes(execute, sql, params, many, context):
         return result
     with transaction.atomic(using=db.alias):
         result = execute(sql, params, many, context)
+        if db.vendor == "sqlite" and RETURNING.search(sql):
+            # SQLite cannot commit while a statement's rows are still to be read, and Django
+            # reads an INSERT … RETURNING's (a new row's key) after this returns: read first.
+            cursor = context["cursor"]
+            cursor.cursor = RowsRead(cursor.cursor, cursor.cursor.fetchall())
         bump(db)
     return result
+
+
+RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+
+
+class RowsRead:
+    """A database cursor whose statement's rows were read already (``_watch_writes``): it gives
+    them as the cursor would; anything else is the cursor's own."""
+
+    def __init__(self, cursor, rows):
+        self._cursor = cursor
+        self._rows = list(rows)
+
+    def fetchone(self):
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchmany(self, size=1):
+        taken, self._rows = self._rows[:size], self._rows[size:]
+        return taken
+
+    def fetchall(self):
+        taken, self._rows = self._rows, []
+        return taken
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
 
 
 def _table_exists(db):

@@ -15,14 +15,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from incidents import tolls
+from incidents import dataversion, tolls
 from incidents.figures import Figure
 from incidents.history import write_history
 from incidents.models import Actor, Attribution, Incident, Source, TollReport, Victim
 from incidents.models.victims import describe
+from incidents.remembered import Remembered
 from incidents.roles import can_publish, can_release_names
 from incidents.templatetags.bilingual import text_in_page_language
 
@@ -147,7 +148,31 @@ def _on(day, change):
     )
 
 
+# The corrections of incidents lately shown, by incident, its revision, the labels version and
+# the language (each process): after each revision of an incident its page, its Arabic page and
+# its API record are rendered again, and each read every correction since its publication from
+# the history again (a page revised all day lists one per revision).
+CORRECTIONS_KEPT = Remembered(size=256)
+
+
 def corrections(incident):
+    """Changes to what readers were shown, after publication, oldest first (``_corrections``).
+
+    Kept while a reader's page of this incident is rendered: the public cache read the
+    incident's revision and the labels version for it (``dataversion.READ_FOR_THIS_PAGE``),
+    before these were read, so they are never older than that key; both move with every change
+    the corrections show (the incident's rows beneath it, with their history, in the same
+    transaction; the names of its sources and actors). Read afresh anywhere else (staff pages).
+    """
+    version = dataversion.READ_FOR_THIS_PAGE.get()
+    if version is None or version.incident is None or not dataversion.settled():
+        return _corrections(incident)
+    own_revision = version.incident[0]
+    key = (incident.pk, own_revision, version.labels, version.labels_changed_at, get_language())
+    return CORRECTIONS_KEPT.get(key, lambda: tuple(_corrections(incident)))
+
+
+def _corrections(incident):
     """Changes to what readers were shown, after publication, oldest first. Eight queries.
 
     A report edited, deleted, restored or moved to or from another incident; a source or an

@@ -240,3 +240,38 @@ def test_a_page_of_words_only_stays_kept_through_revisions_and_is_rendered_again
     assert get(client, page)[0]["X-Cache"] == "hit"
     call_command("migrate", verbosity=0)  # a deploy: its words may have changed
     assert get(client, page)[0]["X-Cache"] == "miss"
+
+
+@pytest.mark.django_db(transaction=True)  # kept outside transactions only
+def test_the_corrections_are_read_once_per_revision_and_language_and_shown_at_once(
+    client, academy, monkeypatch
+):
+    """The revised incident's page, its Arabic page and its API record are rendered again after
+    each revision: its corrections since publication are read once for the English ones."""
+    from incidents import workflow
+
+    workflow.CORRECTIONS_KEPT.clear()
+    read = []
+    real = workflow._corrections
+    monkeypatch.setattr(workflow, "_corrections", lambda incident: read.append(incident.pk) or real(incident))
+    report = academy.reports.get()
+    report.killed = 91
+    report.save()  # after publication: a correction
+    pages = [
+        f"/incidents/{academy.slug}/",
+        f"/api/incidents/{academy.slug}/",
+        f"/ar/incidents/{academy.slug}/",
+    ]
+    english, record, arabic = (get(client, url)[1] for url in pages)
+    assert "a figure was corrected" in english and "a figure was corrected" in record
+    assert len(read) == 2  # English (the page and the record), Arabic
+    report.killed = 95
+    report.save()
+    english = get(client, pages[0])[1]
+    assert "95" in english.split("a figure was corrected")[-1]
+    assert len(read) == 3
+    source = Source.objects.get(name="Ministry of Health")
+    source.name = "Ministry of Health (Damascus)"
+    source.save()  # the labels version: a rename is a correction too
+    assert "was renamed" in get(client, pages[1])[1]
+    assert len(read) == 4

@@ -528,3 +528,25 @@ def test_a_redis_that_cannot_be_reached_is_asked_again_only_after_a_pause(monkey
     now[0] += redis_cache.RETRY_AFTER_SECONDS
     shared.set("page", "rendered")
     assert len(asked) == 2
+
+
+@pytest.mark.django_db(transaction=True)  # outside any transaction, as a script's save
+def test_a_save_outside_a_transaction_keeps_its_history_and_moves_the_version():
+    """An edit's history row is an INSERT that returns its key: on SQLite a transaction cannot
+    commit while such a statement's rows are unread, and the version's own transaction around
+    it refused the insert after the edit had been written (a rename without its history)."""
+    from incidents.models import Source
+
+    source = make_source("Ministry of Health")
+    before = dataversion.current().changes
+    source.name = "Ministry of Health (Damascus)"
+    source.save()
+    assert list(
+        Source.history.filter(id=source.pk).values_list("name", flat=True).order_by("history_id")
+    ) == [
+        "Ministry of Health",
+        "Ministry of Health (Damascus)",
+    ]
+    assert dataversion.current().changes > before
+    created = make_source("Civil Defence")  # a new row's key, read back through the same path
+    assert Source.objects.get(pk=created.pk).name == "Civil Defence"
