@@ -224,7 +224,7 @@ def incident_detail(request, slug):
         for (source, population), source_reports in by_source.items()
         if len(source_reports) > 1
     ]
-    corrections = workflow.corrections(incident)
+    corrections = workflow.corrections_on_its_page(incident)
     last_updated = max(
         [
             timezone.localtime(incident.updated_at).date(),

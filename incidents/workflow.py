@@ -155,24 +155,25 @@ def _on(day, change):
 CORRECTIONS_KEPT = Remembered(size=256)
 
 
-def corrections(incident):
-    """Changes to what readers were shown, after publication, oldest first (``_corrections``).
+def corrections_on_its_page(incident):
+    """``corrections(incident)`` for the incident whose own page or API record is being rendered
+    (only: the key is that page's).
 
-    Kept while a reader's page of this incident is rendered: the public cache read the
-    incident's revision and the labels version for it (``dataversion.READ_FOR_THIS_PAGE``),
-    before these were read, so they are never older than that key; both move with every change
-    the corrections show (the incident's rows beneath it, with their history, in the same
-    transaction; the names of its sources and actors). Read afresh anywhere else (staff pages).
+    Kept while a reader's page of it is rendered: the public cache read the incident's revision
+    and the labels version for that page (``dataversion.READ_FOR_THIS_PAGE``) before these are
+    read, so they are never older than that key; both move with every change the corrections
+    show (the incident's rows beneath it, with their history, in the same transaction; the
+    names of its sources and actors). Read afresh anywhere else (staff pages).
     """
     version = dataversion.READ_FOR_THIS_PAGE.get()
     if version is None or version.incident is None or not dataversion.settled():
-        return _corrections(incident)
+        return corrections(incident)
     own_revision = version.incident[0]
     key = (incident.pk, own_revision, version.labels, version.labels_changed_at, get_language())
-    return CORRECTIONS_KEPT.get(key, lambda: tuple(_corrections(incident)))
+    return CORRECTIONS_KEPT.get(key, lambda: tuple(corrections(incident)))
 
 
-def _corrections(incident):
+def corrections(incident):
     """Changes to what readers were shown, after publication, oldest first. Eight queries.
 
     A report edited, deleted, restored or moved to or from another incident; a source or an

@@ -252,8 +252,8 @@ def test_the_corrections_are_read_once_per_revision_and_language_and_shown_at_on
 
     workflow.CORRECTIONS_KEPT.clear()
     read = []
-    real = workflow._corrections
-    monkeypatch.setattr(workflow, "_corrections", lambda incident: read.append(incident.pk) or real(incident))
+    real = workflow.corrections
+    monkeypatch.setattr(workflow, "corrections", lambda incident: read.append(incident.pk) or real(incident))
     report = academy.reports.get()
     report.killed = 91
     report.save()  # after publication: a correction

@@ -299,7 +299,7 @@ class IncidentDetail(PublicAPIView):
         data["people"] = [person.public_record() for person in incident.people]
         data["reports"] = [represent.report_data(report) for report in reports]
         data["revisions"] = revision_sentences(reports)
-        data["corrections"] = [c.sentence for c in workflow.corrections(incident)]
+        data["corrections"] = [c.sentence for c in workflow.corrections_on_its_page(incident)]
         data["related"] = [represent.incident_link(other) for other in incident.published_related]
         data["citation"] = citations.incident_citation(
             incident, absolute_url=self.absolute_url, moment=citations.recorded_at(incident)
