@@ -14,8 +14,9 @@ redis://127.0.0.1:6379/14, emptied first). Then, with wrk and 200 connections:
       figure (lists, totals, the incident's place and source), so each is rendered again after
       every revision.
 
-Fails on any error or stale response; prints each public rate against /healthz/'s (target: at
-least 0.8 times). Needs wrk (apt-get install wrk) and Redis. Only targets 127.0.0.1.
+Readers ask as browsers do, taking gzip (benchmarks/paths.lua); the checker asks without. Fails
+on any error or stale response; prints each public rate against /healthz/'s (target: at least
+0.8 times). Needs wrk (apt-get install wrk) and Redis. Only targets 127.0.0.1.
 """
 
 import argparse

@@ -7,9 +7,12 @@ end
 local counter = 0
 local errors = 0
 
+-- As a browser asks: it takes compressed answers.
+local headers = {["Accept-Encoding"] = "gzip, deflate, br"}
+
 request = function()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter % #paths) + 1])
+  return wrk.format("GET", paths[(counter % #paths) + 1], headers)
 end
 
 response = function(status, headers, body)

@@ -550,3 +550,44 @@ def test_a_save_outside_a_transaction_keeps_its_history_and_moves_the_version():
     assert dataversion.current().changes > before
     created = make_source("Civil Defence")  # a new row's key, read back through the same path
     assert Source.objects.get(pk=created.pk).name == "Civil Defence"
+
+
+@pytest.mark.parametrize("url", ["/", "/incidents/", "/api/incidents/", "/ar/incidents/"])
+def test_a_reader_taking_gzip_gets_the_same_page_compressed_once(client, strike, url, monkeypatch):
+    import gzip
+
+    compressed = []
+    real = gzip.compress
+    monkeypatch.setattr(public_cache.gzip, "compress", lambda *a, **k: compressed.append(1) or real(*a, **k))
+    plain = client.get(url)
+    plain_text = plain.content.decode()
+    first = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    again = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert (plain["X-Cache"], first["X-Cache"], again["X-Cache"]) == ("miss", "hit", "hit")
+    assert len(compressed) == 1  # when the page was stored, not per reader
+    for response in (first, again):
+        assert response["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.content).decode() == plain_text
+        assert int(response["Content-Length"]) == len(response.content) < len(plain_text.encode())
+    assert not plain.has_header("Content-Encoding")
+    for response in (plain, first):
+        assert "Accept-Encoding" in response["Vary"] and "Cookie" in response["Vary"]
+    # Two representations, two tags; each answers 304 to its own.
+    assert first["ETag"] != plain["ETag"]
+    assert client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_a_page_first_asked_with_gzip_is_stored_plain_too(client, strike):
+    import gzip
+
+    first = client.get("/incidents/", HTTP_ACCEPT_ENCODING="gzip")
+    plain, text = page(client, "/incidents/")
+    assert (first["X-Cache"], plain["X-Cache"]) == ("miss", "hit")
+    assert gzip.decompress(first.content).decode() == text and "Strike on the academy" in text
+
+
+def test_small_answers_are_not_compressed(client, strike):
+    response = client.get("/robots.txt", HTTP_ACCEPT_ENCODING="gzip")
+    text = response.content.decode()
+    assert not response.has_header("Content-Encoding") and "Disallow: /admin/" in text
