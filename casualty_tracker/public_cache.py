@@ -325,8 +325,6 @@ class PublicCacheMiddleware:
             response["Content-Length"] = str(len(gzipped))
         else:
             response = HttpResponse(content, status=status, headers=headers)
-        # Who asks with gzip and who without get different bodies under the same address.
-        patch_vary_headers(response, ["Accept-Encoding"])
         return response
 
     @staticmethod
@@ -369,6 +367,7 @@ class PublicCacheMiddleware:
             response["Last-Modified"] = http_date(validators["last_modified"])
         if "Cache-Control" not in response:
             patch_cache_control(response, public=True, max_age=0, s_maxage=settings.PROXY_CACHE_SECONDS)
-        # A logged-in editor behind the same proxy must not be given an anonymous copy.
-        patch_vary_headers(response, ["Cookie"])
+        # A logged-in editor behind the same proxy must not be given an anonymous copy; who asks
+        # with gzip and who without get different bodies (a 304 says so too).
+        patch_vary_headers(response, ["Cookie", "Accept-Encoding"])
         return response
