@@ -200,8 +200,8 @@ class PublicCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         # One per process (Django builds its middleware once); none when nothing is cached at all.
-        keeps_pages = not isinstance(caches["default"], DummyCache)
-        self.memory = PageMemory(limit=settings.PAGE_MEMORY_MB * 1024 * 1024 if keeps_pages else 0)
+        self.keeps_pages = not isinstance(caches["default"], DummyCache)
+        self.memory = PageMemory(limit=settings.PAGE_MEMORY_MB * 1024 * 1024 if self.keeps_pages else 0)
 
     def __call__(self, request):
         if request.path.startswith(settings.STATIC_URL):
@@ -257,7 +257,8 @@ class PublicCacheMiddleware:
         version_token = dataversion.READ_FOR_THIS_PAGE.set(version)
         try:
             response = self.get_response(request)
-            if self._storable(request, response):
+            # Nothing is stored (nor compressed) where the cache keeps nothing (the benchmark's).
+            if self.keeps_pages and self._storable(request, response):
                 page = (
                     response.status_code,
                     dict(response.items()),

@@ -89,11 +89,15 @@ def test_a_server_keeps_the_pages_read_last_within_its_limit():
     assert memory.get("too big") is None and memory.get("2") == page
 
 
-def test_a_server_that_caches_nothing_keeps_no_page_either(client, strike, settings):
-    """``DJANGO_CACHE_URL=dummy://`` (the benchmark's servers): every request is rendered."""
+def test_a_server_that_caches_nothing_keeps_no_page_either(client, strike, settings, monkeypatch):
+    """``DJANGO_CACHE_URL=dummy://`` (the benchmark's servers): every request is rendered, and
+    nothing is compressed for a store that keeps nothing."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    monkeypatch.setattr(public_cache.gzip, "compress", lambda *a, **k: pytest.fail("compressed"))
     url = f"/incidents/{strike.slug}/"
     assert [page(client, url)[0]["X-Cache"] for _ in range(2)] == ["miss", "miss"]
+    answer = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert answer["X-Cache"] == "miss" and not answer.has_header("Content-Encoding")
 
 
 @pytest.mark.parametrize(
