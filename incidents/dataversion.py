@@ -32,6 +32,7 @@ import contextvars
 import datetime
 import functools
 import re
+import weakref
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
@@ -153,6 +154,44 @@ def _read(row):
         *(names or 0, _as_time(names_changed_at)),
         *(labels or 0, _as_time(labels_changed_at)),
     )
+
+
+class KeptUnderNames:
+    """Answers kept in this process under the names version they were read at: what depends only
+    on what the names version counts (which places, actors and sources published incidents use,
+    and what they are called), such as a filter menu or the number of sources reporting on a
+    place.
+
+    The names version moves on in the same transaction as any change to those, so an answer
+    found under the version read now was computed from everything committed before it: never
+    older. It does not move when a figure is revised: on a crisis day such answers are computed
+    once per publication rather than once per revision. Not inside a transaction: one that has
+    written reads a version it may still undo, and the next write would reach the same number.
+    The version's time is part of the key too, so that a number reached again (a database
+    emptied or restored while the process runs) is another key. The version is the one the page
+    is kept under (``read_for_this_page``): no query of its own. At most ``size`` answers (of
+    several versions, languages, choices); then it starts again."""
+
+    everywhere = weakref.WeakSet()
+
+    def __init__(self, size):
+        self.kept = Remembered(size=size)
+        KeptUnderNames.everywhere.add(self)
+
+    def clear(self):
+        self.kept.clear()
+
+    @classmethod
+    def clear_everywhere(cls):
+        """For the tests: a test's data is rolled back, so the next one meets its versions again."""
+        for kept in list(cls.everywhere):
+            kept.clear()
+
+    def get(self, key, compute):
+        if not settled():
+            return compute()
+        names = read_for_this_page()
+        return self.kept.get((names.names, names.names_changed_at, *key), compute)
 
 
 # The revisions of incidents read lately, by slug and data version (each process).

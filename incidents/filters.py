@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from incidents import dataversion
 from incidents.models import Actor, Attribution, Incident, Location, Source, TollReport, Victim
 from incidents.models.places import load_chains_in_page_language
-from incidents.remembered import Remembered
 from incidents.roles import can_see_drafts
 from incidents.search import ArabicFolded, fold_arabic, has_arabic
 from incidents.templatetags.bilingual import chain_text_in_page_language, text_in_page_language
@@ -116,7 +115,7 @@ class MenuSelect(forms.Select):
     template rendered per option, with a dictionary of attributes built for each, took most of
     the time of a list page. Options only, no groups (the filters have none).
 
-    A menu of places, actors or sources is rendered once per names version (``RenderedMenus``):
+    A menu of places, actors or sources is rendered once per names version (``RENDERED_MENUS``):
     every list and map page of that version shows the same names."""
 
     def render(self, name, value, attrs=None, renderer=None):
@@ -155,36 +154,12 @@ class MenuSelect(forms.Select):
         )
 
 
-class RenderedMenus:
-    """Menus of names rendered in this process, kept under the names version they were read at.
-
-    The names version (``incidents.dataversion``) moves on in the same transaction as any
-    change to what a menu shows (a place, actor or source, its name, whether a published
-    incident uses it), so a menu found under the version read now holds every name committed
-    before it: never an older one (as the page cache). It does not move when a figure is
-    revised: on a crisis day the menus are read and written once per publication rather than
-    once per revision. Not inside a transaction: one that has written reads a version it may
-    still undo, and the next write would reach the same number. The version's time is part of
-    the key too, so that a number reached again (a database emptied or restored while the
-    process runs) is another key. The version is the one the page is kept under
-    (``dataversion.read_for_this_page``): no query of its own. The list's and the map's whole
-    filter boxes are kept here too (``written_once.filter_box``). At most 128 menus and boxes
-    (of several versions, languages, choices); then it starts again."""
-
-    def __init__(self):
-        self.kept = Remembered(size=128)
-
-    def clear(self):
-        self.kept.clear()
-
-    def get(self, key, render):
-        if not dataversion.settled():
-            return render()
-        names = dataversion.read_for_this_page()
-        return self.kept.get((names.names, names.names_changed_at, *key), render)
-
-
-RENDERED_MENUS = RenderedMenus()
+# Menus of names rendered in this process, kept under the names version they were read at
+# (``dataversion.KeptUnderNames``): on a crisis day they are read and written once per
+# publication rather than once per revision. The list's and the map's whole filter boxes are
+# kept here too (``written_once.filter_box``). At most 128 menus and boxes (of several versions,
+# languages, choices); then it starts again.
+RENDERED_MENUS = dataversion.KeptUnderNames(size=128)
 
 
 class SlugChoiceField(forms.ModelChoiceField):

@@ -68,7 +68,7 @@ def editor_client(client, editor):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty page cache, no pages kept in this process's memory and no
-    filter menus kept either.
+    filter menus or counts kept under the names version either.
 
     A test's data is rolled back afterwards, and the data version with it, so the next test could
     otherwise find pages or menus kept under the same version with another test's names.
@@ -76,12 +76,12 @@ def empty_cache():
     from django.core.cache import caches
 
     from casualty_tracker.public_cache import PageMemory
-    from incidents.filters import RENDERED_MENUS
+    from incidents.dataversion import KeptUnderNames
 
     for cache in caches.all():
         cache.clear()
     PageMemory.clear_everywhere()
-    RENDERED_MENUS.clear()
+    KeptUnderNames.clear_everywhere()
 
 
 @pytest.fixture(autouse=True)

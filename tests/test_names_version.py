@@ -3,6 +3,8 @@ and sources published incidents use, and their names) moves it on, in the same t
 revised figure, a new title or a stored total does not, so a crisis day's revisions do not have
 the menus read and written again after each one."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -211,3 +213,105 @@ def test_an_undone_migration_stops_counting_and_a_redone_one_counts_again(strike
     before = names()
     source_renamed(strike)
     assert names() > before
+
+
+# --- Counts kept under the names version (incidents.stats.SOURCES_COUNTED) ---------------------
+
+
+def sources_counted(queries):
+    """The queries that count the sources reporting on a place or on every published incident (a
+    probe per source). Not the home page's count for its latest month, which depends on the
+    incidents' dates (not counted by the names version): that one is counted at each render."""
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT COUNT(*)")
+        and "incidents_source" in q["sql"]
+        and "start_date" not in q["sql"]
+    ]
+
+
+def according_to(client, url):
+    text = client.get(url).content.decode()
+    counts = [int(n) for n in re.findall(r"according to (\d+) sources?", text)]
+    if not counts and "No figure has been reported" in text:
+        return 0  # the total's sentence names no source then
+    assert counts, f"no count of sources on {url}"
+    return counts[-1]  # the home page says the latest month's first, then all time's
+
+
+@pytest.fixture
+def two_governorates(db):
+    """Homs: a strike reported by the Ministry of Health; Idlib: shelling reported by the
+    Observatory."""
+    syria = make_location("Syria", kind="country", admin1_name="governorate")
+    homs = make_location("Homs", kind="admin1", parent=syria)
+    idlib = make_location("Idlib", kind="admin1", parent=syria)
+    strike = make_incident("Strike on the academy", location=make_location("Al-Waer", parent=homs))
+    make_report(strike, source=make_source("Ministry of Health"), killed=89, qualifier="at_least")
+    shelling = make_incident("Shelling of Saraqib", location=make_location("Saraqib", parent=idlib))
+    make_report(shelling, source=make_source("Syrian Observatory for Human Rights"), killed=12)
+    return homs, strike, shelling
+
+
+def a_new_source_on_the_strike(homs, strike, shelling):
+    make_report(strike, source=make_source("Civil Defence"), killed=95)
+
+
+def a_report_moved_to_the_strike(homs, strike, shelling):
+    TollReport.objects.filter(incident=shelling).update(incident=strike)
+
+
+def the_shelling_moved_to_homs(homs, strike, shelling):
+    shelling.location = make_location("Talbiseh", parent=homs)
+    shelling.save()
+
+
+def its_village_moved_to_homs(homs, strike, shelling):
+    village = shelling.location
+    village.parent = homs
+    village.save()
+
+
+def the_strike_report_deleted(homs, strike, shelling):
+    TollReport.objects.filter(incident=strike).delete()
+
+
+def the_shelling_unpublished(homs, strike, shelling):
+    unpublish_incident(incident=shelling, user=None, via="tests")
+
+
+# (change, sources then reporting in Homs, sources then reporting on any published incident)
+CHANGES_THE_SOURCES_COUNTED = [
+    (a_new_source_on_the_strike, 2, 3),
+    (a_report_moved_to_the_strike, 2, 2),
+    (the_shelling_moved_to_homs, 2, 2),
+    (its_village_moved_to_homs, 2, 2),
+    (the_strike_report_deleted, 0, 1),
+    (the_shelling_unpublished, 1, 1),
+]
+
+
+@pytest.mark.django_db(transaction=True)  # kept outside transactions only
+@pytest.mark.parametrize(
+    ("change", "in_homs", "everywhere"),
+    CHANGES_THE_SOURCES_COUNTED,
+    ids=[c.__name__ for c, *_ in CHANGES_THE_SOURCES_COUNTED],
+)
+def test_the_sources_counted_are_kept_while_figures_are_revised_and_never_after_a_change(
+    client, two_governorates, change, in_homs, everywhere
+):
+    """A place page and the home page say how many sources report there: counted once per names
+    version, so a revised figure re-renders them without counting again, and a change to which
+    sources report where shows on the very next page."""
+    homs, strike, shelling = two_governorates
+    place = homs.get_absolute_url()
+    assert (according_to(client, place), according_to(client, "/")) == (1, 2)
+    revise_by_saving(strike)
+    with CaptureQueriesContext(connection) as queries:
+        assert (according_to(client, place), according_to(client, "/")) == (1, 2)
+    # Read before the next request: Django empties the connection's log of queries at each.
+    assert sources_counted(queries) == []
+    assert "91+ killed" in client.get(place).content.decode()  # both pages were rendered again
+    change(homs, strike, shelling)
+    assert (according_to(client, place), according_to(client, "/")) == (in_homs, everywhere)
