@@ -11,15 +11,22 @@ from casualty_tracker.logging import request_id_var
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def request_id(meta):
+    """This request's id: the proxy's (``X-Request-ID`` in the WSGI environ ``meta``) when it is
+    safe to log, else a new one. Set for the log lines of this thread's request too."""
+    incoming = meta.get("HTTP_X_REQUEST_ID", "")
+    found = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    # Not reset afterwards: Django logs 4xx and 5xx responses after the middleware returns.
+    request_id_var.set(found)
+    return found
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request.id = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        # Not reset afterwards: Django logs 4xx and 5xx responses after the middleware returns.
-        request_id_var.set(request.id)
+        request.id = request_id(request.META)
         response = self.get_response(request)
         response["X-Request-ID"] = request.id
         if request.path.startswith(("/admin/", "/export/")):

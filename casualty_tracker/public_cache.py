@@ -41,10 +41,14 @@ import re
 import threading
 import time
 import weakref
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
@@ -52,6 +56,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 from casualty_tracker import replicas
+from casualty_tracker.middleware import request_id
 from incidents import dataversion
 from incidents.remembered import Remembered
 
@@ -196,17 +201,99 @@ def _pause(seconds):
     time.sleep(seconds)
 
 
+def pages_kept_in_this_process():
+    """The memory of the pages this process served lately (``PageMemory``): one per process,
+    shared by the page cache's middleware and ``KeptPagesFirst`` in front of Django."""
+    global _PAGES_KEPT
+    if _PAGES_KEPT is None:
+        _PAGES_KEPT = PageMemory(limit=settings.PAGE_MEMORY_MB * 1024 * 1024)
+    return _PAGES_KEPT
+
+
+_PAGES_KEPT = None
+
+
+class Address(NamedTuple):
+    """What a reader's request is answered under: the version read, the cache key, the page's
+    validators (ETag, Last-Modified) and whether the reader's client takes gzip."""
+
+    version: dataversion.Version
+    key: str
+    validators: dict
+    takes_gzip: bool
+
+
+def address_of(request):
+    """The ``Address`` of an anonymous reader's GET: reads the version (one query), from the
+    replica chosen for the request."""
+    version = dataversion.current(incident_slug=_incident_shown(request))
+    if version.incident is not None:
+        # One published incident's page or record: kept while other incidents change.
+        depends_on = ("incident", *version.incident, version.labels, version.labels_changed_at)
+    elif request.path in _words_only_addresses():
+        depends_on = ("words only", version.labels, version.labels_changed_at)
+    else:
+        depends_on = (version.changes, version.changed_at)
+    key = _key(request, depends_on)
+    changed_at = version.changed_at
+    takes_gzip = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    validators = {
+        # Each encoding its own tag: they are two representations of the page.
+        "etag": f'"{key[-24:]}{"-gzip" if takes_gzip else ""}"',
+        "last_modified": int(changed_at.timestamp()) if changed_at else None,
+    }
+    return Address(version, key, validators, takes_gzip)
+
+
+def _key(request, depends_on):
+    # ``depends_on``: the data version and the time of the last change, or for one
+    # incident's page its revision and the labels version with its time. The time is part of
+    # the key with the version: a database restored from a backup counts its versions again
+    # from the backup's, and the next change there reaches a number pages were already kept
+    # under, but never at the same moment (a revision is itself a time). The day is part of
+    # the key: a page may say "today" (a citation's date accessed). The address gives the
+    # language (/ar/…, casualty_tracker/i18n.py) and, with the scheme and host, the absolute
+    # links a page carries (its feed, its other languages).
+    day = timezone.now().date().isoformat()
+    parts = "\n".join((*map(str, depends_on), day, request.build_absolute_uri()))
+    return "page:" + hashlib.sha256(parts.encode()).hexdigest()
+
+
+def from_a_reader(request):
+    """An anonymous reader's GET or HEAD of a public address. Staff see drafts and must see
+    what they have just saved; the admin, the exports and the health check are live for
+    everyone. Asked before the session is read: a session cookie, valid or not, means a
+    live page (after logging out, Django deletes the cookie)."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.path.startswith(replicas.LIVE_PATHS)
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
+    )
+
+
+def _content(stored, takes_gzip):
+    """(the content to send, whether it is gzipped) of a stored page, (status, headers, content,
+    gzipped content or None; pages stored before compression have three), for a reader whose
+    client takes gzip or not."""
+    _, _, content, *compressed = stored
+    gzipped = compressed[0] if compressed else None
+    if takes_gzip and gzipped is not None:
+        return gzipped, True
+    return content, False
+
+
 class PublicCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        # One per process (Django builds its middleware once); none when nothing is cached at all.
+        # Django builds its middleware once per process; none kept when nothing is cached at all.
         self.keeps_pages = not isinstance(caches["default"], DummyCache)
-        self.memory = PageMemory(limit=settings.PAGE_MEMORY_MB * 1024 * 1024 if self.keeps_pages else 0)
+        self.memory = pages_kept_in_this_process() if self.keeps_pages else PageMemory(limit=0)
 
     def __call__(self, request):
         if request.path.startswith(settings.STATIC_URL):
             return self.get_response(request)  # WhiteNoise's own long-lived headers
-        if not self._from_a_reader(request):
+        if not from_a_reader(request):
             return self._private(self.get_response(request))
         # The version and the page are read from the same database (one replica, chosen here, for
         # the whole request): a page is stored under the version of the data it shows.
@@ -217,22 +304,7 @@ class PublicCacheMiddleware:
             replicas.replica_for_reads.reset(token)
 
     def _answer_a_reader(self, request):
-        version = dataversion.current(incident_slug=_incident_shown(request))
-        if version.incident is not None:
-            # One published incident's page or record: kept while other incidents change.
-            depends_on = ("incident", *version.incident, version.labels, version.labels_changed_at)
-        elif request.path in _words_only_addresses():
-            depends_on = ("words only", version.labels, version.labels_changed_at)
-        else:
-            depends_on = (version.changes, version.changed_at)
-        key = self._key(request, depends_on)
-        changed_at = version.changed_at
-        takes_gzip = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
-        validators = {
-            # Each encoding its own tag: they are two representations of the page.
-            "etag": f'"{key[-24:]}{"-gzip" if takes_gzip else ""}"',
-            "last_modified": int(changed_at.timestamp()) if changed_at else None,
-        }
+        version, key, validators, takes_gzip = address_of(request)
         # Only the ETag answers 304: Last-Modified counts whole seconds of one time for the whole
         # site, and a change in the same second (or a longer transaction's earlier write, or a
         # new day) would leave it as it was, so If-Modified-Since alone gets the page.
@@ -275,19 +347,6 @@ class PublicCacheMiddleware:
         return self._public(response, validators, "miss")
 
     @staticmethod
-    def _from_a_reader(request):
-        """An anonymous reader's GET or HEAD of a public address. Staff see drafts and must see
-        what they have just saved; the admin, the exports and the health check are live for
-        everyone. Asked before the session is read: a session cookie, valid or not, means a
-        live page (after logging out, Django deletes the cookie)."""
-        return (
-            request.method in ("GET", "HEAD")
-            and not request.path.startswith(replicas.LIVE_PATHS)
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "HTTP_AUTHORIZATION" not in request.META
-        )
-
-    @staticmethod
     def _wait_for(key, rendering):
         """What another worker stores under ``key`` while it holds ``rendering``; None when it
         stops without storing (an error, a page that is not kept) or takes too long."""
@@ -316,36 +375,19 @@ class PublicCacheMiddleware:
 
     @staticmethod
     def _stored(stored, takes_gzip):
-        """The response for a stored page: (status, headers, content, gzipped content or None;
-        pages stored before compression have three)."""
-        status, headers, content, *compressed = stored
-        gzipped = compressed[0] if compressed else None
-        if takes_gzip and gzipped is not None:
-            response = HttpResponse(gzipped, status=status, headers=headers)
+        """The response for a stored page (``_content``)."""
+        status, headers, *_ = stored
+        content, gzipped = _content(stored, takes_gzip)
+        response = HttpResponse(content, status=status, headers=headers)
+        if gzipped:
             response["Content-Encoding"] = "gzip"
-            response["Content-Length"] = str(len(gzipped))
-        else:
-            response = HttpResponse(content, status=status, headers=headers)
+            response["Content-Length"] = str(len(content))
         return response
 
     @staticmethod
     def _private(response):
         patch_cache_control(response, private=True, no_store=True)
         return response
-
-    @staticmethod
-    def _key(request, depends_on):
-        # ``depends_on``: the data version and the time of the last change, or for one
-        # incident's page its revision and the labels version with its time. The time is part of
-        # the key with the version: a database restored from a backup counts its versions again
-        # from the backup's, and the next change there reaches a number pages were already kept
-        # under, but never at the same moment (a revision is itself a time). The day is part of
-        # the key: a page may say "today" (a citation's date accessed). The address gives the
-        # language (/ar/…, casualty_tracker/i18n.py) and, with the scheme and host, the absolute
-        # links a page carries (its feed, its other languages).
-        day = timezone.now().date().isoformat()
-        parts = "\n".join((*map(str, depends_on), day, request.build_absolute_uri()))
-        return "page:" + hashlib.sha256(parts.encode()).hexdigest()
 
     @staticmethod
     def _storable(request, response):
@@ -372,3 +414,69 @@ class PublicCacheMiddleware:
         # with gzip and who without get different bodies (a 304 says so too).
         patch_vary_headers(response, ["Cookie", "Accept-Encoding"])
         return response
+
+
+class KeptPagesFirst:
+    """The WSGI application (casualty_tracker/wsgi.py): Django's, with a reader's page that this
+    process keeps in its memory sent before Django's handling of the request starts.
+
+    On a crisis day most requests are readers asking for pages this process has just served. A
+    hit through Django's handler cost more than the rest of it: the request's signals (which
+    check every database connection, empty the query log, close the caches' connections), the
+    middleware chain, the response's headers set one by one. Here a hit is the version query,
+    the key, and the stored page with the headers ``PublicCacheMiddleware`` gives a hit (the
+    same functions), and a request id. Anything else goes to Django, which answers as before:
+    a page not kept here (Redis, a render), a staff member, the admin, a HEAD, a conditional
+    request (an ETag: the middleware answers 304), a static file, an unknown host, a database
+    that fails. The database connection used here is the thread's own, as in a request; its age
+    (``CONN_MAX_AGE``) and health are checked at the next request that Django handles.
+    """
+
+    def __init__(self, django_application):
+        self.django_application = django_application
+        self.memory = pages_kept_in_this_process()
+        # A hit's status and headers, by key and encoding: the same for every hit of a page kept
+        # (the request id aside), and building them took a third of a hit's time.
+        self.heads = Remembered(size=1024)
+
+    def __call__(self, environ, start_response):
+        answer = self._kept_page(environ)
+        if answer is None:
+            return self.django_application(environ, start_response)
+        status, headers, content = answer
+        start_response(status, headers)
+        return [content]
+
+    def _kept_page(self, environ):
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or "HTTP_IF_NONE_MATCH" in environ
+            or self.memory.size == 0  # nothing kept (yet, or ever: no cache)
+        ):
+            return None
+        request = WSGIRequest(environ)  # the path, host and scheme as Django reads them
+        if request.path.startswith(settings.STATIC_URL) or not from_a_reader(request):
+            return None
+        token = replicas.replica_for_reads.set(replicas.pick_replica())
+        try:
+            address = address_of(request)
+        except (DatabaseError, DisallowedHost):
+            return None  # Django answers: a connection made anew, or a 400
+        finally:
+            replicas.replica_for_reads.reset(token)
+        stored = self.memory.get(address.key)
+        if stored is None:
+            return None
+        status, headers = self.heads.get(
+            (address.key, address.takes_gzip), lambda: self._head(stored, address)
+        )
+        content, _ = _content(stored, address.takes_gzip)
+        return status, [*headers, ("X-Request-ID", request_id(environ))], content
+
+    @staticmethod
+    def _head(stored, address):
+        """The status line and headers of a hit of ``stored`` (a page kept), as the page cache's
+        middleware gives them."""
+        response = PublicCacheMiddleware._stored(stored, address.takes_gzip)
+        response = PublicCacheMiddleware._public(response, address.validators, "hit")
+        return f"{response.status_code} {response.reason_phrase}", tuple(response.items())

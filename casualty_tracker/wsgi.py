@@ -4,7 +4,12 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casualty_tracker.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from casualty_tracker.public_cache import KeptPagesFirst  # noqa: E402 (needs the settings)
+
+# A reader's page this process keeps is sent before Django handles the request.
+application = KeptPagesFirst(django_application)
 
 # Garbage collection, for the app servers: an API page of a hundred incidents makes tens of
 # thousands of objects, and Python's default (a young collection every 700 new objects) took
