@@ -211,6 +211,28 @@ def test_exports_hold_exactly_what_the_list_shows_in_the_same_order(editor_clien
     ]
 
 
+@pytest.mark.parametrize("query", ["", "sort=toll", "sort=oldest"])
+def test_each_incident_s_reports_are_oldest_first_whatever_order_they_were_entered_in(editor_client, query):
+    """Two incidents of the same day, each with reports entered newest first (and two of one
+    day): every report follows its own incident's line, oldest first, then in the order entered."""
+    source = make_source("Syrian Observatory for Human Rights", short_name="SOHR")
+    expected = {}
+    for title, killed in (("Strike on the market", 10), ("Strike on the school", 20)):
+        incident = make_incident(title, start_date=datetime.date(2023, 10, 5))
+        entered = [
+            make_report(incident, source, killed=killed + 2, published_on=datetime.date(2023, 10, 8)),
+            make_report(incident, source, killed=killed + 1, published_on=datetime.date(2023, 10, 6)),
+            make_report(incident, killed=killed, published_on=datetime.date(2023, 10, 6)),
+        ]
+        expected[incident.pk] = [entered[1].pk, entered[2].pk, entered[0].pk]
+    rows = read_csv(editor_client.get(f"/export/reports.csv?{query}"))
+    incidents = list(dict.fromkeys(int(row["incident_id"]) for row in rows))
+    assert sorted(incidents) == sorted(expected)
+    assert [int(row["report_id"]) for row in rows] == [
+        pk for incident in incidents for pk in expected[incident]
+    ]
+
+
 class TestReportsCsv:
     def test_every_report_with_its_figures_and_whether_it_is_current(self, editor_client):
         incident = make_incident("Revised")

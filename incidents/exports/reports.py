@@ -95,13 +95,22 @@ REPORT_FIELDS = [
 # A DISTINCT query (the admin's, after a filter or search that may repeat an incident) also
 # selects the columns it is ordered by, after these: a row's values end here.
 ROW_VALUES = INCIDENT_VALUES + len(REPORT_FIELDS)
+# An incident's reports, oldest first (their date as ISO text, then their id). Ordered here, not
+# by the query: ordered by the incidents alone, PostgreSQL reads them in order from the date index
+# (``incident_date_figures_idx``) and sorts nothing, where sorting each date's reports took a
+# quarter of its time.
+REPORT_ORDER = itemgetter(
+    INCIDENT_VALUES + REPORT_FIELDS.index("report_iso_date"),
+    INCIDENT_VALUES + REPORT_FIELDS.index("report__id"),
+)
 
 
 def report_lines(incidents):
     """reports.csv, one line per report: every report of the incidents, incident by incident
     in their order, oldest report first. Strings of many lines.
 
-    One query joins each incident to its reports, in that order, and its rows stream through a
+    One query joins each incident to its reports, in the incidents' order (each incident's
+    reports are put in order here: ``REPORT_ORDER``), and its rows stream through a
     server-side cursor on PostgreSQL: memory stays flat however big the export. The reports
     are a relation of their own (``FilteredRelation``): a filter of the incidents on their
     reports (the admin's "dataset" filter) must not narrow the reports listed to the ones
@@ -122,11 +131,13 @@ def report_lines(incidents):
     sources = {
         pk: f"{csv_cell(name)},{kind}" for pk, name, kind in Source.objects.values_list("pk", "name", "kind")
     }
-    ordering = incidents.query.order_by or Incident._meta.ordering
+    ordering = list(incidents.query.order_by or Incident._meta.ordering)
+    if not {"pk", "-pk", "id", "-id"} & set(ordering):
+        ordering.append("pk")  # each incident's rows together, whatever the order asked
     listed = (
         incidents.alias(report=FilteredRelation("reports"))
         .annotate(iso_date=UnparsedDate("start_date"), report_iso_date=UnparsedDate("report__published_on"))
-        .order_by(*ordering, "report__published_on", "report__id")
+        .order_by(*ordering)
         .values_list(*INCIDENT_FIELDS_FOR_REPORTS, *REPORT_FIELDS)
     )
     sql, params = listed.query.sql_with_params()
@@ -141,10 +152,13 @@ def report_lines(incidents):
 
 def _lines(rows, sources):
     """The lines of ``rows`` (an incident's values, then one of its reports' or, for an
-    incident without reports, Nones): each incident's cells are written once."""
+    incident without reports, Nones): each incident's cells are written once, its reports
+    oldest first."""
     lines = []
     for _, joined in groupby(rows, itemgetter(0)):
         joined = list(joined)
+        if len(joined) > 1:
+            joined.sort(key=REPORT_ORDER)
         pk, title, start_date, admin1, place, location_name, location_kind = joined[0][:INCIDENT_VALUES]
         incident_cells = (
             f"{pk},{csv_cell(title)},{start_date},{csv_cell(admin1)},"
