@@ -21,7 +21,9 @@ middleware comes second, after the request id. A reader is told apart from staff
 request carries before the session is read: a request with a session cookie (staff, or someone
 who was) or an Authorization header is answered live. The response stored is the one the rest of
 the chain gave (security headers, content security policy, language), so a hit sends the same
-headers as the render did; static files pass straight through to WhiteNoise.
+headers as the render did; static files pass straight through to WhiteNoise. A page this
+process keeps in its own memory is sent even before Django handles the request
+(``KeptPagesFirst``, the WSGI application), with the same headers.
 
 A page is stored both as it is and, when it is text worth it, compressed (gzip): a reader whose
 client takes gzip gets the compressed copy, so a page is compressed once, not per reader.
