@@ -49,6 +49,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import connections
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
@@ -416,6 +417,20 @@ class PublicCacheMiddleware:
         return response
 
 
+# Conditional requests (WSGI environ keys): Django's middleware answers them (304, 412).
+CONDITIONS = frozenset(
+    ["HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"]
+)
+
+
+def _close_if_too_old():
+    """Close this thread's database connections that have outlived ``CONN_MAX_AGE``, as Django
+    does at the end of each request it handles (a thread may serve nothing but kept pages)."""
+    for db in connections.all(initialized_only=True):
+        if db.connection is not None and db.close_at is not None and time.monotonic() >= db.close_at:
+            db.close()
+
+
 class KeptPagesFirst:
     """The WSGI application (casualty_tracker/wsgi.py): Django's, with a reader's page that this
     process keeps in its memory sent before Django's handling of the request starts.
@@ -426,10 +441,11 @@ class KeptPagesFirst:
     middleware chain, the response's headers set one by one. Here a hit is the version query,
     the key, and the stored page with the headers ``PublicCacheMiddleware`` gives a hit (the
     same functions), and a request id. Anything else goes to Django, which answers as before:
-    a page not kept here (Redis, a render), a staff member, the admin, a HEAD, a conditional
-    request (an ETag: the middleware answers 304), a static file, an unknown host, a database
-    that fails. The database connection used here is the thread's own, as in a request; its age
-    (``CONN_MAX_AGE``) and health are checked at the next request that Django handles.
+    a page not kept here (Redis, a render), a kept 404 (Django logs it), a staff member, the
+    admin, a HEAD, a conditional request (the middleware answers 304 and 412), a static file, an
+    unknown host, a database that fails. The database connection used here is the thread's own,
+    as in a request, closed here once older than ``CONN_MAX_AGE``; a connection that failed is
+    made anew by the Django request that follows.
     """
 
     def __init__(self, django_application):
@@ -450,11 +466,13 @@ class KeptPagesFirst:
     def _kept_page(self, environ):
         if (
             environ.get("REQUEST_METHOD") != "GET"
-            or "HTTP_IF_NONE_MATCH" in environ
+            or not CONDITIONS.isdisjoint(environ)  # the middleware answers 304 and 412
             or self.memory.size == 0  # nothing kept (yet, or ever: no cache)
         ):
             return None
-        request = WSGIRequest(environ)  # the path, host and scheme as Django reads them
+        # The path, host and scheme as Django reads them, from a copy: a request rewrites the
+        # environ's path (decoded), and Django must read the one the server gave.
+        request = WSGIRequest(dict(environ))
         if request.path.startswith(settings.STATIC_URL) or not from_a_reader(request):
             return None
         token = replicas.replica_for_reads.set(replicas.pick_replica())
@@ -464,11 +482,15 @@ class KeptPagesFirst:
             return None  # a database that failed (Django connects anew), an unknown host (its 400)
         finally:
             replicas.replica_for_reads.reset(token)
+            _close_if_too_old()
         stored = self.memory.get(address.key)
-        if stored is None:
+        if stored is None or stored[0] != 200:  # Django logs what it answers with an error
             return None
+        # By the validators too: one incident's page is kept under its own revisions, and its
+        # Last-Modified (the time of the last change anywhere) moves without them.
         status, headers = self.heads.get(
-            (address.key, address.takes_gzip), lambda: self._head(stored, address)
+            (address.key, address.takes_gzip, address.validators["last_modified"]),
+            lambda: self._head(stored, address),
         )
         content, _ = _content(stored, address.takes_gzip)
         return status, [*headers, ("X-Request-ID", request_id(environ))], content

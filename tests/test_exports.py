@@ -211,10 +211,15 @@ def test_exports_hold_exactly_what_the_list_shows_in_the_same_order(editor_clien
     ]
 
 
+@pytest.mark.parametrize("fetched", [5000, 2, 1], ids=["one batch", "batches of 2", "row by row"])
 @pytest.mark.parametrize("query", ["", "sort=toll", "sort=oldest"])
-def test_each_incident_s_reports_are_oldest_first_whatever_order_they_were_entered_in(editor_client, query):
+def test_each_incident_s_reports_are_oldest_first_whatever_order_they_were_entered_in(
+    editor_client, monkeypatch, query, fetched
+):
     """Two incidents of the same day, each with reports entered newest first (and two of one
-    day): every report follows its own incident's line, oldest first, then in the order entered."""
+    day): every report follows its own incident's line, oldest first, then in the order entered,
+    also when an incident's rows come from the database in two batches or more."""
+    monkeypatch.setattr("incidents.exports.reports.FETCH_ROWS", fetched)
     source = make_source("Syrian Observatory for Human Rights", short_name="SOHR")
     expected = {}
     for title, killed in (("Strike on the market", 10), ("Strike on the school", 20)):

@@ -146,8 +146,25 @@ def report_lines(incidents):
         connection.chunked_cursor() as cursor,
         closing(fetched_ahead(cursor, sql, params, FETCH_ROWS)) as batches,  # its thread ends first
     ):
-        for rows in batches:
+        for rows in _whole_incidents(batches):
             yield _lines(rows, sources)
+
+
+def _whole_incidents(batches):
+    """The rows of ``batches``, each incident's rows in one batch: the last incident of a batch
+    may go on in the next one, and its reports are put in order together (``_lines``)."""
+    held = []
+    for batch in batches:
+        rows = held + batch
+        last = rows[-1][0]
+        end = len(rows)
+        while end and rows[end - 1][0] == last:
+            end -= 1
+        held = rows[end:]
+        if end:
+            yield rows[:end]
+    if held:
+        yield held
 
 
 def _lines(rows, sources):
