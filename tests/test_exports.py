@@ -610,7 +610,8 @@ def test_a_download_left_half_way_stops_its_reading_and_leaves_the_connection_as
     response = editor_client.get("/export/reports.csv")
     content = iter(response.streaming_content)
     header, first = next(content), next(content)
-    assert header.startswith(b"report_id,") and first.count(b"\r\n") == 2
+    # The first batch's first incident: its second is held back, as it may go on in the next.
+    assert header.startswith(b"report_id,") and first.count(b"\r\n") == 1
     # Closed as the server does; the connection is kept for the test's transaction, as the test
     # client keeps it when a download is read to its end.
     request_finished.disconnect(close_old_connections)
